@@ -1,0 +1,38 @@
+/*
+ * A fake Okta org for tests, the dev backend and the benchmark: a real HTTP
+ * server that answers as Okta's org authorization server and management API
+ * do for the endpoints the catalog module uses. It shares no code with the
+ * provider in src/, so the two cannot agree on a shared mistake.
+ */
+export { startFakeOkta } from './server';
+export { FakeOrg, USER_STATUSES, DEFAULT_USER_TYPE_ID } from './FakeOrg';
+export type {
+  FakeOrgOptions,
+  NewOktaGroup,
+  NewOktaUser,
+  OktaGroup,
+  OktaGroupProfile,
+  OktaGroupType,
+  OktaUser,
+  OktaUserProfile,
+  OktaUserStatus,
+} from './FakeOrg';
+export { generateOrg, demoOrg } from './generateOrg';
+export type { GenerateOrgOptions } from './generateOrg';
+export { createServiceAppKeys } from './jws';
+export type { ServiceAppKeys } from './jws';
+export { DEFAULT_RATE_LIMITS } from './rateLimits';
+export { userToApi, groupToApi } from './serialize';
+export type {
+  FakeJwk,
+  FakeOkta,
+  FakeOktaEndpoint,
+  FakeOktaOptions,
+  FakeOktaRateLimitOptions,
+  FakeOktaRequestLogEntry,
+  FakeOktaStats,
+  FakeServiceApp,
+  FaultKind,
+  FaultRule,
+  RateLimitBucket,
+} from './types';

@@ -1,0 +1,402 @@
+/*
+ * Okta's filter/search expression language (a SCIM-like subset):
+ *   expr   := term ('or' term)*
+ *   term   := factor ('and' factor)*
+ *   factor := 'not' factor | '(' expr ')' | attr op value | attr 'pr'
+ *   op     := eq | ne | sw | co | gt | ge | lt | le
+ *   value  := "string" | number | true | false | null
+ * Keywords and operators are case-insensitive; `and` binds tighter than `or`.
+ * `search` allows the whole grammar on the attributes listed per resource;
+ * `filter` is narrower (see FILTER_RULES).
+ */
+
+export type Comparison = 'eq' | 'ne' | 'sw' | 'co' | 'gt' | 'ge' | 'lt' | 'le';
+
+export type SearchExpression =
+  | { kind: 'and' | 'or'; left: SearchExpression; right: SearchExpression }
+  | { kind: 'not'; operand: SearchExpression }
+  | { kind: 'present'; attribute: string }
+  | {
+      kind: 'compare';
+      attribute: string;
+      op: Comparison;
+      value: string | number | boolean | null;
+    };
+
+/** Thrown for an expression the fake cannot parse or does not allow. */
+export class SearchSyntaxError extends Error {}
+
+type Token =
+  | { type: 'word'; text: string; at: number }
+  | { type: 'string'; text: string; at: number }
+  | { type: 'number'; value: number; at: number }
+  | { type: '(' | ')'; at: number };
+
+const COMPARISONS = new Set(['eq', 'ne', 'sw', 'co', 'gt', 'ge', 'lt', 'le']);
+
+function tokenize(input: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i];
+    if (c === ' ' || c === '\t' || c === '\n' || c === '\r') {
+      i++;
+    } else if (c === '(' || c === ')') {
+      tokens.push({ type: c, at: i });
+      i++;
+    } else if (c === '"') {
+      const start = i;
+      let text = '';
+      i++;
+      for (;;) {
+        if (i >= input.length) {
+          throw new SearchSyntaxError(`Unterminated string at ${start}`);
+        }
+        const d = input[i];
+        if (d === '\\') {
+          if (i + 1 >= input.length) {
+            throw new SearchSyntaxError(`Dangling escape at ${i}`);
+          }
+          text += input[i + 1];
+          i += 2;
+        } else if (d === '"') {
+          i++;
+          break;
+        } else {
+          text += d;
+          i++;
+        }
+      }
+      tokens.push({ type: 'string', text, at: start });
+    } else if (/[-0-9]/.test(c)) {
+      const m = /^-?\d+(\.\d+)?/.exec(input.slice(i));
+      if (!m) throw new SearchSyntaxError(`Unexpected '${c}' at ${i}`);
+      tokens.push({ type: 'number', value: Number(m[0]), at: i });
+      i += m[0].length;
+    } else if (/[A-Za-z_]/.test(c)) {
+      const m = /^[A-Za-z_][A-Za-z0-9_.$]*/.exec(input.slice(i))!;
+      tokens.push({ type: 'word', text: m[0], at: i });
+      i += m[0].length;
+    } else {
+      throw new SearchSyntaxError(`Unexpected '${c}' at ${i}`);
+    }
+  }
+  return tokens;
+}
+
+/** Parses an expression; throws SearchSyntaxError. */
+export function parseSearch(input: string): SearchExpression {
+  const tokens = tokenize(input);
+  let pos = 0;
+  const peekWord = (): string | undefined => {
+    const t = tokens[pos];
+    return t && t.type === 'word' ? t.text.toLowerCase() : undefined;
+  };
+  const describe = (t: Token | undefined) =>
+    t ? `'${'text' in t ? t.text : t.type}' at ${t.at}` : 'end of expression';
+
+  const parseOr = (): SearchExpression => {
+    let left = parseAnd();
+    while (peekWord() === 'or') {
+      pos++;
+      left = { kind: 'or', left, right: parseAnd() };
+    }
+    return left;
+  };
+  const parseAnd = (): SearchExpression => {
+    let left = parseFactor();
+    while (peekWord() === 'and') {
+      pos++;
+      left = { kind: 'and', left, right: parseFactor() };
+    }
+    return left;
+  };
+  const parseFactor = (): SearchExpression => {
+    const t = tokens[pos];
+    if (!t) throw new SearchSyntaxError('Unexpected end of expression');
+    if (t.type === '(') {
+      pos++;
+      const inner = parseOr();
+      if (tokens[pos]?.type !== ')') {
+        throw new SearchSyntaxError(`Expected ')' but found ${describe(tokens[pos])}`);
+      }
+      pos++;
+      return inner;
+    }
+    if (t.type !== 'word') {
+      throw new SearchSyntaxError(`Expected an attribute but found ${describe(t)}`);
+    }
+    const lower = t.text.toLowerCase();
+    if (lower === 'not') {
+      pos++;
+      return { kind: 'not', operand: parseFactor() };
+    }
+    if (lower === 'and' || lower === 'or') {
+      throw new SearchSyntaxError(`Expected an attribute but found ${describe(t)}`);
+    }
+    const attribute = t.text;
+    pos++;
+    const opToken = tokens[pos];
+    const op = peekWord();
+    if (op === 'pr') {
+      pos++;
+      return { kind: 'present', attribute };
+    }
+    if (!op || !COMPARISONS.has(op)) {
+      throw new SearchSyntaxError(`Expected an operator but found ${describe(opToken)}`);
+    }
+    pos++;
+    const v = tokens[pos];
+    let value: string | number | boolean | null;
+    if (v?.type === 'string') value = v.text;
+    else if (v?.type === 'number') value = v.value;
+    else if (v?.type === 'word' && ['true', 'false', 'null'].includes(v.text.toLowerCase())) {
+      const w = v.text.toLowerCase();
+      value = w === 'null' ? null : w === 'true';
+    } else {
+      throw new SearchSyntaxError(`Expected a value but found ${describe(v)}`);
+    }
+    pos++;
+    return { kind: 'compare', attribute, op: op as Comparison, value };
+  };
+
+  const expression = parseOr();
+  if (pos < tokens.length) {
+    throw new SearchSyntaxError(`Unexpected ${describe(tokens[pos])}`);
+  }
+  return expression;
+}
+
+/** Which attributes and operators an expression may use. */
+export interface SearchRules {
+  /** Attribute -> allowed operators ('pr' included); '*' key matches `profile.*`. */
+  attributes: Record<string, readonly string[]>;
+  allowNot: boolean;
+  /** Attributes compared as timestamps. */
+  dateAttributes: ReadonlySet<string>;
+  /** Attributes compared case-sensitively (ids, enums). */
+  exactAttributes: ReadonlySet<string>;
+}
+
+const ALL_OPS = ['eq', 'ne', 'sw', 'co', 'gt', 'ge', 'lt', 'le', 'pr'];
+const DATE_OPS = ['eq', 'ne', 'gt', 'ge', 'lt', 'le', 'pr'];
+const ENUM_OPS = ['eq', 'ne', 'sw', 'pr'];
+
+const USER_DATES = new Set([
+  'created',
+  'activated',
+  'statusChanged',
+  'lastUpdated',
+  'lastLogin',
+  'passwordChanged',
+]);
+const GROUP_DATES = new Set(['created', 'lastUpdated', 'lastMembershipUpdated']);
+
+/** `search` on /api/v1/users (co only on firstName, lastName, email, login). */
+export const USER_SEARCH_RULES: SearchRules = {
+  attributes: {
+    id: ENUM_OPS,
+    status: ENUM_OPS,
+    'type.id': ENUM_OPS,
+    created: DATE_OPS,
+    activated: DATE_OPS,
+    statusChanged: DATE_OPS,
+    lastUpdated: DATE_OPS,
+    lastLogin: DATE_OPS,
+    passwordChanged: DATE_OPS,
+    'profile.firstName': ALL_OPS,
+    'profile.lastName': ALL_OPS,
+    'profile.email': ALL_OPS,
+    'profile.login': ALL_OPS,
+    '*': ['eq', 'ne', 'sw', 'gt', 'ge', 'lt', 'le', 'pr'],
+  },
+  allowNot: true,
+  dateAttributes: USER_DATES,
+  exactAttributes: new Set(['id', 'status', 'type.id']),
+};
+
+/** `filter` on /api/v1/users. */
+export const USER_FILTER_RULES: SearchRules = {
+  attributes: {
+    id: ['eq'],
+    status: ['eq'],
+    lastUpdated: ['eq', 'gt', 'ge', 'lt', 'le'],
+    'profile.login': ['eq'],
+    'profile.email': ['eq'],
+    'profile.firstName': ['eq'],
+    'profile.lastName': ['eq'],
+  },
+  allowNot: false,
+  dateAttributes: USER_DATES,
+  exactAttributes: new Set(['id', 'status']),
+};
+
+/** `search` on /api/v1/groups (co only on profile.name and profile.description). */
+export const GROUP_SEARCH_RULES: SearchRules = {
+  attributes: {
+    id: ENUM_OPS,
+    type: ENUM_OPS,
+    'source.id': ENUM_OPS,
+    created: DATE_OPS,
+    lastUpdated: DATE_OPS,
+    lastMembershipUpdated: DATE_OPS,
+    'profile.name': ['eq', 'ne', 'sw', 'co', 'pr'],
+    'profile.description': ['eq', 'ne', 'sw', 'co', 'pr'],
+    '*': ['eq', 'ne', 'sw', 'pr'],
+  },
+  allowNot: true,
+  dateAttributes: GROUP_DATES,
+  exactAttributes: new Set(['id', 'type', 'source.id']),
+};
+
+/** `filter` on /api/v1/groups. */
+export const GROUP_FILTER_RULES: SearchRules = {
+  attributes: {
+    id: ['eq'],
+    type: ['eq'],
+    lastUpdated: ['eq', 'gt', 'ge', 'lt', 'le'],
+    lastMembershipUpdated: ['eq', 'gt', 'ge', 'lt', 'le'],
+  },
+  allowNot: false,
+  dateAttributes: GROUP_DATES,
+  exactAttributes: new Set(['id', 'type']),
+};
+
+/** Throws SearchSyntaxError when the expression uses what the rules forbid. */
+export function checkSearch(expression: SearchExpression, rules: SearchRules): void {
+  switch (expression.kind) {
+    case 'and':
+    case 'or':
+      checkSearch(expression.left, rules);
+      checkSearch(expression.right, rules);
+      return;
+    case 'not':
+      if (!rules.allowNot) throw new SearchSyntaxError("'not' is not supported here");
+      checkSearch(expression.operand, rules);
+      return;
+    default: {
+      const attr = expression.attribute;
+      const op = expression.kind === 'present' ? 'pr' : expression.op;
+      const allowed =
+        rules.attributes[attr] ??
+        (attr.startsWith('profile.') && attr.length > 8 ? rules.attributes['*'] : undefined);
+      if (!allowed) throw new SearchSyntaxError(`Unsupported attribute '${attr}'`);
+      if (!allowed.includes(op)) {
+        throw new SearchSyntaxError(`Operator '${op}' is not supported for '${attr}'`);
+      }
+      if (
+        expression.kind === 'compare' &&
+        rules.dateAttributes.has(attr) &&
+        expression.value !== null &&
+        (typeof expression.value !== 'string' || Number.isNaN(Date.parse(expression.value)))
+      ) {
+        throw new SearchSyntaxError(`'${attr}' must be compared with a date string`);
+      }
+    }
+  }
+}
+
+/** Parses and checks in one go. */
+export function compileSearch(input: string, rules: SearchRules): SearchExpression {
+  const expression = parseSearch(input);
+  checkSearch(expression, rules);
+  return expression;
+}
+
+function lookup(resource: object, path: string): unknown {
+  let value: unknown = resource;
+  for (const part of path.split('.')) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function compareValues(
+  actual: unknown,
+  op: Comparison,
+  expected: string | number | boolean | null,
+  isDate: boolean,
+  exact: boolean,
+): boolean {
+  if (expected === null) {
+    const isNull = actual === null || actual === undefined;
+    return op === 'eq' ? isNull : op === 'ne' ? !isNull : false;
+  }
+  if (actual === null || actual === undefined) return op === 'ne';
+  if (Array.isArray(actual)) {
+    // Multi-valued attributes match when any element does.
+    const any = actual.some(a => compareValues(a, op === 'ne' ? 'eq' : op, expected, isDate, exact));
+    return op === 'ne' ? !any : any;
+  }
+  if (isDate) {
+    const a = Date.parse(String(actual));
+    const b = Date.parse(String(expected));
+    switch (op) {
+      case 'eq': return a === b;
+      case 'ne': return a !== b;
+      case 'gt': return a > b;
+      case 'ge': return a >= b;
+      case 'lt': return a < b;
+      case 'le': return a <= b;
+      default: return false;
+    }
+  }
+  if (typeof expected === 'number' || typeof expected === 'boolean') {
+    const a = typeof expected === 'number' ? Number(actual) : actual;
+    switch (op) {
+      case 'eq': return a === expected;
+      case 'ne': return a !== expected;
+      case 'gt': return (a as number) > (expected as number);
+      case 'ge': return (a as number) >= (expected as number);
+      case 'lt': return (a as number) < (expected as number);
+      case 'le': return (a as number) <= (expected as number);
+      default: return false;
+    }
+  }
+  let a = String(actual);
+  let b = expected;
+  if (!exact) {
+    a = a.toLowerCase();
+    b = b.toLowerCase();
+  }
+  switch (op) {
+    case 'eq': return a === b;
+    case 'ne': return a !== b;
+    case 'sw': return a.startsWith(b);
+    case 'co': return a.includes(b);
+    case 'gt': return a > b;
+    case 'ge': return a >= b;
+    case 'lt': return a < b;
+    case 'le': return a <= b;
+    default: return false;
+  }
+}
+
+/** Whether a resource (user or group object) matches an expression. */
+export function matchesSearch(
+  resource: object,
+  expression: SearchExpression,
+  rules: SearchRules,
+): boolean {
+  switch (expression.kind) {
+    case 'and':
+      return matchesSearch(resource, expression.left, rules) && matchesSearch(resource, expression.right, rules);
+    case 'or':
+      return matchesSearch(resource, expression.left, rules) || matchesSearch(resource, expression.right, rules);
+    case 'not':
+      return !matchesSearch(resource, expression.operand, rules);
+    case 'present': {
+      const v = lookup(resource, expression.attribute);
+      return v !== undefined && v !== null && v !== '';
+    }
+    default:
+      return compareValues(
+        lookup(resource, expression.attribute),
+        expression.op,
+        expression.value,
+        rules.dateAttributes.has(expression.attribute),
+        rules.exactAttributes.has(expression.attribute),
+      );
+  }
+}

@@ -1,0 +1,124 @@
+/*
+ * Options and public shapes of the fake Okta server.
+ */
+import type { FakeOrg } from './FakeOrg';
+
+/** A JWK as registered on an app or held by a client: with `kid`. */
+export type FakeJwk = JsonWebKey & { kid?: string };
+
+/** Where a request landed; used for counters, faults and the request log. */
+export type FakeOktaEndpoint =
+  | 'token'
+  | 'users'
+  | 'groups'
+  | 'groupUsers'
+  | 'userGroups'
+  | 'groupById'
+  | 'userById'
+  | 'other';
+
+/** Rate-limit buckets, as Okta groups its management endpoints. */
+export type RateLimitBucket = 'users' | 'groups' | 'groupById' | 'other' | 'token';
+
+export type FaultKind =
+  | 'status5xx'
+  | 'drop'
+  | 'truncate'
+  | 'malformed'
+  | 'slowBody'
+  | 'latency'
+  | 'status429';
+
+/** One fault to inject, on one endpoint (or all), at a rate or at chosen request numbers. */
+export interface FaultRule {
+  endpoint?: Exclude<FakeOktaEndpoint, 'other'> | '*';
+  kind: FaultKind;
+  /** Probability per request, drawn deterministically from the seed. */
+  rate?: number;
+  /** 1-based request numbers on that endpoint (counted from start or resetStats). */
+  requestNumbers?: number[];
+  /** For status5xx; default 500. */
+  status?: number;
+  /** For slowBody (total body time) and latency (added delay); default 1000. */
+  delayMs?: number;
+}
+
+export interface FakeOktaRateLimitOptions {
+  /** Window length; default 60. A window starts at its first request. */
+  windowSeconds?: number;
+  /** Requests per window per bucket; defaults are Okta's published Workforce numbers. */
+  limits?: Partial<Record<RateLimitBucket, number>>;
+  /** Fraction of each bucket one OAuth app may use; default 1. */
+  appShare?: number;
+  /** Requests in flight per org before 429; default 75. */
+  concurrency?: number;
+}
+
+export interface FakeOktaOptions {
+  /** Default: an empty org with only the BUILT_IN "Everyone" group. */
+  org?: FakeOrg;
+  /** Access token lifetime; default 3600. */
+  tokenLifetimeSeconds?: number;
+  rateLimits?: FakeOktaRateLimitOptions;
+  /** Added to every request; default 0. */
+  latency?: { fixedMs?: number; randomMs?: number };
+  faults?: FaultRule[];
+  /** Drives random latency and rate-based faults; default 1. */
+  seed?: number;
+  /** Millisecond clock (token expiry, rate windows, timestamps); default Date.now. */
+  clock?: () => number;
+  /** Port to listen on (standalone use); default 0, a free port. */
+  port?: number;
+  /** Host to listen on; default 127.0.0.1. */
+  host?: string;
+}
+
+/** An OAuth 2.0 service app ("API Services" integration) registered in the fake org. */
+export interface FakeServiceApp {
+  clientId: string;
+  /** Public keys, each with `kid` (and usually `alg`). */
+  publicJwks: FakeJwk[];
+  /** Granted Okta API scopes, e.g. okta.users.read. */
+  scopes: string[];
+  /** Okta console "Require Demonstrating Proof of Possession (DPoP) header"; default false. */
+  requireDpop?: boolean;
+  /** Whether the app has an admin role (needed for the management APIs); default true. */
+  adminRole?: boolean;
+}
+
+export interface FakeOktaRequestLogEntry {
+  /** 1-based sequence number over all requests. */
+  n: number;
+  method: string;
+  path: string;
+  endpoint: FakeOktaEndpoint;
+  status: number;
+  /** Milliseconds from arrival to the end of the response (or the drop). */
+  ms: number;
+  /** Arrival time on the fake's clock. */
+  startedAt: number;
+}
+
+export interface FakeOktaStats {
+  requests: Record<string, number>;
+  served429: number;
+  peakConcurrency: number;
+  tokensIssued: number;
+  log: FakeOktaRequestLogEntry[];
+}
+
+/** A running fake Okta org. */
+export interface FakeOkta {
+  /** Base URL, e.g. http://127.0.0.1:54321 (no trailing slash). */
+  url: string;
+  /** The org's data; live and mutable while the server runs. */
+  org: FakeOrg;
+  addServiceApp(app: FakeServiceApp): void;
+  updateServiceApp(clientId: string, patch: Partial<Omit<FakeServiceApp, 'clientId'>>): void;
+  /** Registers an SSWS API token (all read scopes). */
+  addApiToken(token: string, opts?: { adminRole?: boolean }): void;
+  setFaults(rules: FaultRule[]): void;
+  stats(): FakeOktaStats;
+  resetStats(): void;
+  close(): Promise<void>;
+}
