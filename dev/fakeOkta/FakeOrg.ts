@@ -60,7 +60,8 @@ export interface OktaUser {
 
 export interface OktaGroupProfile {
   name: string;
-  description?: string | null;
+  /** Not nullable in Okta's spec: leave it out when there is none. */
+  description?: string;
   [attribute: string]: unknown;
 }
 

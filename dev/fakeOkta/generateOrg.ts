@@ -197,13 +197,13 @@ export function generateOrg(options: GenerateOrgOptions): FakeOrg {
       type === 'APP_GROUP'
         ? {
             name,
-            description: rng() < 0.7 ? `Imported from AD: ${name}` : null,
+            ...(rng() < 0.7 ? { description: `Imported from AD: ${name}` } : {}),
             samAccountName: name.replace(/[^A-Za-z0-9]/g, '_'),
             dn: `CN=${name},OU=Groups,DC=corp,DC=example,DC=net`,
             windowsDomainQualifiedName: `CORP\\${name.replace(/[^A-Za-z0-9]/g, '_')}`,
             externalId: Buffer.from(id).toString('base64'),
           }
-        : { name, description: rng() < 0.8 ? `${name} team` : null };
+        : { name, ...(rng() < 0.8 ? { description: `${name} team` } : {}) };
     if (type === 'OKTA_GROUP') {
       if (okta.length > 0 && rng() < parentShare) profile.parentGroup = pick(okta).name;
       if (rng() < 0.3) profile.costCenter = `CC-${100 + Math.floor(rng() * 50)}`;
