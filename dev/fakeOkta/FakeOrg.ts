@@ -97,6 +97,11 @@ export interface FakeOrgOptions {
 
 export const DEFAULT_USER_TYPE_ID = 'oty1defau1tUserType0';
 
+/** The given value, even null, unless it is undefined. */
+function orDefault<T>(value: T | undefined, fallback: T): T {
+  return value !== undefined ? value : fallback;
+}
+
 function insertSorted(list: string[], value: string): boolean {
   const i = lowerBound(list, value);
   if (list[i] === value) return false;
@@ -280,26 +285,11 @@ export class FakeOrg {
       id,
       status,
       created,
-      activated:
-        partial.activated !== undefined
-          ? partial.activated
-          : neverActivated
-          ? null
-          : created,
-      statusChanged:
-        partial.statusChanged !== undefined
-          ? partial.statusChanged
-          : status === 'STAGED'
-          ? null
-          : created,
+      activated: orDefault(partial.activated, neverActivated ? null : created),
+      statusChanged: orDefault(partial.statusChanged, status === 'STAGED' ? null : created),
       lastLogin: partial.lastLogin ?? null,
       lastUpdated: partial.lastUpdated ?? created,
-      passwordChanged:
-        partial.passwordChanged !== undefined
-          ? partial.passwordChanged
-          : neverActivated
-          ? null
-          : created,
+      passwordChanged: orDefault(partial.passwordChanged, neverActivated ? null : created),
       type: partial.type ?? { id: DEFAULT_USER_TYPE_ID },
       profile: { ...partial.profile },
       credentials: partial.credentials ?? {

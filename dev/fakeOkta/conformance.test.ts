@@ -3,6 +3,7 @@
  * error responses and the token endpoint, and validates each body against
  * the vendored Okta OpenAPI specs.
  */
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { createServiceAppKeys, FakeOkta, generateOrg, startFakeOkta } from './index';
 import { apiGet, clientAssertion, dpopProof, getAccessToken, nextLink, requestToken, tokenForm } from './testing/fakeOktaClient';
 import { OktaOpenApiValidator, ValidationResult } from './testing/openApiValidator';

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createServiceAppKeys, demoOrg, FakeOkta, startFakeOkta } from './index';
 import {
   apiGet,

@@ -116,12 +116,10 @@ export function signJws(
 ): string {
   const alg = header.alg;
   if (!isSupportedAlgorithm(alg)) throw new Error(`Unsupported alg ${String(alg)}`);
-  const key =
-    privateKey instanceof KeyObject
-      ? privateKey
-      : typeof privateKey === 'string'
-      ? createPrivateKey(privateKey)
-      : createPrivateKey({ key: privateKey as NodeJsonWebKey, format: 'jwk' });
+  let key: KeyObject;
+  if (privateKey instanceof KeyObject) key = privateKey;
+  else if (typeof privateKey === 'string') key = createPrivateKey(privateKey);
+  else key = createPrivateKey({ key: privateKey as NodeJsonWebKey, format: 'jwk' });
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   const spec = ALGORITHMS[alg];
   const signature = cryptoSign(

@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import http from 'node:http';
 import { createServiceAppKeys, demoOrg, FakeOkta, startFakeOkta } from './index';
 import { apiGet, getAccessToken } from './testing/fakeOktaClient';
@@ -140,7 +141,7 @@ describe('fake Okta faults', () => {
 
   it('draws rate-based faults deterministically from the seed', async () => {
     const run = async (seed: number) => {
-      let statuses: Array<number | undefined> = [];
+      const statuses: Array<number | undefined> = [];
       await withFake({ seed, faults: [{ endpoint: '*', kind: 'status5xx', rate: 0.3 }] }, async okta => {
         for (let i = 0; i < 30; i++) statuses.push((await rawGet(`${okta.url}/api/v1/groups`, auth)).status);
       });

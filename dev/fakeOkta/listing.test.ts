@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeOkta, generateOrg, startFakeOkta } from './index';
 import { apiGet, nextLink } from './testing/fakeOktaClient';
 

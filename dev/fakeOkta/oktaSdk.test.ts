@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@okta/okta-sdk-nodejs';
 import { createServiceAppKeys, FakeOkta, generateOrg, startFakeOkta } from './index';
 
@@ -66,11 +67,13 @@ describe('the unmodified Okta Node SDK against the fake', () => {
       keyId: keys.kid,
     });
     await expectFullOrg(client);
+    expect(okta.stats().requests.token).toBeGreaterThanOrEqual(2); // the nonce challenge, then the token
   });
 
   it('lists with an SSWS API token', async () => {
     okta.addApiToken('00sdk-ssws-token');
     const client = new Client({ orgUrl: okta.url, token: '00sdk-ssws-token' });
     await expectFullOrg(client);
+    expect(okta.stats().served429).toBe(0);
   });
 });

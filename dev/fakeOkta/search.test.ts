@@ -1,3 +1,4 @@
+import { describe, expect, it } from '@jest/globals';
 import {
   compileSearch,
   GROUP_FILTER_RULES,

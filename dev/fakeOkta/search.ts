@@ -84,69 +84,84 @@ function tokenize(input: string): Token[] {
   return tokens;
 }
 
-/** Parses an expression; throws SearchSyntaxError. */
-export function parseSearch(input: string): SearchExpression {
-  const tokens = tokenize(input);
-  let pos = 0;
-  const peekWord = (): string | undefined => {
-    const t = tokens[pos];
-    return t && t.type === 'word' ? t.text.toLowerCase() : undefined;
-  };
-  const describe = (t: Token | undefined) =>
-    t ? `'${'text' in t ? t.text : t.type}' at ${t.at}` : 'end of expression';
+function describeToken(t: Token | undefined): string {
+  return t ? `'${'text' in t ? t.text : t.type}' at ${t.at}` : 'end of expression';
+}
 
-  const parseOr = (): SearchExpression => {
-    let left = parseAnd();
-    while (peekWord() === 'or') {
-      pos++;
-      left = { kind: 'or', left, right: parseAnd() };
+/** Recursive-descent parser over the token list. */
+class SearchParser {
+  private pos = 0;
+
+  constructor(private readonly tokens: Token[]) {}
+
+  parse(): SearchExpression {
+    const expression = this.parseOr();
+    if (this.pos < this.tokens.length) {
+      throw new SearchSyntaxError(`Unexpected ${describeToken(this.tokens[this.pos])}`);
+    }
+    return expression;
+  }
+
+  private peekWord(): string | undefined {
+    const t = this.tokens[this.pos];
+    return t && t.type === 'word' ? t.text.toLowerCase() : undefined;
+  }
+
+  private parseOr(): SearchExpression {
+    let left = this.parseAnd();
+    while (this.peekWord() === 'or') {
+      this.pos++;
+      left = { kind: 'or', left, right: this.parseAnd() };
     }
     return left;
-  };
-  const parseAnd = (): SearchExpression => {
-    let left = parseFactor();
-    while (peekWord() === 'and') {
-      pos++;
-      left = { kind: 'and', left, right: parseFactor() };
+  }
+
+  private parseAnd(): SearchExpression {
+    let left = this.parseFactor();
+    while (this.peekWord() === 'and') {
+      this.pos++;
+      left = { kind: 'and', left, right: this.parseFactor() };
     }
     return left;
-  };
-  const parseFactor = (): SearchExpression => {
-    const t = tokens[pos];
+  }
+
+  private parseFactor(): SearchExpression {
+    const tokens = this.tokens;
+    const t = tokens[this.pos];
     if (!t) throw new SearchSyntaxError('Unexpected end of expression');
     if (t.type === '(') {
-      pos++;
-      const inner = parseOr();
-      if (tokens[pos]?.type !== ')') {
-        throw new SearchSyntaxError(`Expected ')' but found ${describe(tokens[pos])}`);
+      this.pos++;
+      const inner = this.parseOr();
+      if (tokens[this.pos]?.type !== ')') {
+        throw new SearchSyntaxError(`Expected ')' but found ${describeToken(tokens[this.pos])}`);
       }
-      pos++;
+      this.pos++;
       return inner;
     }
     if (t.type !== 'word') {
-      throw new SearchSyntaxError(`Expected an attribute but found ${describe(t)}`);
+      throw new SearchSyntaxError(`Expected an attribute but found ${describeToken(t)}`);
     }
     const lower = t.text.toLowerCase();
     if (lower === 'not') {
-      pos++;
-      return { kind: 'not', operand: parseFactor() };
+      this.pos++;
+      return { kind: 'not', operand: this.parseFactor() };
     }
     if (lower === 'and' || lower === 'or') {
-      throw new SearchSyntaxError(`Expected an attribute but found ${describe(t)}`);
+      throw new SearchSyntaxError(`Expected an attribute but found ${describeToken(t)}`);
     }
     const attribute = t.text;
-    pos++;
-    const opToken = tokens[pos];
-    const op = peekWord();
+    this.pos++;
+    const opToken = tokens[this.pos];
+    const op = this.peekWord();
     if (op === 'pr') {
-      pos++;
+      this.pos++;
       return { kind: 'present', attribute };
     }
     if (!op || !COMPARISONS.has(op)) {
-      throw new SearchSyntaxError(`Expected an operator but found ${describe(opToken)}`);
+      throw new SearchSyntaxError(`Expected an operator but found ${describeToken(opToken)}`);
     }
-    pos++;
-    const v = tokens[pos];
+    this.pos++;
+    const v = tokens[this.pos];
     let value: string | number | boolean | null;
     if (v?.type === 'string') value = v.text;
     else if (v?.type === 'number') value = v.value;
@@ -154,17 +169,16 @@ export function parseSearch(input: string): SearchExpression {
       const w = v.text.toLowerCase();
       value = w === 'null' ? null : w === 'true';
     } else {
-      throw new SearchSyntaxError(`Expected a value but found ${describe(v)}`);
+      throw new SearchSyntaxError(`Expected a value but found ${describeToken(v)}`);
     }
-    pos++;
+    this.pos++;
     return { kind: 'compare', attribute, op: op as Comparison, value };
-  };
-
-  const expression = parseOr();
-  if (pos < tokens.length) {
-    throw new SearchSyntaxError(`Unexpected ${describe(tokens[pos])}`);
   }
-  return expression;
+}
+
+/** Parses an expression; throws SearchSyntaxError. */
+export function parseSearch(input: string): SearchExpression {
+  return new SearchParser(tokenize(input)).parse();
 }
 
 /** Which attributes and operators an expression may use. */
@@ -321,7 +335,8 @@ function compareValues(
 ): boolean {
   if (expected === null) {
     const isNull = actual === null || actual === undefined;
-    return op === 'eq' ? isNull : op === 'ne' ? !isNull : false;
+    if (op === 'eq') return isNull;
+    return op === 'ne' ? !isNull : false;
   }
   if (actual === null || actual === undefined) return op === 'ne';
   if (Array.isArray(actual)) {

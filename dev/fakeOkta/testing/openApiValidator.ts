@@ -94,12 +94,9 @@ export class OktaOpenApiValidator {
     let pointer = this.responseSchemaPointer(spec, path, method, status);
     const fallback = pointer === undefined;
     if (!pointer) {
-      pointer =
-        spec === 'management'
-          ? '/components/schemas/ModelError'
-          : status >= 400 && status < 429
-          ? '/components/schemas/OAuthError'
-          : '/components/schemas/Error';
+      if (spec === 'management') pointer = '/components/schemas/ModelError';
+      else if (status >= 400 && status < 429) pointer = '/components/schemas/OAuthError';
+      else pointer = '/components/schemas/Error';
     }
     const id = `${spec}#${pointer}`;
     let validate = this.compiled.get(id);

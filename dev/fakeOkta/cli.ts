@@ -1,0 +1,99 @@
+/*
+ * Standalone fake Okta org, for the dev backend and the benchmark.
+ *
+ * Run with the repo's Node 22 and a TypeScript loader, for example:
+ *   cd /path/to/repo && PATH=$PWD/node_modules/.bin:$PATH \
+ *     node -r @backstage/cli/config/nodeTransform.cjs dev/fakeOkta/cli.ts \
+ *       --port 8123 --org demo --ssws dev-token
+ * Options (all optional):
+ *   --port N            listen port (default 0: a free port; printed on start)
+ *   --host H            listen host (default 127.0.0.1)
+ *   --org demo|generated   demo company (default) or a generated org
+ *   --users N --groups N --seed N   generated org size and seed (default 1000/100/1)
+ *   --ssws TOKEN        register an SSWS API token
+ *   --client-id ID --public-jwk FILE [--require-dpop]   register a service app
+ *                       with the public JWK(s) in FILE (a JWK or {"keys":[...]}),
+ *                       granted okta.users.read and okta.groups.read
+ *   --window-seconds N --app-share F --concurrency N   rate limit settings
+ * It prints one JSON line {"url": ...} on stdout once listening and runs until
+ * SIGINT/SIGTERM.
+ */
+import { readFileSync } from 'node:fs';
+import { demoOrg, generateOrg } from './generateOrg';
+import { startFakeOkta } from './server';
+import type { FakeJwk } from './types';
+
+function parseArgs(argv: string[]): Map<string, string> {
+  const args = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i];
+    if (!name.startsWith('--')) throw new Error(`Unexpected argument ${name}`);
+    const value = argv[i + 1];
+    if (value === undefined || value.startsWith('--')) {
+      args.set(name.slice(2), 'true');
+    } else {
+      args.set(name.slice(2), value);
+      i++;
+    }
+  }
+  return args;
+}
+
+/** Starts the fake from command-line arguments; resolves to a stop function. */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<() => Promise<void>> {
+  const args = parseArgs(argv);
+  const num = (name: string, fallback?: number) => {
+    const raw = args.get(name);
+    if (raw === undefined) return fallback;
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${raw}`);
+    return n;
+  };
+  const org =
+    args.get('org') === 'generated'
+      ? generateOrg({ seed: num('seed', 1)!, users: num('users', 1000)!, groups: num('groups', 100)! })
+      : demoOrg();
+  const okta = await startFakeOkta({
+    org,
+    port: num('port', 0),
+    host: args.get('host') ?? '127.0.0.1',
+    seed: num('seed', 1),
+    rateLimits: {
+      windowSeconds: num('window-seconds'),
+      appShare: num('app-share'),
+      concurrency: num('concurrency'),
+    },
+  });
+  const ssws = args.get('ssws');
+  if (ssws) okta.addApiToken(ssws);
+  const clientId = args.get('client-id');
+  if (clientId) {
+    const file = args.get('public-jwk');
+    if (!file) throw new Error('--client-id needs --public-jwk FILE');
+    const parsed = JSON.parse(readFileSync(file, 'utf8'));
+    const keys: FakeJwk[] = Array.isArray(parsed.keys) ? parsed.keys : [parsed];
+    okta.addServiceApp({
+      clientId,
+      publicJwks: keys,
+      scopes: ['okta.users.read', 'okta.groups.read'],
+      requireDpop: args.get('require-dpop') === 'true',
+    });
+  }
+  process.stdout.write(`${JSON.stringify({ url: okta.url, users: org.userCount, groups: org.groupCount })}\n`);
+  return () => okta.close();
+}
+
+if (require.main === module) {
+  main()
+    .then(stop => {
+      const shutdown = () => {
+        stop().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', shutdown);
+      process.once('SIGTERM', shutdown);
+    })
+    .catch(error => {
+      process.stderr.write(`${String(error?.stack ?? error)}\n`);
+      process.exit(1);
+    });
+}
