@@ -12,7 +12,7 @@ export type OktaAuthOptions =
       kind: 'privateKey';
       clientId: string;
       keyId: string;
-      /** PEM (PKCS#8 or PKCS#1/SEC1) or a JWK as a JSON string. */
+      /** PEM (PKCS#8, PKCS#1 or SEC1) or a JWK as a JSON string. */
       privateKey: string;
     }
   | {
@@ -29,20 +29,26 @@ export interface OktaClientOptions {
   /** Defaults to okta.users.read and okta.groups.read. */
   scopes?: string[];
   logger: LoggerService;
-  /** Requests in flight at once across the whole client. */
+  /** Requests in flight at once across the whole client. Default 10. */
   maxConcurrency?: number;
-  /** Per HTTP request (each attempt), in milliseconds. */
+  /** Per HTTP request (each attempt), in milliseconds. Default 30000. */
   requestTimeoutMs?: number;
-  /** Attempts after the first for one request (429, 5xx, network, timeout, bad body). */
+  /** Attempts after the first for one request (429, 5xx, network, timeout, bad body). Default 6. */
   maxRetries?: number;
-  /** Permit http:// org URLs (local development against a fake org only). */
-  allowInsecureHttp?: boolean;
+  /** First backoff delay for 5xx/network/timeout/bad-body retries, in ms. Default 1000. */
+  retryBaseDelayMs?: number;
+  /** Page size for GET /api/v1/users (max 200). Default 200. */
+  userPageSize?: number;
+  /** Page size for GET /api/v1/groups (max 10000). Default 10000. */
+  groupPageSize?: number;
+  /** Page size for GET /api/v1/groups/{id}/users (max 1000). Default 1000. */
+  groupMemberPageSize?: number;
 }
 
 /** The subset of Okta's User object the module reads. */
 export interface OktaUser {
   id: string;
-  status: string;
+  status?: string;
   created?: string | null;
   lastUpdated?: string | null;
   profile: Record<string, unknown> & {
@@ -64,16 +70,25 @@ export interface OktaGroup {
     name?: string | null;
     description?: string | null;
   };
-  /** Present only when listed with expandStats (and, in Okta, only on the first page). */
+  /**
+   * From `_embedded.stats.usersCount`, present only when listed with
+   * `expandStats` (and, in Okta, only on the first page of the listing).
+   */
   usersCount?: number;
 }
 
 /** Counters of one client, for logging and the benchmark. */
 export interface OktaClientStats {
-  /** HTTP requests sent, including retries and token requests, by endpoint key. */
+  /**
+   * HTTP requests sent, including retries, by endpoint key: `token`, `users`,
+   * `groups`, `groupMembers`, `userGroups`, `other`.
+   */
   requests: Record<string, number>;
+  /** Retries of any kind. */
   retries: number;
+  /** 429 responses received. */
   rateLimited: number;
+  /** Access tokens fetched (0 with an API token). */
   tokensFetched: number;
 }
 
@@ -85,9 +100,12 @@ export class OktaRequestError extends Error {
   constructor(
     message: string,
     readonly details: {
+      /** e.g. `GET /api/v1/groups/{id}/users` or `POST /oauth2/v1/token`. */
       endpoint: string;
       status?: number;
+      /** Okta's errorCode (E0000011...) or OAuth error (invalid_client...). */
       errorCode?: string;
+      /** Okta's X-Okta-Request-Id. */
       requestId?: string;
     },
   ) {
@@ -96,22 +114,22 @@ export class OktaRequestError extends Error {
   }
 }
 
-/** Reads an Okta org, one page at a time. */
+/** Reads an Okta org. Each listing follows Okta's Link headers to the end. */
 export interface OktaOrgClient {
-  /** GET /api/v1/users, pages of up to 200. */
+  /** GET /api/v1/users (with `search` when given). */
   listUsers(
     query: { search?: string },
     signal?: AbortSignal,
-  ): AsyncIterable<OktaUser[]>;
-  /** GET /api/v1/groups. */
+  ): AsyncIterable<OktaUser>;
+  /** GET /api/v1/groups (with `search` and `expand=stats` when asked). */
   listGroups(
     query: { search?: string; expandStats?: boolean },
     signal?: AbortSignal,
-  ): AsyncIterable<OktaGroup[]>;
-  /** GET /api/v1/groups/{id}/users, pages of up to 1000. */
+  ): AsyncIterable<OktaGroup>;
+  /** GET /api/v1/groups/{id}/users. */
   listGroupMembers(
     groupId: string,
     signal?: AbortSignal,
-  ): AsyncIterable<OktaUser[]>;
+  ): AsyncIterable<OktaUser>;
   stats(): OktaClientStats;
 }
