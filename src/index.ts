@@ -5,3 +5,26 @@
  * @packageDocumentation
  */
 export { catalogModuleOktaOrgEntityProvider as default } from './module/catalogModuleOktaOrgEntityProvider';
+export {
+  oktaOrgEntityProviderTransformsExtensionPoint,
+  type OktaOrgEntityProviderTransformsExtensionPoint,
+} from './module/extensionPoint';
+export {
+  OktaOrgEntityProvider,
+  type OktaOrgEntityProviderOptions,
+  type OktaTransformerSelection,
+} from './processors/OktaOrgEntityProvider';
+export type {
+  OktaGroupFilter,
+  OktaGroupTransformer,
+  OktaProviderConfig,
+  OktaTransformerContext,
+  OktaUserNaming,
+  OktaUserTransformer,
+} from './okta/types';
+export type { OktaGroup, OktaUser } from './okta/client/types';
+export {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from './okta/defaultTransformers';
+export * from './okta/constants';

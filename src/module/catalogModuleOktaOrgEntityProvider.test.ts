@@ -1,19 +1,146 @@
-import { startTestBackend } from '@backstage/backend-test-utils';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
+import { demoOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
+import { defaultUserTransformer } from '../okta/defaultTransformers';
+import { addServiceApp } from '../testing/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from './catalogModuleOktaOrgEntityProvider';
+import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) {
+    await cleanup();
+  }
+});
+
+async function waitForEntities(
+  baseUrl: string,
+  predicate: (entities: Entity[]) => boolean,
+): Promise<Entity[]> {
+  const deadline = Date.now() + 30_000;
+  let items: Entity[] = [];
+  while (Date.now() < deadline) {
+    const response = await fetch(
+      `${baseUrl}/api/catalog/entities/by-query?limit=1000`,
+    );
+    items = ((await response.json()) as { items: Entity[] }).items;
+    if (predicate(items)) {
+      return items;
+    }
+    await new Promise(resolve => setTimeout(resolve, 200));
+  }
+  throw new Error(`catalog has ${items.length} entities, not what was expected`);
+}
+
+async function startFake(): Promise<FakeOkta> {
+  const fake = await startFakeOkta({ org: demoOrg() });
+  cleanups.push(() => fake.close());
+  return fake;
+}
 
 describe('catalogModuleOktaOrgEntityProvider', () => {
-  it('starts inside a backend with the catalog plugin', async () => {
+  it('starts inside a backend with the catalog plugin and no Okta config', async () => {
+    const backend = await startTestBackend({
+      features: [catalogPlugin, catalogModuleOktaOrgEntityProvider],
+    });
+    cleanups.push(() => backend.stop());
+    const response = await fetch(
+      `http://localhost:${backend.server.port()}/api/catalog/entities/by-query`,
+    );
+    expect(response.status).toBe(200);
+  });
+
+  it('syncs each configured org on its schedule, with transformers set through the extension point per provider id', async () => {
+    const us = await startFake();
+    const emea = await startFake();
+    const usApp = await addServiceApp(us);
+    const emeaApp = await addServiceApp(emea, { alg: 'ES256' });
     const backend = await startTestBackend({
       features: [
         catalogPlugin,
         catalogModuleOktaOrgEntityProvider,
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              providers: {
+                okta: [
+                  {
+                    id: 'us',
+                    ...usApp.providerConfig,
+                    schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+                  },
+                  {
+                    id: 'emea',
+                    ...emeaApp.providerConfig,
+                    groupNames: ['Sales'],
+                    userNaming: 'email',
+                    schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+                  },
+                ],
+              },
+            },
+          },
+        }),
+        createBackendModule({
+          pluginId: 'catalog',
+          moduleId: 'okta-custom-transforms',
+          register(env) {
+            env.registerInit({
+              deps: { okta: oktaOrgEntityProviderTransformsExtensionPoint },
+              async init({ okta }) {
+                okta.setUserTransformer({
+                  emea: async (user, context) => {
+                    const entity = await defaultUserTransformer(user, context);
+                    if (entity) {
+                      entity.metadata.labels = { region: 'emea' };
+                    }
+                    return entity;
+                  },
+                });
+              },
+            });
+          },
+        }),
       ],
     });
-    const response = await fetch(
-      `http://localhost:${backend.server.port()}/api/catalog/entities`,
-    );
-    expect(response.status).toBe(200);
-    await backend.stop();
+    cleanups.push(() => backend.stop());
+    const baseUrl = `http://localhost:${backend.server.port()}`;
+
+    // us: 11 users + 6 groups; emea: Sales and its 2 users, named by email.
+    const entities = await waitForEntities(baseUrl, list => list.length === 20);
+    const labelled = entities.filter(e => e.metadata.labels?.region === 'emea');
+    expect(labelled.map(e => e.kind)).toEqual(['User', 'User']);
+    expect(
+      entities.filter(e => e.kind === 'User' && !e.metadata.labels),
+    ).toHaveLength(11);
+  });
+
+  it('refuses to start with invalid config, naming the provider and key', async () => {
+    await expect(
+      startTestBackend({
+        features: [
+          catalogPlugin,
+          catalogModuleOktaOrgEntityProvider,
+          mockServices.rootConfig.factory({
+            data: {
+              catalog: {
+                providers: {
+                  okta: {
+                    id: 'default',
+                    oktaUrl: 'https://acme.okta.com',
+                    clientId: 'abc',
+                    keyId: 'kid',
+                    privateKey: 'not a key -----BEGIN secret-material',
+                  },
+                },
+              },
+            },
+          }),
+        ],
+      }),
+    ).rejects.toThrow(/default.*privateKey/s);
   });
 });

@@ -1,7 +1,18 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import {
+  OktaOrgEntityProvider,
+  type OktaTransformerSelection,
+} from '../processors/OktaOrgEntityProvider';
+import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
+import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
 
 /**
- * Registers the Okta org entity provider with the catalog.
+ * Registers one {@link OktaOrgEntityProvider} per entry of
+ * `catalog.providers.okta` with the catalog.
  *
  * @public
  */
@@ -9,9 +20,50 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
   pluginId: 'catalog',
   moduleId: 'okta-org-entity-provider',
   register(env) {
+    let userTransformer:
+      | OktaTransformerSelection<OktaUserTransformer>
+      | undefined;
+    let groupTransformer:
+      | OktaTransformerSelection<OktaGroupTransformer>
+      | undefined;
+    env.registerExtensionPoint(oktaOrgEntityProviderTransformsExtensionPoint, {
+      setUserTransformer(transformer) {
+        if (userTransformer) {
+          throw new Error('The Okta user transformer may only be set once');
+        }
+        userTransformer = transformer;
+      },
+      setGroupTransformer(transformer) {
+        if (groupTransformer) {
+          throw new Error('The Okta group transformer may only be set once');
+        }
+        groupTransformer = transformer;
+      },
+    });
+
     env.registerInit({
-      deps: {},
-      async init() {},
+      deps: {
+        catalog: catalogProcessingExtensionPoint,
+        config: coreServices.rootConfig,
+        logger: coreServices.logger,
+        scheduler: coreServices.scheduler,
+      },
+      async init({ catalog, config, logger, scheduler }) {
+        if (!config.has('catalog.providers.okta')) {
+          logger.warn(
+            'No catalog.providers.okta config: the Okta org entity provider reads nothing',
+          );
+          return;
+        }
+        catalog.addEntityProvider(
+          OktaOrgEntityProvider.fromConfig(config, {
+            logger,
+            scheduler,
+            userTransformer,
+            groupTransformer,
+          }),
+        );
+      },
     });
   },
 });

@@ -1,0 +1,268 @@
+/*
+ * Reads the selection one provider is configured for: its groups, their
+ * members, and the users. Knows nothing of HTTP (that is the client's) nor of
+ * entities (that is org.ts's). Any failure rejects the whole read: a partial
+ * snapshot must never reach a full mutation.
+ */
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { OktaGroup, OktaOrgClient, OktaUser } from './client/types';
+import type { OktaGroupFilter, OktaOrgSnapshot } from './types';
+
+/** What {@link readOktaOrg} reads. */
+export interface OktaReadSelection {
+  userSearchFilter?: string;
+  groupFilter: OktaGroupFilter;
+}
+
+/** Options of {@link readOktaOrg}. */
+export interface OktaReadOptions {
+  logger: LoggerService;
+  signal?: AbortSignal;
+  /**
+   * Group member listings in flight at once. Set it to the client's
+   * concurrency: more only queues inside the client, holding more pages.
+   */
+  memberListingConcurrency?: number;
+}
+
+/** A snapshot plus what reading it found worth telling the admin. */
+export interface OktaReadResult extends OktaOrgSnapshot {
+  /** Names from `groupNames` that matched no Okta group. */
+  unmatchedGroupNames: string[];
+  /** Group member listings skipped because Okta's stats said the group is empty. */
+  emptyGroupsSkipped: number;
+}
+
+/** The status Okta gives users who are gone; never an entity unless asked for. */
+const DEPROVISIONED = 'DEPROVISIONED';
+
+/**
+ * The longest `search` expression sent for `groupNames`; longer lists are
+ * split into several listings. Okta rejects URLs of more than about 8 KiB.
+ */
+const MAX_GROUP_NAME_SEARCH_LENGTH = 3500;
+
+/** Quotes a value for an Okta search expression. */
+export function quoteOktaSearchValue(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * Search expressions that together select the groups with these exact names,
+ * each short enough for one request.
+ */
+export function groupNameSearchExpressions(names: string[]): string[] {
+  const expressions: string[] = [];
+  let current = '';
+  for (const name of [...new Set(names)]) {
+    const term = `profile.name eq ${quoteOktaSearchValue(name)}`;
+    if (current && current.length + 4 + term.length > MAX_GROUP_NAME_SEARCH_LENGTH) {
+      expressions.push(current);
+      current = '';
+    }
+    current = current ? `${current} or ${term}` : term;
+  }
+  if (current) {
+    expressions.push(current);
+  }
+  return expressions;
+}
+
+/**
+ * Whether an admin's user search filter asks for deprovisioned users by
+ * status. Okta includes them in any search; without this we leave them out.
+ */
+export function selectsDeprovisionedUsers(userSearchFilter?: string): boolean {
+  return (
+    userSearchFilter !== undefined &&
+    /status\s+(eq|sw)\s+"DEP/i.test(userSearchFilter)
+  );
+}
+
+function throwIfAborted(signal?: AbortSignal) {
+  if (signal?.aborted) {
+    throw signal.reason instanceof Error
+      ? signal.reason
+      : new Error('The Okta read was aborted');
+  }
+}
+
+async function readGroups(
+  client: OktaOrgClient,
+  filter: OktaGroupFilter,
+  signal: AbortSignal | undefined,
+): Promise<{ groups: OktaGroup[]; unmatchedGroupNames: string[] }> {
+  const groups: OktaGroup[] = [];
+  if (filter.kind === 'names') {
+    for (const search of groupNameSearchExpressions(filter.names)) {
+      for await (const group of client.listGroups(
+        { search, expandStats: true },
+        signal,
+      )) {
+        groups.push(group);
+      }
+    }
+    const found = new Set(groups.map(g => g.profile?.name));
+    return {
+      groups,
+      unmatchedGroupNames: filter.names.filter(name => !found.has(name)),
+    };
+  }
+  const search = filter.kind === 'search' ? filter.search : undefined;
+  for await (const group of client.listGroups(
+    { search, expandStats: true },
+    signal,
+  )) {
+    // Everyone (BUILT_IN) holds the whole directory: not a team, and the
+    // costliest listing there is. Only an explicit filter brings it in.
+    if (filter.kind === 'all' && group.type === 'BUILT_IN') {
+      continue;
+    }
+    groups.push(group);
+  }
+  return { groups, unmatchedGroupNames: [] };
+}
+
+/** Runs `work` over `items` with at most `concurrency` at once; rejects on the first failure. */
+async function forEachConcurrently<T>(
+  items: T[],
+  concurrency: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const item = items[next++];
+      try {
+        await work(item);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(
+    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker),
+  );
+}
+
+/**
+ * Reads one provider's selection from Okta, completely or not at all.
+ *
+ * - Without a group filter: every user (with `userSearchFilter` when given)
+ *   and every group but BUILT_IN ones.
+ * - With a group filter: the matching groups, and only users who belong to at
+ *   least one of them. Without a user search filter, those users come from the
+ *   member listings, so the user directory is never listed.
+ * - Member listings are skipped for groups Okta reports as empty.
+ * - Deprovisioned users are left out unless the user search filter selects
+ *   that status.
+ */
+export async function readOktaOrg(
+  client: OktaOrgClient,
+  selection: OktaReadSelection,
+  options: OktaReadOptions,
+): Promise<OktaReadResult> {
+  const { signal } = options;
+  const keepDeprovisioned = selectsDeprovisionedUsers(
+    selection.userSearchFilter,
+  );
+  const isWanted = (user: OktaUser) =>
+    keepDeprovisioned || user.status !== DEPROVISIONED;
+  const usersFromMembers =
+    selection.groupFilter.kind !== 'all' &&
+    selection.userSearchFilter === undefined;
+
+  // The user directory and the groups sit in different rate-limit buckets, so
+  // they are read side by side.
+  const usersById = new Map<string, OktaUser>();
+  const listedUsers = usersFromMembers
+    ? Promise.resolve()
+    : (async () => {
+        for await (const user of client.listUsers(
+          { search: selection.userSearchFilter },
+          signal,
+        )) {
+          if (user?.id && !usersById.has(user.id) && isWanted(user)) {
+            usersById.set(user.id, user);
+          }
+        }
+      })();
+  // Attach a handler now so a failure here while groups are still being read
+  // is not an unhandled rejection; it is rethrown by the await below.
+  listedUsers.catch(() => undefined);
+
+  const { groups, unmatchedGroupNames } = await readGroups(
+    client,
+    selection.groupFilter,
+    signal,
+  );
+  throwIfAborted(signal);
+
+  const memberIdsByGroupId = new Map<string, string[]>();
+  const toList: OktaGroup[] = [];
+  let emptyGroupsSkipped = 0;
+  for (const group of groups) {
+    if (group.usersCount === 0) {
+      memberIdsByGroupId.set(group.id, []);
+      emptyGroupsSkipped += 1;
+    } else {
+      toList.push(group);
+    }
+  }
+  // Biggest first, so one huge group does not become the tail of the read.
+  toList.sort((a, b) => (b.usersCount ?? 0) - (a.usersCount ?? 0));
+
+  await forEachConcurrently(
+    toList,
+    options.memberListingConcurrency ?? 10,
+    async group => {
+      const memberIds: string[] = [];
+      for await (const member of client.listGroupMembers(group.id, signal)) {
+        if (!member?.id) {
+          continue;
+        }
+        memberIds.push(member.id);
+        if (usersFromMembers && !usersById.has(member.id) && isWanted(member)) {
+          usersById.set(member.id, member);
+        }
+      }
+      memberIdsByGroupId.set(group.id, memberIds);
+    },
+  );
+  await listedUsers;
+  throwIfAborted(signal);
+
+  // With a group filter, keep only users in at least one selected group.
+  if (selection.groupFilter.kind !== 'all') {
+    const inSomeGroup = new Set<string>();
+    for (const ids of memberIdsByGroupId.values()) {
+      for (const id of ids) {
+        inSomeGroup.add(id);
+      }
+    }
+    for (const id of [...usersById.keys()]) {
+      if (!inSomeGroup.has(id)) {
+        usersById.delete(id);
+      }
+    }
+  }
+
+  const membersByGroupId = new Map<string, string[]>();
+  for (const group of groups) {
+    const ids = memberIdsByGroupId.get(group.id) ?? [];
+    membersByGroupId.set(
+      group.id,
+      ids.filter(id => usersById.has(id)),
+    );
+  }
+
+  return {
+    users: [...usersById.values()],
+    groups,
+    membersByGroupId,
+    unmatchedGroupNames,
+    emptyGroupsSkipped,
+  };
+}

@@ -1,0 +1,254 @@
+import type {
+  LoggerService,
+  SchedulerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
+import type { Config } from '@backstage/config';
+import type {
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
+import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
+import type { OktaOrgClient } from '../okta/client/types';
+import { readOktaProviderConfigs } from '../okta/config';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from '../okta/defaultTransformers';
+import { buildOrgEntities } from '../okta/org';
+import { readOktaOrg } from '../okta/read';
+import type {
+  OktaGroupTransformer,
+  OktaProviderConfig,
+  OktaUserTransformer,
+} from '../okta/types';
+
+/**
+ * Options of {@link OktaOrgEntityProvider}.
+ *
+ * @public
+ */
+export interface OktaOrgEntityProviderOptions {
+  /** One provider's validated configuration. */
+  provider: OktaProviderConfig;
+  logger: LoggerService;
+  /** Runs the sync on the provider's schedule; without it, call `read()` yourself. */
+  taskRunner?: SchedulerServiceTaskRunner;
+  /** Defaults to a client for `provider.orgUrl` with `provider.auth`. */
+  client?: OktaOrgClient;
+  userTransformer?: OktaUserTransformer;
+  groupTransformer?: OktaGroupTransformer;
+}
+
+/** A transformer for every provider, or one per provider id. */
+export type OktaTransformerSelection<T> = T | Record<string, T>;
+
+function pickTransformer<T extends Function>(
+  selection: OktaTransformerSelection<T> | undefined,
+  providerId: string,
+): T | undefined {
+  if (selection === undefined || typeof selection === 'function') {
+    return selection as T | undefined;
+  }
+  return (selection as Record<string, T>)[providerId];
+}
+
+/**
+ * Ingests an Okta org's users and groups as User and Group entities: reads the
+ * configured selection completely, then replaces everything this provider
+ * emitted before in one full mutation. A read that fails in any part applies
+ * nothing, so the catalog keeps its last complete state.
+ *
+ * @public
+ */
+export class OktaOrgEntityProvider implements EntityProvider {
+  private connection?: EntityProviderConnection;
+  private readonly client: OktaOrgClient;
+
+  /**
+   * One provider per entry of `catalog.providers.okta`, each scheduled on its
+   * own `schedule`. Throws, naming the key, when the config is invalid.
+   */
+  static fromConfig(
+    config: Config,
+    options: {
+      logger: LoggerService;
+      scheduler: SchedulerService;
+      userTransformer?: OktaTransformerSelection<OktaUserTransformer>;
+      groupTransformer?: OktaTransformerSelection<OktaGroupTransformer>;
+    },
+  ): OktaOrgEntityProvider[] {
+    return readOktaProviderConfigs(config).map(
+      provider =>
+        new OktaOrgEntityProvider({
+          provider,
+          logger: options.logger,
+          taskRunner: options.scheduler.createScheduledTaskRunner({
+            ...provider.schedule,
+            // One replica at a time runs a provider's sync.
+            scope: 'global',
+          }),
+          userTransformer: pickTransformer(
+            options.userTransformer,
+            provider.id,
+          ),
+          groupTransformer: pickTransformer(
+            options.groupTransformer,
+            provider.id,
+          ),
+        }),
+    );
+  }
+
+  constructor(private readonly options: OktaOrgEntityProviderOptions) {
+    const { provider } = options;
+    this.client =
+      options.client ??
+      createOktaOrgClient({
+        orgUrl: provider.orgUrl,
+        auth: provider.auth,
+        logger: options.logger.child({ oktaProvider: provider.id }),
+        maxConcurrency: provider.requests.maxConcurrency,
+        requestTimeoutMs: provider.requests.requestTimeoutMs,
+        maxRetries: provider.requests.maxRetries,
+      });
+  }
+
+  /** `OktaOrgEntityProvider:<id>`: stable, since renaming it orphans entities. */
+  getProviderName(): string {
+    return `OktaOrgEntityProvider:${this.options.provider.id}`;
+  }
+
+  async connect(connection: EntityProviderConnection): Promise<void> {
+    this.connection = connection;
+    const { taskRunner } = this.options;
+    if (!taskRunner) {
+      return;
+    }
+    const id = `${this.getProviderName()}:refresh`;
+    await taskRunner.run({
+      id,
+      fn: async (signal?: AbortSignal) => {
+        const logger = this.options.logger.child({
+          class: OktaOrgEntityProvider.name,
+          taskId: id,
+          taskInstanceId: crypto.randomUUID(),
+        });
+        try {
+          await this.read({ logger, signal });
+        } catch (error) {
+          // Logged once here; the scheduler tries again on the next run.
+          logger.error(
+            `${this.getProviderName()} sync failed; the catalog keeps its previous Okta entities: ${describeError(error)}`,
+          );
+        }
+      },
+    });
+  }
+
+  /**
+   * Reads the whole selection and applies it as one full mutation. Rejects,
+   * applying nothing, when any part of the read fails or `signal` aborts.
+   */
+  async read(options?: {
+    logger?: LoggerService;
+    signal?: AbortSignal;
+  }): Promise<void> {
+    if (!this.connection) {
+      throw new Error(`${this.getProviderName()} is not connected yet`);
+    }
+    const { provider } = this.options;
+    const logger = options?.logger ?? this.options.logger;
+    const started = performance.now();
+    const requestsBefore = totalRequests(this.client);
+
+    logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
+    const snapshot = await readOktaOrg(
+      this.client,
+      {
+        userSearchFilter: provider.userSearchFilter,
+        groupFilter: provider.groupFilter,
+      },
+      {
+        logger,
+        signal: options?.signal,
+        memberListingConcurrency: provider.requests.maxConcurrency,
+      },
+    );
+    for (const name of snapshot.unmatchedGroupNames) {
+      logger.warn(
+        `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
+      );
+    }
+
+    const { users, groups } = await buildOrgEntities(snapshot, {
+      context: {
+        providerId: provider.id,
+        orgUrl: provider.orgUrl,
+        userNaming: provider.userNaming,
+        groupType: provider.groupType,
+      },
+      userTransformer: this.options.userTransformer ?? defaultUserTransformer,
+      groupTransformer:
+        this.options.groupTransformer ?? defaultGroupTransformer,
+      parentGroupAttribute: provider.parentGroupAttribute,
+      logger,
+    });
+    if (options?.signal?.aborted) {
+      throw new Error('The Okta sync was aborted before it was committed');
+    }
+
+    const memberships = [...snapshot.membersByGroupId.values()].reduce(
+      (sum, ids) => sum + ids.length,
+      0,
+    );
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    logger.info(
+      `Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${
+        totalRequests(this.client) - requestsBefore
+      } requests). Committing...`,
+      {
+        users: users.length,
+        groups: groups.length,
+        memberships,
+        seconds: Number(seconds),
+      },
+    );
+
+    const locationKey = this.getProviderName();
+    await this.connection.applyMutation({
+      type: 'full',
+      entities: [...users, ...groups].map(entity => ({
+        entity,
+        locationKey,
+      })),
+    });
+    logger.info(
+      `Committed ${users.length + groups.length} Okta entities in ${(
+        (performance.now() - started) /
+        1000
+      ).toFixed(1)} seconds`,
+    );
+  }
+}
+
+function totalRequests(client: OktaOrgClient): number {
+  return Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
+}
+
+/** The error's message (and Okta's details), never its stack or request. */
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const details = (error as { details?: Record<string, unknown> }).details;
+    if (details && typeof details === 'object') {
+      const parts = Object.entries(details)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => `${k}=${v}`);
+      if (parts.length) {
+        return `${error.message} (${parts.join(', ')})`;
+      }
+    }
+    return error.message;
+  }
+  return String(error);
+}
