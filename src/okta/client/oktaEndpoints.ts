@@ -1,0 +1,83 @@
+/*
+ * Which Okta endpoint a request goes to: the key the client counts requests
+ * by, the rate-limit bucket Okta charges it to, and the path template used in
+ * logs and errors (ids and query strings say nothing useful and can be long).
+ */
+
+/** Endpoint keys of {@link OktaClientStats.requests}. */
+export type OktaEndpointKey =
+  | 'token'
+  | 'users'
+  | 'groups'
+  | 'groupMembers'
+  | 'userGroups'
+  | 'other';
+
+/**
+ * Okta's rate-limit buckets for the endpoints this client calls: the token
+ * endpoint, `GET /api/v1/users`, `/api/v1/groups`, `/api/v1/groups/{id}`, and
+ * everything else under `/api/v1` (group members included).
+ */
+export type OktaRateLimitBucket =
+  | 'token'
+  | 'users'
+  | 'groups'
+  | 'groupById'
+  | 'other';
+
+/** Where one request goes. */
+export interface OktaEndpoint {
+  key: OktaEndpointKey;
+  bucket: OktaRateLimitBucket;
+  /** e.g. `GET /api/v1/groups/{id}/users`. */
+  template: string;
+}
+
+const ROUTES: Array<{
+  pattern: RegExp;
+  key: OktaEndpointKey;
+  bucket: OktaRateLimitBucket;
+  path: string;
+}> = [
+  { pattern: /^\/oauth2\/v1\/token$/, key: 'token', bucket: 'token', path: '/oauth2/v1/token' },
+  { pattern: /^\/api\/v1\/users$/, key: 'users', bucket: 'users', path: '/api/v1/users' },
+  { pattern: /^\/api\/v1\/groups$/, key: 'groups', bucket: 'groups', path: '/api/v1/groups' },
+  {
+    pattern: /^\/api\/v1\/groups\/[^/]+$/,
+    key: 'other',
+    bucket: 'groupById',
+    path: '/api/v1/groups/{id}',
+  },
+  {
+    pattern: /^\/api\/v1\/groups\/[^/]+\/users$/,
+    key: 'groupMembers',
+    bucket: 'other',
+    path: '/api/v1/groups/{id}/users',
+  },
+  {
+    pattern: /^\/api\/v1\/users\/[^/]+\/groups$/,
+    key: 'userGroups',
+    bucket: 'other',
+    path: '/api/v1/users/{id}/groups',
+  },
+  {
+    pattern: /^\/api\/v1\/users\/[^/]+$/,
+    key: 'other',
+    bucket: 'other',
+    path: '/api/v1/users/{id}',
+  },
+];
+
+/** Classifies a request by method and URL (absolute, or a path). */
+export function oktaEndpointOf(method: string, url: string): OktaEndpoint {
+  const pathname = new URL(url, 'http://okta.invalid').pathname.replace(/\/+$/, '');
+  const verb = method.toUpperCase();
+  for (const route of ROUTES) {
+    if (route.pattern.test(pathname)) {
+      // Okta's `users` bucket is the listing (GET) only.
+      const bucket = route.bucket === 'users' && verb !== 'GET' ? 'other' : route.bucket;
+      return { key: route.key, bucket, template: `${verb} ${route.path}` };
+    }
+  }
+  return { key: 'other', bucket: 'other', template: `${verb} ${pathname || '/'}` };
+}
