@@ -1,0 +1,146 @@
+import { OktaRateLimiter, OktaServerClock } from './OktaRateLimiter';
+
+function observation(
+  status: number,
+  rate: { limit?: number; remaining?: number; resetInMs?: number } = {},
+) {
+  const now = Date.now();
+  const headers = new Headers();
+  if (rate.limit !== undefined) headers.set('x-rate-limit-limit', String(rate.limit));
+  if (rate.remaining !== undefined) headers.set('x-rate-limit-remaining', String(rate.remaining));
+  if (rate.resetInMs !== undefined) {
+    headers.set('x-rate-limit-reset', String(Math.ceil((now + rate.resetInMs) / 1000)));
+  }
+  return { status, headers, sentAt: now - 5, receivedAt: now };
+}
+
+/** Whether a promise settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  await new Promise(r => setTimeout(r, ms));
+  return settled;
+}
+
+describe('OktaRateLimiter', () => {
+  it('sends one probe into an unknown bucket, then as many as remain', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
+    const first = await limiter.acquire('users');
+    const second = limiter.acquire('users');
+    expect(await settlesWithin(second, 30)).toBe(false);
+    first.release(observation(200, { limit: 10, remaining: 3, resetInMs: 5000 }));
+    const p2 = await second;
+    const p3 = await limiter.acquire('users');
+    const p4 = await limiter.acquire('users');
+    // 3 remained and 3 are in flight: the fourth waits.
+    const fifth = limiter.acquire('users');
+    expect(await settlesWithin(fifth, 30)).toBe(false);
+    // Other buckets are independent.
+    (await limiter.acquire('groups')).release();
+    for (const p of [p2, p3, p4]) p.release(observation(200, { limit: 10, remaining: 0, resetInMs: 5000 }));
+    expect(await settlesWithin(fifth, 30)).toBe(false);
+  });
+
+  it('waits for the reset once the window is used up, then sends again', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10, resetMarginMs: 20 });
+    const permit = await limiter.acquire('other');
+    // Reset is whole seconds: wait for the next second boundary.
+    const { headers, sentAt, receivedAt } = observation(200, { limit: 5, remaining: 0, resetInMs: 1 });
+    permit.release({ status: 200, headers, sentAt, receivedAt });
+    const resetAt = Number(headers.get('x-rate-limit-reset')) * 1000;
+    const next = await limiter.acquire('other');
+    expect(Date.now()).toBeGreaterThanOrEqual(resetAt + 15);
+    expect(Date.now()).toBeLessThan(resetAt + 500);
+    next.release();
+  });
+
+  it('tells window 429s from concurrency 429s and shrinks concurrency on the latter', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 4 });
+    const probe = await limiter.acquire('groups');
+    expect(probe.release(observation(200, { limit: 100, remaining: 50, resetInMs: 3000 }))).toBe('ok');
+    const permits = await Promise.all([1, 2, 3, 4].map(() => limiter.acquire('groups')));
+    // Concurrency 429: the limit header is not the bucket's.
+    expect(permits[0].release(observation(429, { limit: 2, remaining: 0, resetInMs: 1000 }))).toBe(
+      'concurrencyLimited',
+    );
+    expect(limiter.concurrencyLimit).toBe(3);
+    // No headers at all: also concurrency.
+    expect(permits[1].release(observation(429))).toBe('concurrencyLimited');
+    expect(limiter.concurrencyLimit).toBe(2);
+    // The bucket's own limit with nothing remaining: the window is used up.
+    expect(permits[2].release(observation(429, { limit: 100, remaining: 0, resetInMs: 3000 }))).toBe(
+      'rateLimited',
+    );
+    permits[3].release(observation(200, { limit: 100, remaining: 0, resetInMs: 3000 }));
+    const waiting = limiter.acquire('groups');
+    expect(await settlesWithin(waiting, 50)).toBe(false);
+  });
+
+  it('grows concurrency back after successes', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 3 });
+    const ok = () => observation(200, { limit: 1000, remaining: 900, resetInMs: 30000 });
+    (await limiter.acquire('other')).release(ok());
+    const a = await limiter.acquire('other');
+    const b = await limiter.acquire('other');
+    a.release(observation(429));
+    b.release(observation(429));
+    expect(limiter.concurrencyLimit).toBe(1);
+    for (let i = 0; i < 5; i++) (await limiter.acquire('other')).release(ok());
+    expect(limiter.concurrencyLimit).toBe(3);
+  });
+
+  it('limits requests in flight', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 2 });
+    (await limiter.acquire('other')).release(observation(200, { limit: 1000, remaining: 999, resetInMs: 30000 }));
+    const a = await limiter.acquire('other');
+    await limiter.acquire('other');
+    const third = limiter.acquire('other');
+    expect(await settlesWithin(third, 20)).toBe(false);
+    a.release(observation(200, { limit: 1000, remaining: 997, resetInMs: 30000 }));
+    expect(await settlesWithin(third, 20)).toBe(true);
+  });
+
+  it('stops waiting promptly when aborted', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
+    const permit = await limiter.acquire('users');
+    permit.release(observation(200, { limit: 10, remaining: 0, resetInMs: 60_000 }));
+    const controller = new AbortController();
+    const waiting = limiter.acquire('users', controller.signal);
+    setTimeout(() => controller.abort(), 20);
+    const t0 = Date.now();
+    await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
+    expect(Date.now() - t0).toBeLessThan(500);
+  });
+
+  it('ignores responses from a window that is already over', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
+    (await limiter.acquire('other')).release(observation(200, { limit: 10, remaining: 8, resetInMs: 5000 }));
+    const p = await limiter.acquire('other');
+    // A straggler stamped with an earlier reset must not drain the new window.
+    p.release(observation(200, { limit: 10, remaining: 0, resetInMs: -5000 }));
+    expect(await settlesWithin(limiter.acquire('other'), 20)).toBe(true);
+  });
+});
+
+describe('OktaServerClock', () => {
+  it('takes agreeing clocks as equal despite the one-second Date resolution', () => {
+    const clock = new OktaServerClock();
+    const now = Date.now();
+    clock.observe(now - 20, now, new Date(now).toUTCString());
+    clock.observe(now + 400, now + 420, new Date(now + 410).toUTCString());
+    expect(clock.offsetMs).toBe(0);
+    expect(clock.toLocal(100)).toBe(100_000);
+  });
+
+  it('detects a server clock that is behind ours', () => {
+    const clock = new OktaServerClock();
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    // Server is 5 s behind: it stamps now - 5 s.
+    clock.observe(now + 100, now + 120, new Date(now - 5000 + 110).toUTCString());
+    expect(clock.offsetMs).toBeGreaterThanOrEqual(4000);
+    expect(clock.offsetMs).toBeLessThanOrEqual(5120);
+  });
+});

@@ -1,0 +1,334 @@
+/*
+ * Pacing by design: Okta tells us on every response how many requests are
+ * left in each rate-limit bucket's window and when the window resets. We
+ * send while the bucket has room (counting requests still in flight) and
+ * otherwise wait for the reset, so a full sync runs each bucket at its limit
+ * without collecting 429s. A global, adaptive concurrency limit keeps us
+ * under the org's concurrent-request limit.
+ */
+import { abortableDelay, abortReason } from './abortableDelay';
+import type { OktaRateLimitBucket } from './oktaEndpoints';
+
+/** What a response said about the limits. */
+export type OktaRateLimitVerdict =
+  /** Not a 429. */
+  | 'ok'
+  /** 429 because the bucket's window is used up; the limiter now waits for its reset. */
+  | 'rateLimited'
+  /** 429 for too many concurrent requests (or without usable headers); back off briefly. */
+  | 'concurrencyLimited';
+
+/** The parts of a response the limiter reads. */
+export interface OktaRateLimitObservation {
+  status: number;
+  headers: { get(name: string): string | null };
+  /** Local epoch ms when the request was sent and its response headers arrived. */
+  sentAt: number;
+  receivedAt: number;
+}
+
+/** A slot for one request attempt; release it exactly once. */
+export interface OktaRateLimitPermit {
+  /** Records the response (none for network errors and timeouts) and frees the slot. */
+  release(observation?: OktaRateLimitObservation): OktaRateLimitVerdict;
+}
+
+/** Options of {@link OktaRateLimiter}. */
+export interface OktaRateLimiterOptions {
+  /** Requests in flight at once across all buckets. */
+  maxConcurrency: number;
+  /**
+   * Waited past a bucket's reset time before sending again: covers clock
+   * granularity and transit, small against windows of a few seconds.
+   */
+  resetMarginMs?: number;
+  /** Local clock, epoch ms. */
+  now?: () => number;
+}
+
+/** Okta windows are a minute; a reset much further out means a broken clock or header. */
+const MAX_RESET_WAIT_MS = 120_000;
+
+/**
+ * Estimates the offset between our clock and Okta's from the `Date` header.
+ * `Date` has one-second resolution, so each response only bounds the offset;
+ * intersecting the bounds of many responses narrows it. While the bounds
+ * include zero the clocks are taken to agree.
+ */
+export class OktaServerClock {
+  private low = -Infinity;
+  private high = Infinity;
+
+  /** Local ms minus Okta ms (positive when our clock is ahead). */
+  get offsetMs(): number {
+    if (this.low <= 0 && this.high >= 0) return 0;
+    return this.low > 0 ? this.low : this.high;
+  }
+
+  observe(sentAt: number, receivedAt: number, dateHeader: string | null): void {
+    if (!dateHeader) return;
+    const serverSecond = Date.parse(dateHeader);
+    if (Number.isNaN(serverSecond)) return;
+    // The server stamped the response at some t in [Date, Date + 1 s), after
+    // we sent the request and before we received the answer.
+    const low = sentAt - (serverSecond + 1000);
+    const high = receivedAt - serverSecond;
+    if (low > this.high || high < this.low) {
+      // The clocks moved (NTP step): start over from this observation.
+      this.low = low;
+      this.high = high;
+    } else {
+      this.low = Math.max(this.low, low);
+      this.high = Math.min(this.high, high);
+    }
+  }
+
+  /** Local epoch ms of an Okta epoch-seconds instant. */
+  toLocal(epochSeconds: number): number {
+    return epochSeconds * 1000 + this.offsetMs;
+  }
+}
+
+interface BucketState {
+  /** The bucket's limit per window, once a response told us. */
+  limit?: number;
+  /** Requests left in the current window, as of the latest response. */
+  remaining?: number;
+  /** The current window's reset, epoch seconds as Okta sent it. */
+  windowReset?: number;
+  /** Local ms from when a new window may be assumed; undefined when unknown. */
+  resetAt?: number;
+  /** Admitted and not yet answered. */
+  inFlight: number;
+  waiters: Array<() => void>;
+}
+
+function headerNumber(
+  headers: OktaRateLimitObservation['headers'],
+  name: string,
+): number | undefined {
+  const raw = headers.get(name);
+  if (raw === null || raw.trim() === '' || raw.includes(',')) return undefined;
+  const n = Number(raw);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/**
+ * A counting semaphore whose size adapts: it shrinks towards the number of
+ * requests in flight when Okta answers 429 for concurrency, and grows back
+ * by one after as many successes as its size.
+ */
+class AdaptiveConcurrencyLimit {
+  private cap: number;
+  private inFlight = 0;
+  private successes = 0;
+  private readonly queue: Array<() => void> = [];
+
+  constructor(private readonly max: number) {
+    this.cap = max;
+  }
+
+  get limit(): number {
+    return this.cap;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<void> {
+    if (this.inFlight < this.cap && this.queue.length === 0) {
+      this.inFlight++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.queue.indexOf(grant);
+        if (i >= 0) this.queue.splice(i, 1);
+        reject(abortReason(signal!));
+      };
+      const grant = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      if (signal?.aborted) {
+        reject(abortReason(signal));
+        return;
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(grant);
+    });
+  }
+
+  release(outcome: 'success' | 'concurrencyLimited' | 'neutral'): void {
+    if (outcome === 'concurrencyLimited') {
+      // inFlight still counts this request: Okta's limit is below it.
+      this.cap = Math.max(1, Math.min(this.cap - 1, this.inFlight - 1));
+      this.successes = 0;
+    } else if (outcome === 'success' && this.cap < this.max && ++this.successes >= this.cap) {
+      this.cap++;
+      this.successes = 0;
+    }
+    this.inFlight--;
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    while (this.inFlight < this.cap && this.queue.length > 0) {
+      this.inFlight++;
+      this.queue.shift()!();
+    }
+  }
+}
+
+/** Paces requests per Okta rate-limit bucket and limits concurrency. */
+export class OktaRateLimiter {
+  private readonly buckets = new Map<OktaRateLimitBucket, BucketState>();
+  private readonly concurrency: AdaptiveConcurrencyLimit;
+  private readonly clock = new OktaServerClock();
+  private readonly resetMarginMs: number;
+  private readonly now: () => number;
+
+  constructor(options: OktaRateLimiterOptions) {
+    this.concurrency = new AdaptiveConcurrencyLimit(Math.max(1, Math.floor(options.maxConcurrency)));
+    this.resetMarginMs = options.resetMarginMs ?? 50;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The current (adaptive) concurrency limit. */
+  get concurrencyLimit(): number {
+    return this.concurrency.limit;
+  }
+
+  /**
+   * Waits until a request may be sent in `bucket` and a concurrency slot is
+   * free. Rejects with the signal's reason when it aborts.
+   */
+  async acquire(bucket: OktaRateLimitBucket, signal?: AbortSignal): Promise<OktaRateLimitPermit> {
+    const state = this.bucketState(bucket);
+    for (;;) {
+      if (signal?.aborted) throw abortReason(signal);
+      const now = this.now();
+      if (state.resetAt !== undefined && now >= state.resetAt) {
+        // The window is over; Okta opens the next one with the next request
+        // it counts, and our next response will say when that one resets.
+        state.remaining = Math.max(1, state.limit ?? 1);
+        state.resetAt = undefined;
+      }
+      // Before the first response of a bucket nothing is known: send one
+      // request and learn the limits from its answer.
+      const available =
+        state.remaining === undefined
+          ? 1 - state.inFlight
+          : state.remaining - state.inFlight;
+      if (available > 0) break;
+      await this.waitForChange(
+        state,
+        state.resetAt !== undefined ? state.resetAt - now : undefined,
+        signal,
+      );
+    }
+    state.inFlight++;
+    try {
+      await this.concurrency.acquire(signal);
+    } catch (error) {
+      state.inFlight--;
+      this.notify(state);
+      throw error;
+    }
+    let released = false;
+    return {
+      release: observation => {
+        if (released) return 'ok';
+        released = true;
+        return this.release(state, observation);
+      },
+    };
+  }
+
+  private release(
+    state: BucketState,
+    observation: OktaRateLimitObservation | undefined,
+  ): OktaRateLimitVerdict {
+    let verdict: OktaRateLimitVerdict = 'ok';
+    if (observation) {
+      const { headers } = observation;
+      this.clock.observe(observation.sentAt, observation.receivedAt, headers.get('date'));
+      const limit = headerNumber(headers, 'x-rate-limit-limit');
+      const remaining = headerNumber(headers, 'x-rate-limit-remaining');
+      const reset = headerNumber(headers, 'x-rate-limit-reset');
+      const complete = limit !== undefined && remaining !== undefined && reset !== undefined;
+      if (observation.status === 429) {
+        // A window 429 carries the bucket's own limit with nothing remaining;
+        // a concurrency 429 carries the concurrency limit or nothing useful.
+        const windowExhausted =
+          complete &&
+          remaining === 0 &&
+          (state.limit === undefined || limit === state.limit) &&
+          this.clock.toLocal(reset) > observation.receivedAt;
+        verdict = windowExhausted ? 'rateLimited' : 'concurrencyLimited';
+      }
+      if (complete && verdict !== 'concurrencyLimited') {
+        this.update(state, limit, remaining, reset);
+      }
+    }
+    state.inFlight--;
+    this.concurrency.release(
+      verdict === 'concurrencyLimited' ? 'concurrencyLimited' : observation ? 'success' : 'neutral',
+    );
+    this.notify(state);
+    return verdict;
+  }
+
+  private update(state: BucketState, limit: number, remaining: number, reset: number): void {
+    state.limit = limit;
+    if (state.windowReset === undefined || reset > state.windowReset) {
+      state.windowReset = reset;
+      state.remaining = remaining;
+      const resetAt = this.clock.toLocal(reset) + this.resetMarginMs;
+      state.resetAt = Math.min(resetAt, this.now() + MAX_RESET_WAIT_MS);
+    } else if (reset === state.windowReset && state.resetAt !== undefined) {
+      // Responses overtake each other; within a window, remaining only falls.
+      state.remaining = Math.min(state.remaining ?? remaining, remaining);
+    }
+    // Otherwise the response belongs to a window already over: ignore it.
+  }
+
+  private bucketState(bucket: OktaRateLimitBucket): BucketState {
+    let state = this.buckets.get(bucket);
+    if (!state) {
+      state = { inFlight: 0, waiters: [] };
+      this.buckets.set(bucket, state);
+    }
+    return state;
+  }
+
+  private notify(state: BucketState): void {
+    const waiters = state.waiters.splice(0);
+    for (const wake of waiters) wake();
+  }
+
+  /** Until the reset (when known), a response in this bucket, or a 1 s safety poll. */
+  private async waitForChange(
+    state: BucketState,
+    untilResetMs: number | undefined,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const controller = new AbortController();
+    const onAbort = () => controller.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    let wake: () => void = () => {};
+    const changed = new Promise<void>(resolve => {
+      wake = resolve;
+      state.waiters.push(resolve);
+    });
+    try {
+      await Promise.race([
+        abortableDelay(Math.min(untilResetMs ?? 1000, MAX_RESET_WAIT_MS), controller.signal),
+        changed,
+      ]);
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      controller.abort();
+      const i = state.waiters.indexOf(wake);
+      if (i >= 0) state.waiters.splice(i, 1);
+    }
+    if (signal?.aborted) throw abortReason(signal);
+  }
+}
