@@ -1,0 +1,156 @@
+import type { SchedulerServiceTaskScheduleDefinitionConfig } from '@backstage/backend-plugin-api';
+
+/**
+ * One Okta org to read users and groups from.
+ *
+ * Authenticate either with an Okta API Services app (`clientId`, `keyId`,
+ * `privateKey`; grant it the scopes `okta.users.read` and `okta.groups.read`
+ * and an admin role that can view users and groups), or with an SSWS API
+ * token (`token`). Never both.
+ */
+interface OktaOrgProviderConfig {
+  /**
+   * A stable id for this provider. Entities are associated with it (the
+   * provider is named `OktaOrgEntityProvider:<id>`), so changing it orphans
+   * every entity the provider emitted before. Letters, digits, `-` and `_`,
+   * at most 63 characters.
+   *
+   * Optional (default `default`) when `catalog.providers.okta` is one object;
+   * required and unique when it is a list.
+   *
+   * @example "default"
+   */
+  id?: string;
+
+  /**
+   * The URL of the Okta org, without a path: `https://<org>.okta.com`,
+   * `https://<org>.oktapreview.com` or a custom domain. Must be https unless
+   * `allowInsecureHttp` is true.
+   *
+   * @example "https://example.okta.com"
+   */
+  oktaUrl: string;
+
+  /**
+   * The client id of the Okta API Services app. Required with `privateKey`.
+   */
+  clientId?: string;
+
+  /**
+   * The key id (KID) of the public key registered in the Okta app. Required
+   * with a PEM `privateKey`; with a JWK that has a `kid` it may be omitted.
+   */
+  keyId?: string;
+
+  /**
+   * The private key of the Okta app, RSA or EC: a PEM block (PKCS#8, PKCS#1
+   * or SEC1) or a JWK as a JSON string. Literal `\n` sequences (as left by
+   * some environment variables) are turned back into newlines.
+   *
+   * @visibility secret
+   */
+  privateKey?: string;
+
+  /**
+   * An SSWS API token, as an alternative to the app credentials above.
+   *
+   * @visibility secret
+   */
+  token?: string;
+
+  /**
+   * When to read the org. Default: every 30 minutes, with a 30 minute
+   * timeout and no initial delay. A schedule that sets only `frequency` or
+   * only `timeout` gets the default for the other.
+   */
+  schedule?: Partial<SchedulerServiceTaskScheduleDefinitionConfig>;
+
+  /**
+   * An Okta search expression for GET /api/v1/users, narrowing the users
+   * read. Without it Okta leaves out deprovisioned users; with it they are
+   * included unless the expression excludes them.
+   *
+   * @example "status eq \"ACTIVE\""
+   */
+  userSearchFilter?: string;
+
+  /**
+   * Okta group names (exact, as in Okta) of the groups to read. When a group
+   * filter is set, only users in at least one of the groups are read.
+   * Cannot be combined with `groupSearchFilter`.
+   */
+  groupNames?: string[];
+
+  /**
+   * An Okta search expression for GET /api/v1/groups, choosing the groups to
+   * read. When a group filter is set, only users in at least one of the
+   * groups are read. Cannot be combined with `groupNames`.
+   *
+   * @example "profile.name sw \"team-\""
+   */
+  groupSearchFilter?: string;
+
+  /**
+   * The `spec.type` of the Group entities. Default `team`.
+   */
+  groupType?: string;
+
+  /**
+   * How a user's entity name is made: `emailLocalPart` (default; `jane.doe`
+   * from jane.doe@example.com, else from the login), `email`
+   * (`jane.doe_example.com`) or `login` (the whole Okta login, normalised).
+   */
+  userNaming?: 'emailLocalPart' | 'email' | 'login';
+
+  /**
+   * Builds the group hierarchy (`spec.parent`, `spec.children`) from Okta.
+   */
+  hierarchy?: {
+    /**
+     * A group profile attribute whose value names the parent group, by Okta
+     * group name or id. A missing parent or a cycle is logged and the group
+     * becomes a root.
+     *
+     * @example "parentGroup"
+     */
+    parentAttribute: string;
+  };
+
+  /**
+   * Allows an `http:` `oktaUrl`. For local test servers only. Default false.
+   */
+  allowInsecureHttp?: boolean;
+
+  /**
+   * Tuning of the requests to Okta.
+   */
+  requests?: {
+    /**
+     * Requests in flight at once, 1 to 75 (Okta's per-org limit; 35 on the
+     * free plan). Default 10.
+     */
+    maxConcurrency?: number;
+    /**
+     * Timeout of each HTTP request, as a duration (`30s`, `PT1M` or
+     * `{ seconds: 30 }`). Default 30 seconds.
+     */
+    timeout?: string | { [unit: string]: number };
+    /**
+     * Retries of one request after a 429, 5xx, network error or timeout,
+     * 0 to 20. Default 6.
+     */
+    maxRetries?: number;
+  };
+}
+
+export interface Config {
+  catalog?: {
+    providers?: {
+      /**
+       * Okta org entity providers: one provider object, or a list of them
+       * each with a unique `id`.
+       */
+      okta?: OktaOrgProviderConfig | OktaOrgProviderConfig[];
+    };
+  };
+}
