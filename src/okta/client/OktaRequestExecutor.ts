@@ -1,0 +1,403 @@
+/*
+ * Every HTTP request to Okta goes through here: the Okta SDK's requests (this
+ * class is the SDK's `requestExecutor`) and the token requests. Each attempt
+ * is paced by the rate limiter, gets fresh credentials, has a timeout and
+ * honours the caller's abort signal; the whole body is buffered and checked
+ * before the SDK sees it. Transient failures are retried, final ones become
+ * an OktaRequestError that names the endpoint and never a secret.
+ */
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { RequestExecutor } from '@okta/okta-sdk-nodejs';
+import { abortableDelay, abortReason } from './abortableDelay';
+import type { OktaAuthorizer, OktaHttpResponse } from './OktaAuthorizer';
+import { oktaEndpointOf } from './oktaEndpoints';
+import type { OktaRateLimiter } from './OktaRateLimiter';
+import { OktaClientStats, OktaRequestError } from './types';
+
+/** One logical request; the executor may send it several times. */
+export interface OktaHttpRequest {
+  method: string;
+  url: string;
+  /** Headers of every attempt. */
+  headers?: Record<string, string>;
+  /**
+   * Per-attempt headers and body, for single-use parts: client assertions
+   * and DPoP proofs.
+   */
+  prepare?: () => Promise<{ headers?: Record<string, string>; body?: string }>;
+  /** Authorize each attempt with the executor's authorizer (API requests). */
+  authorize?: boolean;
+  signal?: AbortSignal;
+}
+
+/** Options of {@link OktaRequestExecutor}. */
+export interface OktaRequestExecutorOptions {
+  /** Normalised org URL (no trailing slash); credentials go to this origin only. */
+  orgUrl: string;
+  limiter: OktaRateLimiter;
+  logger: LoggerService;
+  stats: OktaClientStats;
+  /** Authorizes API requests; required for {@link OktaRequestExecutor.fetch}. */
+  authorizer?: OktaAuthorizer;
+  maxRetries: number;
+  requestTimeoutMs: number;
+  retryBaseDelayMs: number;
+  /** Cap of one backoff delay. Default 30 s. */
+  maxRetryDelayMs?: number;
+}
+
+/** The request object the SDK's Http class hands to `fetch`. */
+export interface OktaSdkRequest {
+  url?: unknown;
+  method?: string;
+  headers?: Record<string, unknown>;
+  body?: unknown;
+}
+
+/** What the SDK's Http and Collection read from a response. */
+export interface OktaSdkResponse {
+  status: number;
+  statusText: string;
+  ok: boolean;
+  url: string;
+  headers: Headers;
+  text(): Promise<string>;
+  json(): Promise<unknown>;
+  buffer(): Promise<Buffer>;
+}
+
+/** An Okta error body, management API (`errorCode`) or OAuth (`error`). */
+interface OktaErrorBody {
+  errorCode?: unknown;
+  errorSummary?: unknown;
+  errorCauses?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+}
+
+/** Okta's error code and summary from an error response body, if it has them. */
+export function oktaErrorOf(body: string): { errorCode?: string; summary?: string } {
+  let parsed: OktaErrorBody;
+  try {
+    parsed = JSON.parse(body) as OktaErrorBody;
+  } catch {
+    return {};
+  }
+  if (!parsed || typeof parsed !== 'object') return {};
+  const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  const errorCode = str(parsed.errorCode) ?? str(parsed.error);
+  let summary = str(parsed.errorSummary) ?? str(parsed.error_description);
+  if (Array.isArray(parsed.errorCauses)) {
+    const causes = parsed.errorCauses
+      .map(c => (c && typeof c === 'object' ? str((c as OktaErrorBody).errorSummary) : undefined))
+      .filter(Boolean);
+    if (causes.length) summary = `${summary ?? ''} (${causes.join('; ')})`.trim();
+  }
+  return { errorCode, summary };
+}
+
+/** What Okta tends to mean by a final status, and what to change. */
+function hintFor(status: number, errorCode: string | undefined): string {
+  if (status === 403 || errorCode === 'E0000006') {
+    return ' The Okta app needs an admin role (e.g. Read-Only Administrator) and the okta.users.read and okta.groups.read scopes.';
+  }
+  if (status === 401) {
+    return ' Check the credentials in auth (client id, key id and private key, or API token).';
+  }
+  return '';
+}
+
+/** The error for a final, non-2xx response. */
+export function oktaRequestErrorFromResponse(
+  template: string,
+  response: OktaHttpResponse,
+  attempts: number,
+): OktaRequestError {
+  const { errorCode, summary } = oktaErrorOf(response.body);
+  const requestId = response.headers.get('x-okta-request-id') ?? undefined;
+  const parts = [`Okta ${template} failed with HTTP ${response.status}`];
+  if (errorCode) parts.push(` ${errorCode}`);
+  if (summary) parts.push(`: ${summary}`);
+  if (requestId) parts.push(` (request id ${requestId})`);
+  if (attempts > 1) parts.push(` after ${attempts} attempts`);
+  parts.push('.', hintFor(response.status, errorCode));
+  return new OktaRequestError(parts.join(''), {
+    endpoint: template,
+    status: response.status,
+    errorCode,
+    requestId,
+  });
+}
+
+/** A failure of one attempt that another attempt may not have. */
+interface TransientFailure {
+  reason: string;
+  status?: number;
+  errorCode?: string;
+  requestId?: string;
+  /** The limiter already waits for the bucket's reset: retry at once. */
+  rateLimited?: boolean;
+  /** A concurrency 429: retry after a short backoff. */
+  concurrencyLimited?: boolean;
+}
+
+class AttemptTimeoutError extends Error {}
+
+function describeNetworkError(error: unknown): string {
+  if (error instanceof AttemptTimeoutError) return error.message;
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  return `network error (${String(detail)})`;
+}
+
+function headersOf(sdkHeaders: Record<string, unknown> | undefined, hasBody: boolean) {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(sdkHeaders ?? {})) {
+    const lower = name.toLowerCase();
+    // Our authorizer sets the credentials; the SDK's are a placeholder.
+    if (lower === 'authorization' || lower === 'dpop') continue;
+    // The generated API sets `Content-Type: undefined` on GETs.
+    if (value === undefined || value === null || value === 'undefined') continue;
+    if (lower === 'content-type' && !hasBody) continue;
+    headers[name] = String(value);
+  }
+  return headers;
+}
+
+/**
+ * The Okta SDK's request executor, doing all of the HTTP work itself: the
+ * SDK only builds URLs and follows Link headers.
+ */
+export class OktaRequestExecutor extends RequestExecutor {
+  private readonly orgOrigin: string;
+  private readonly signals = new WeakMap<object, AbortSignal>();
+  private readonly maxRetryDelayMs: number;
+
+  constructor(private readonly options: OktaRequestExecutorOptions) {
+    super();
+    this.orgOrigin = new URL(options.orgUrl).origin;
+    this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+  }
+
+  /**
+   * Ties an SDK request object (a collection's request context, reused for
+   * every page) to the abort signal of its listing.
+   */
+  bindSignal(sdkRequest: object, signal: AbortSignal | undefined): void {
+    if (signal) this.signals.set(sdkRequest, signal);
+  }
+
+  /** Called by the SDK for every page; resolves with a buffered 2xx response. */
+  override async fetch(request: OktaSdkRequest): Promise<OktaSdkResponse> {
+    const url = String(request.url);
+    const method = (request.method ?? 'GET').toUpperCase();
+    const endpoint = oktaEndpointOf(method, url);
+    if (new URL(url).origin !== this.orgOrigin) {
+      // Next links come from the server; never send credentials elsewhere.
+      throw new OktaRequestError(
+        `Okta ${endpoint.template} refused: the URL is not on the org ${this.orgOrigin}.`,
+        { endpoint: endpoint.template },
+      );
+    }
+    const body = typeof request.body === 'string' ? request.body : undefined;
+    const response = await this.send({
+      method,
+      url,
+      headers: headersOf(request.headers, body !== undefined),
+      prepare: async () => ({ body }),
+      authorize: true,
+      signal: this.signals.get(request as object),
+    });
+    if (response.status < 200 || response.status > 299) {
+      throw oktaRequestErrorFromResponse(endpoint.template, response, 1);
+    }
+    const text = response.body;
+    return {
+      status: response.status,
+      statusText: '',
+      ok: true,
+      url: response.url,
+      headers: response.headers,
+      text: async () => text,
+      json: async () => JSON.parse(text),
+      buffer: async () => Buffer.from(text),
+    };
+  }
+
+  /**
+   * Sends a request with pacing, timeouts and retries. Resolves with the
+   * final response, 2xx or a 4xx that retrying cannot fix; rejects with an
+   * OktaRequestError once retries are exhausted, or the abort reason.
+   */
+  async send(request: OktaHttpRequest): Promise<OktaHttpResponse> {
+    const { limiter, logger, stats, maxRetries } = this.options;
+    const endpoint = oktaEndpointOf(request.method, request.url);
+    const { signal } = request;
+    let retries = 0;
+    let renewals = 0;
+    let attempts = 0;
+    for (;;) {
+      if (signal?.aborted) throw abortReason(signal);
+      const permit = await limiter.acquire(endpoint.bucket, signal);
+      let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
+      try {
+        outcome = await this.attempt(request, permit, endpoint.key);
+      } catch (error) {
+        // Aborted by the caller, or credentials could not be had (token errors).
+        permit.release();
+        throw error;
+      }
+      attempts++;
+
+      if ('response' in outcome) {
+        const { response, used } = outcome;
+        // A 401 can mean the token expired mid-sync or a DPoP nonce is due:
+        // renew and retry, at most twice (nonce, then token) per request.
+        if (
+          response.status === 401 &&
+          request.authorize &&
+          renewals < 2 &&
+          this.options.authorizer &&
+          (await this.options.authorizer.renew(response, used))
+        ) {
+          renewals++;
+          stats.retries++;
+          logger.debug(
+            `Okta ${endpoint.template} answered 401; retrying with renewed credentials (request id ${
+              response.headers.get('x-okta-request-id') ?? 'none'
+            })`,
+          );
+          continue;
+        }
+        return response;
+      }
+
+      const failure = outcome;
+      if (retries >= maxRetries) {
+        throw new OktaRequestError(
+          `Okta ${endpoint.template} failed after ${attempts} attempts: ${failure.reason}${
+            failure.requestId ? ` (request id ${failure.requestId})` : ''
+          }.`,
+          {
+            endpoint: endpoint.template,
+            status: failure.status,
+            errorCode: failure.errorCode,
+            requestId: failure.requestId,
+          },
+        );
+      }
+      retries++;
+      stats.retries++;
+      let delayMs = 0;
+      if (failure.concurrencyLimited) {
+        delayMs = this.backoff(retries, Math.min(this.options.retryBaseDelayMs, 250));
+      } else if (!failure.rateLimited) {
+        delayMs = this.backoff(retries, this.options.retryBaseDelayMs);
+      }
+      const message = `Okta ${endpoint.template}: ${failure.reason}${
+        failure.requestId ? ` (request id ${failure.requestId})` : ''
+      }; retry ${retries} of ${maxRetries}${
+        failure.rateLimited ? ' after the rate-limit reset' : ` in ${Math.round(delayMs)} ms`
+      }`;
+      if (failure.rateLimited || failure.concurrencyLimited) logger.debug(message);
+      else logger.warn(message);
+      await abortableDelay(delayMs, signal);
+    }
+  }
+
+  /** Exponential backoff with full jitter. */
+  private backoff(retry: number, baseMs: number): number {
+    const ceiling = Math.min(this.maxRetryDelayMs, baseMs * 2 ** (retry - 1));
+    return Math.random() * ceiling;
+  }
+
+  /** One attempt; the permit is released inside. */
+  private async attempt(
+    request: OktaHttpRequest,
+    permit: Awaited<ReturnType<OktaRateLimiter['acquire']>>,
+    endpointKey: string,
+  ): Promise<{ response: OktaHttpResponse; used: Record<string, string> } | TransientFailure> {
+    const { stats, requestTimeoutMs } = this.options;
+    const prepared = (await request.prepare?.()) ?? {};
+    let authHeaders: Record<string, string> = {};
+    if (request.authorize) {
+      if (!this.options.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
+      authHeaders = await this.options.authorizer.authorize(
+        { method: request.method, url: request.url },
+        request.signal,
+      );
+    }
+    const headers = { ...request.headers, ...prepared.headers, ...authHeaders };
+
+    const timeout = new AbortController();
+    const timer = setTimeout(
+      () => timeout.abort(new AttemptTimeoutError(`no complete response within ${requestTimeoutMs} ms`)),
+      requestTimeoutMs,
+    );
+    const signal = request.signal
+      ? AbortSignal.any([request.signal, timeout.signal])
+      : timeout.signal;
+    stats.requests[endpointKey] = (stats.requests[endpointKey] ?? 0) + 1;
+    const sentAt = Date.now();
+    let status: number;
+    let responseHeaders: Headers;
+    let url: string;
+    let body: string;
+    let receivedAt: number;
+    try {
+      const res = await fetch(request.url, {
+        method: request.method,
+        headers,
+        body: prepared.body,
+        signal,
+        // Okta's API does not redirect; following one would carry our credentials.
+        redirect: 'manual',
+      });
+      receivedAt = Date.now();
+      status = res.status;
+      responseHeaders = res.headers;
+      url = res.url || request.url;
+      // Buffer it all within the attempt's timeout: a slow or cut body is a failed attempt.
+      body = await res.text();
+    } catch (error) {
+      permit.release();
+      if (request.signal?.aborted) throw abortReason(request.signal);
+      const timedOut = timeout.signal.aborted;
+      return {
+        reason: timedOut ? describeNetworkError(timeout.signal.reason) : describeNetworkError(error),
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+
+    const verdict = permit.release({ status, headers: responseHeaders, sentAt, receivedAt });
+    const requestId = responseHeaders.get('x-okta-request-id') ?? undefined;
+    if (status === 429) {
+      stats.rateLimited++;
+      const { errorCode } = oktaErrorOf(body);
+      return {
+        reason:
+          verdict === 'rateLimited'
+            ? 'rate limit exceeded (HTTP 429)'
+            : 'too many concurrent requests (HTTP 429)',
+        status,
+        errorCode,
+        requestId,
+        rateLimited: verdict === 'rateLimited',
+        concurrencyLimited: verdict !== 'rateLimited',
+      };
+    }
+    if (status >= 500) {
+      const { errorCode } = oktaErrorOf(body);
+      return { reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`, status, errorCode, requestId };
+    }
+    if (status >= 200 && status <= 299) {
+      try {
+        JSON.parse(body);
+      } catch {
+        return { reason: `HTTP ${status} with a body that is not JSON`, status, requestId };
+      }
+    }
+    return { response: { status, url, headers: responseHeaders, body }, used: authHeaders };
+  }
+}

@@ -1,0 +1,236 @@
+/*
+ * The Okta org client: the Okta SDK builds the requests and follows Link
+ * headers; our request executor does the HTTP (auth, pacing, retries,
+ * timeouts, cancellation); and we read the raw JSON of each page ourselves,
+ * because the SDK's Group model drops custom profile attributes and its
+ * models turn timestamps into Date objects.
+ */
+import { Client, Collection } from '@okta/okta-sdk-nodejs';
+import { OktaAccessTokenSource } from './OktaAccessTokenSource';
+import { OktaApiTokenAuthorizer, OktaAuthorizer } from './OktaAuthorizer';
+import { OktaRateLimiter } from './OktaRateLimiter';
+import { OktaRequestExecutor } from './OktaRequestExecutor';
+import {
+  OktaClientOptions,
+  OktaClientStats,
+  OktaGroup,
+  OktaOrgClient,
+  OktaRequestError,
+  OktaUser,
+} from './types';
+
+const DEFAULT_SCOPES = ['okta.users.read', 'okta.groups.read'];
+
+/** Okta's maximum page sizes. */
+const MAX_PAGE_SIZE = { users: 200, groups: 10000, groupMembers: 1000 };
+
+/** The SDK's token in SSWS mode: never sent, our executor replaces it. */
+const PLACEHOLDER_TOKEN = 'replaced-by-OktaRequestExecutor';
+
+type RawObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is RawObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(value: unknown): string | null | undefined {
+  if (value === null) return null;
+  return typeof value === 'string' ? value : undefined;
+}
+
+function pageSize(value: number | undefined, max: number, key: string): number {
+  if (value === undefined) return max;
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new Error(`Okta ${key} must be an integer from 1 to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function positive(value: number | undefined, fallback: number, key: string, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value < min) {
+    throw new Error(`Okta ${key} must be a number of at least ${min}, got ${value}`);
+  }
+  return value;
+}
+
+/** Strips trailing slashes: the SDK would otherwise build `//api/v1` URLs. */
+function normaliseOrgUrl(orgUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(orgUrl.trim());
+  } catch {
+    throw new Error(`The Okta org URL "${orgUrl}" is not a URL, e.g. https://example.okta.com`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new Error(`The Okta org URL "${orgUrl}" must be an https URL`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+}
+
+/** A user as the contract has it, from a raw API object. */
+export function oktaUserFromApi(raw: RawObject, endpoint: string): OktaUser {
+  if (typeof raw.id !== 'string' || !isObject(raw.profile)) {
+    throw new OktaRequestError(`Okta ${endpoint} returned a user without id or profile.`, {
+      endpoint,
+    });
+  }
+  return {
+    id: raw.id,
+    status: typeof raw.status === 'string' ? raw.status : undefined,
+    created: optionalString(raw.created),
+    lastUpdated: optionalString(raw.lastUpdated),
+    profile: { ...raw.profile },
+  };
+}
+
+/** A group as the contract has it, from a raw API object. */
+export function oktaGroupFromApi(raw: RawObject, endpoint: string): OktaGroup {
+  if (typeof raw.id !== 'string' || !isObject(raw.profile)) {
+    throw new OktaRequestError(`Okta ${endpoint} returned a group without id or profile.`, {
+      endpoint,
+    });
+  }
+  const group: OktaGroup = {
+    id: raw.id,
+    type: typeof raw.type === 'string' ? raw.type : undefined,
+    lastUpdated: optionalString(raw.lastUpdated),
+    lastMembershipUpdated: optionalString(raw.lastMembershipUpdated),
+    profile: { ...raw.profile },
+  };
+  const stats = isObject(raw._embedded) ? raw._embedded.stats : undefined;
+  if (isObject(stats) && typeof stats.usersCount === 'number') {
+    group.usersCount = stats.usersCount;
+  }
+  return group;
+}
+
+/** Reads a page's raw JSON array, instead of the SDK's model deserializer. */
+const rawPageParser = {
+  async parseResponse(response: { body: { text(): Promise<string> } }): Promise<unknown[]> {
+    const page: unknown = JSON.parse(await response.body.text());
+    if (!Array.isArray(page)) throw new Error('Okta returned a page that is not a JSON array');
+    return page;
+  },
+};
+
+/**
+ * Creates a client that reads users, groups and group members from an Okta
+ * org, authenticating with a service app's private key (OAuth 2.0, DPoP when
+ * the app requires it) or an SSWS API token.
+ *
+ * @param options - see {@link OktaClientOptions}
+ */
+export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
+  const orgUrl = normaliseOrgUrl(options.orgUrl);
+  const sizes = {
+    users: pageSize(options.userPageSize, MAX_PAGE_SIZE.users, 'userPageSize'),
+    groups: pageSize(options.groupPageSize, MAX_PAGE_SIZE.groups, 'groupPageSize'),
+    groupMembers: pageSize(
+      options.groupMemberPageSize,
+      MAX_PAGE_SIZE.groupMembers,
+      'groupMemberPageSize',
+    ),
+  };
+  const stats: OktaClientStats = {
+    requests: {},
+    retries: 0,
+    rateLimited: 0,
+    tokensFetched: 0,
+  };
+  const limiter = new OktaRateLimiter({
+    maxConcurrency: positive(options.maxConcurrency, 10, 'maxConcurrency'),
+  });
+
+  let executor: OktaRequestExecutor | undefined;
+  let authorizer: OktaAuthorizer;
+  if (options.auth.kind === 'apiToken') {
+    authorizer = new OktaApiTokenAuthorizer(options.auth.token);
+  } else {
+    authorizer = new OktaAccessTokenSource({
+      orgUrl,
+      clientId: options.auth.clientId,
+      keyId: options.auth.keyId,
+      privateKey: options.auth.privateKey,
+      scopes: options.scopes?.length ? options.scopes : DEFAULT_SCOPES,
+      logger: options.logger,
+      stats,
+      send: request => executor!.send(request),
+    });
+  }
+  executor = new OktaRequestExecutor({
+    orgUrl,
+    limiter,
+    logger: options.logger,
+    stats,
+    authorizer,
+    maxRetries: positive(options.maxRetries, 6, 'maxRetries', 0),
+    requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
+    retryBaseDelayMs: positive(options.retryBaseDelayMs, 1000, 'retryBaseDelayMs', 0),
+  });
+
+  // SSWS mode with a placeholder keeps the SDK's own OAuth and DPoP code out
+  // of the way; explicit values here win over OKTA_CLIENT_* variables and
+  // okta.yaml files, which the SDK's config loader merges in.
+  const sdk = new Client({
+    orgUrl,
+    authorizationMode: 'SSWS',
+    token: PLACEHOLDER_TOKEN,
+    requestExecutor: executor,
+    // The default cache middleware would serve repeated GETs from memory.
+    cacheMiddleware: null,
+  });
+
+  async function* list<T>(
+    open: () => Promise<Collection<unknown>>,
+    map: (raw: RawObject) => T,
+    signal: AbortSignal | undefined,
+  ): AsyncGenerator<T> {
+    signal?.throwIfAborted();
+    const collection = await open();
+    executor!.bindSignal(collection.request, signal);
+    collection.factory = rawPageParser;
+    for await (const item of collection) {
+      signal?.throwIfAborted();
+      // An empty page that still has a next link yields null: skip it.
+      if (item === null || item === undefined) continue;
+      if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
+      yield map(item);
+    }
+  }
+
+  return {
+    listUsers(query, signal) {
+      return list(
+        () => sdk.userApi.listUsers({ search: query.search, limit: sizes.users }),
+        raw => oktaUserFromApi(raw, 'GET /api/v1/users'),
+        signal,
+      );
+    },
+    listGroups(query, signal) {
+      return list(
+        () =>
+          sdk.groupApi.listGroups({
+            search: query.search,
+            limit: sizes.groups,
+            expand: query.expandStats ? 'stats' : undefined,
+          }),
+        raw => oktaGroupFromApi(raw, 'GET /api/v1/groups'),
+        signal,
+      );
+    },
+    listGroupMembers(groupId, signal) {
+      return list(
+        () => sdk.groupApi.listGroupUsers({ groupId, limit: sizes.groupMembers }),
+        raw => oktaUserFromApi(raw, 'GET /api/v1/groups/{id}/users'),
+        signal,
+      );
+    },
+    stats() {
+      return {
+        ...stats,
+        requests: { ...stats.requests },
+      };
+    },
+  };
+}
