@@ -1,0 +1,599 @@
+/*
+ * From an Okta snapshot to the User and Group entities of one provider run:
+ * transform, normalise names, resolve name collisions, fill in memberships
+ * and the group hierarchy, and validate, so that what is committed is
+ * consistent, valid and sorted (unchanged entities hash the same).
+ */
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import {
+  ANNOTATION_LOCATION,
+  ANNOTATION_ORIGIN_LOCATION,
+  DEFAULT_NAMESPACE,
+  EntityPolicies,
+  FieldFormatEntityPolicy,
+  NoForeignRootFieldsEntityPolicy,
+  SchemaValidEntityPolicy,
+  groupEntityV1alpha1Validator,
+  userEntityV1alpha1Validator,
+  type Entity,
+  type GroupEntity,
+  type UserEntity,
+} from '@backstage/catalog-model';
+import { ForwardedError } from '@backstage/errors';
+import type { OktaGroup, OktaUser } from './client/types';
+import {
+  OKTA_GROUP_ID_ANNOTATION,
+  OKTA_USER_ID_ANNOTATION,
+  oktaLocationRef,
+} from './constants';
+import { normalizeEntityName, withNameSuffix } from './entityNames';
+import type {
+  OktaGroupTransformer,
+  OktaOrgSnapshot,
+  OktaTransformerContext,
+  OktaUserTransformer,
+} from './types';
+
+/** Options of {@link buildOrgEntities}. */
+export interface BuildOrgEntitiesOptions {
+  context: OktaTransformerContext;
+  userTransformer: OktaUserTransformer;
+  groupTransformer: OktaGroupTransformer;
+  /** Group profile attribute naming the parent group, by Okta name or id. */
+  parentGroupAttribute?: string;
+  logger: LoggerService;
+}
+
+/** How many Okta ids a summarised warning lists before "and N more". */
+const MAX_IDS_IN_WARNING = 20;
+
+/** One emitted entity and the Okta object it came from. */
+interface OrgRecord<TSource, TEntity extends UserEntity | GroupEntity> {
+  oktaId: string;
+  source: TSource;
+  entity: TEntity;
+}
+type UserRecord = OrgRecord<OktaUser, UserEntity>;
+type GroupRecord = OrgRecord<OktaGroup, GroupEntity>;
+
+const entityPolicy = EntityPolicies.allOf([
+  new FieldFormatEntityPolicy(),
+  new NoForeignRootFieldsEntityPolicy(),
+  new SchemaValidEntityPolicy(),
+]);
+
+/**
+ * Builds the User and Group entities of one run from what was read from Okta.
+ *
+ * - Runs the transformers; a record they return nothing for is left out (one
+ *   summarised warning listing the Okta ids). A transformer that throws fails
+ *   the build, so that a bug never turns into deleted entities.
+ * - Normalises entity names (a name with nothing usable falls back to the Okta
+ *   id) and resolves collisions deterministically: of the records that want
+ *   the same name, the oldest (users: by `created`, then id; groups: by id)
+ *   keeps it and the others get `-<okta id>` appended, with a warning naming
+ *   both Okta ids. No entity ever silently replaces another.
+ * - Fills `spec.memberOf` of users and `spec.members` of groups from
+ *   `snapshot.membersByGroupId`, so that they agree and refer only to emitted
+ *   entities; memberships set by a transformer are replaced.
+ * - With `parentGroupAttribute`, sets `spec.parent` and the parent's
+ *   `spec.children`. A parent that cannot be found, or a cycle, is a warning
+ *   and the group becomes a root. Without it, a `spec.parent` set by the
+ *   transformer is kept, and `spec.children` is filled in for parents
+ *   among the emitted groups.
+ * - Leaves out, with a warning, any entity that would fail the catalog's
+ *   validation, and returns both lists sorted by name.
+ */
+export async function buildOrgEntities(
+  snapshot: OktaOrgSnapshot,
+  options: BuildOrgEntitiesOptions,
+): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
+  const { context, logger } = options;
+
+  const transformedUsers = await transformAll(
+    'user',
+    snapshot.users,
+    user => options.userTransformer(user, context),
+    logger,
+  );
+  const transformedGroups = await transformAll(
+    'group',
+    snapshot.groups,
+    group => options.groupTransformer(group, context),
+    logger,
+  );
+
+  const users = await prepareAll('user', transformedUsers, context, logger);
+  const groups = await prepareAll('group', transformedGroups, context, logger);
+
+  resolveNameCollisions('user', users, compareUsersBySeniority, logger);
+  resolveNameCollisions('group', groups, compareByOktaId, logger);
+
+  fillMemberships(users, groups, snapshot.membersByGroupId, logger);
+  fillHierarchy(groups, options.parentGroupAttribute, logger);
+
+  return {
+    users: sortByName(users.map(record => record.entity)),
+    groups: sortByName(groups.map(record => record.entity)),
+  };
+}
+
+type OrgKind = 'user' | 'group';
+type EntityOf<K extends OrgKind> = K extends 'user' ? UserEntity : GroupEntity;
+type SourceOf<K extends OrgKind> = K extends 'user' ? OktaUser : OktaGroup;
+
+async function transformAll<K extends OrgKind>(
+  kind: K,
+  sources: SourceOf<K>[],
+  transform: (
+    source: SourceOf<K>,
+  ) => EntityOf<K> | undefined | Promise<EntityOf<K> | undefined>,
+  logger: LoggerService,
+): Promise<OrgRecord<SourceOf<K>, EntityOf<K>>[]> {
+  const records: OrgRecord<SourceOf<K>, EntityOf<K>>[] = [];
+  const seen = new Set<string>();
+  const duplicates: string[] = [];
+  const skipped: string[] = [];
+  let withoutId = 0;
+
+  for (const source of sources) {
+    const oktaId = typeof source?.id === 'string' ? source.id.trim() : '';
+    if (!oktaId) {
+      withoutId++;
+      continue;
+    }
+    if (seen.has(oktaId)) {
+      duplicates.push(oktaId);
+      continue;
+    }
+    seen.add(oktaId);
+
+    let entity: EntityOf<K> | undefined;
+    try {
+      entity = await transform(source);
+    } catch (error) {
+      throw new ForwardedError(
+        `The ${kind} transformer failed for Okta ${kind} ${oktaId}`,
+        error,
+      );
+    }
+    if (!entity) {
+      skipped.push(oktaId);
+      continue;
+    }
+    // Copied so that the steps below never change an object the transformer
+    // may hold on to.
+    records.push({ oktaId, source, entity: structuredClone(entity) });
+  }
+
+  if (withoutId > 0) {
+    logger.warn(`Skipped ${withoutId} Okta ${kind}(s) without an id`);
+  }
+  if (duplicates.length > 0) {
+    logger.warn(
+      `Okta listed ${duplicates.length} ${kind}(s) more than once; kept the first of each: ${listIds(
+        duplicates,
+      )}`,
+    );
+  }
+  if (skipped.length > 0) {
+    logger.warn(
+      `Skipped ${skipped.length} Okta ${kind}(s) that the ${kind} transformer made no entity for: ${listIds(
+        skipped,
+      )}`,
+    );
+  }
+  return records;
+}
+
+/**
+ * Normalises the name, sets what the module relies on (Okta id and location
+ * annotations, empty relations) and leaves out entities the catalog would
+ * reject.
+ */
+async function prepareAll<K extends OrgKind>(
+  kind: K,
+  records: OrgRecord<SourceOf<K>, EntityOf<K>>[],
+  context: OktaTransformerContext,
+  logger: LoggerService,
+): Promise<OrgRecord<SourceOf<K>, EntityOf<K>>[]> {
+  const prepared: OrgRecord<SourceOf<K>, EntityOf<K>>[] = [];
+  for (const record of records) {
+    const { entity, oktaId } = record;
+    const metadata = (entity.metadata ?? {}) as Entity['metadata'];
+    entity.metadata = metadata;
+    const name =
+      normalizeEntityName(metadata.name) ?? normalizeEntityName(oktaId);
+    if (!name) {
+      logger.warn(
+        `Skipped Okta ${kind} ${oktaId}: neither its entity name nor its id gives a valid name`,
+      );
+      continue;
+    }
+    metadata.name = name;
+
+    const location = oktaLocationRef(context.providerId, context.orgUrl, {
+      kind,
+      id: oktaId,
+    });
+    metadata.annotations = {
+      [ANNOTATION_LOCATION]: location,
+      [ANNOTATION_ORIGIN_LOCATION]: location,
+      ...metadata.annotations,
+      [kind === 'user' ? OKTA_USER_ID_ANNOTATION : OKTA_GROUP_ID_ANNOTATION]:
+        oktaId,
+    };
+
+    if (entity.kind === 'Group') {
+      const spec = entity.spec ?? ({} as GroupEntity['spec']);
+      entity.spec = spec;
+      if (typeof spec.type !== 'string' || spec.type.trim() === '') {
+        spec.type = context.groupType;
+      }
+      spec.children = [];
+      spec.members = [];
+    } else if (entity.kind === 'User') {
+      const spec = entity.spec ?? ({} as UserEntity['spec']);
+      entity.spec = spec;
+      spec.memberOf = [];
+    }
+
+    const problem = await validationProblem(kind, entity);
+    if (problem) {
+      logger.warn(
+        `Skipped Okta ${kind} ${oktaId}: its entity is not valid: ${problem}`,
+      );
+      continue;
+    }
+    prepared.push(record);
+  }
+  return prepared;
+}
+
+async function validationProblem(
+  kind: OrgKind,
+  entity: Entity,
+): Promise<string | undefined> {
+  try {
+    await entityPolicy.enforce(entity);
+    const validator =
+      kind === 'user'
+        ? userEntityV1alpha1Validator
+        : groupEntityV1alpha1Validator;
+    if (!(await validator.check(entity))) {
+      return `expected kind ${kind === 'user' ? 'User' : 'Group'}, got ${JSON.stringify(
+        entity.kind,
+      )}`;
+    }
+    return undefined;
+  } catch (error) {
+    // Messages may quote profile values; keep them to a readable size.
+    const message = error instanceof Error ? error.message : String(error);
+    return message.length > 300 ? `${message.slice(0, 299)}…` : message;
+  }
+}
+
+/** Older users keep their names: a newcomer never renames an existing user. */
+function compareUsersBySeniority(a: UserRecord, b: UserRecord): number {
+  const createdA = typeof a.source.created === 'string' ? a.source.created : '';
+  const createdB = typeof b.source.created === 'string' ? b.source.created : '';
+  if (createdA !== createdB) {
+    // Records without a creation time sort last.
+    if (!createdA) return 1;
+    if (!createdB) return -1;
+    return createdA < createdB ? -1 : 1;
+  }
+  return compareByOktaId(a, b);
+}
+
+function compareByOktaId(a: { oktaId: string }, b: { oktaId: string }): number {
+  if (a.oktaId === b.oktaId) return 0;
+  return a.oktaId < b.oktaId ? -1 : 1;
+}
+
+function entityKey(entity: Entity): string {
+  return `${entity.metadata.namespace ?? DEFAULT_NAMESPACE}/${entity.metadata.name}`.toLowerCase();
+}
+
+function resolveNameCollisions<R extends { oktaId: string; entity: Entity }>(
+  kind: OrgKind,
+  records: R[],
+  compare: (a: R, b: R) => number,
+  logger: LoggerService,
+) {
+  const claimants = new Map<string, R[]>();
+  for (const record of records) {
+    const key = entityKey(record.entity);
+    const list = claimants.get(key);
+    if (list) {
+      list.push(record);
+    } else {
+      claimants.set(key, [record]);
+    }
+  }
+
+  // Every first claimant keeps its name before any other name is given out,
+  // so a suffixed name can never take a name someone holds outright.
+  const taken = new Set(claimants.keys());
+  const sortedKeys = [...claimants.keys()].sort();
+  for (const key of sortedKeys) {
+    const [keeper, ...others] = claimants.get(key)!.sort(compare);
+    for (const other of others) {
+      const wanted = other.entity.metadata.name;
+      const idPart = normalizeEntityName(other.oktaId)!.slice(0, 32);
+      let renamed = withNameSuffix(wanted, idPart);
+      for (let n = 2; taken.has(entityKeyWithName(other.entity, renamed)); n++) {
+        renamed = withNameSuffix(wanted, `${idPart}-${n}`);
+      }
+      taken.add(entityKeyWithName(other.entity, renamed));
+      other.entity.metadata.name = renamed;
+      logger.warn(
+        `Okta ${kind}s ${keeper.oktaId} and ${other.oktaId} both map to the entity name "${wanted}"; ${keeper.oktaId} keeps it and ${other.oktaId} is named "${renamed}"`,
+      );
+    }
+  }
+}
+
+function entityKeyWithName(entity: Entity, name: string): string {
+  return `${entity.metadata.namespace ?? DEFAULT_NAMESPACE}/${name}`.toLowerCase();
+}
+
+/**
+ * A reference as Backstage resolves relation fields: the bare name when the
+ * target is in the referring entity's namespace, else `kind:namespace/name`.
+ */
+function relativeRef(
+  kind: 'user' | 'group',
+  target: Entity,
+  from: Entity,
+): string {
+  const targetNamespace = target.metadata.namespace ?? DEFAULT_NAMESPACE;
+  const fromNamespace = from.metadata.namespace ?? DEFAULT_NAMESPACE;
+  return targetNamespace.toLowerCase() === fromNamespace.toLowerCase()
+    ? target.metadata.name
+    : `${kind}:${targetNamespace}/${target.metadata.name}`;
+}
+
+function fillMemberships(
+  users: UserRecord[],
+  groups: GroupRecord[],
+  membersByGroupId: Map<string, string[]>,
+  logger: LoggerService,
+) {
+  const userByOktaId = new Map(users.map(record => [record.oktaId, record]));
+  const groupByOktaId = new Map(groups.map(record => [record.oktaId, record]));
+  const members = new Map<GroupRecord, Set<string>>();
+  const memberOf = new Map<UserRecord, Set<string>>();
+  const unknownUsers = new Set<string>();
+  let droppedMemberships = 0;
+
+  for (const [groupId, userIds] of membersByGroupId) {
+    const group = groupByOktaId.get(groupId);
+    if (!group) {
+      // The group itself was skipped (and warned about) or never read.
+      continue;
+    }
+    for (const userId of userIds) {
+      const user = userByOktaId.get(userId);
+      if (!user) {
+        unknownUsers.add(userId);
+        droppedMemberships++;
+        continue;
+      }
+      addToSet(members, group, relativeRef('user', user.entity, group.entity));
+      addToSet(memberOf, user, relativeRef('group', group.entity, user.entity));
+    }
+  }
+
+  for (const group of groups) {
+    group.entity.spec.members = [...(members.get(group) ?? [])].sort();
+  }
+  for (const user of users) {
+    user.entity.spec.memberOf = [...(memberOf.get(user) ?? [])].sort();
+  }
+
+  if (droppedMemberships > 0) {
+    logger.warn(
+      `Dropped ${droppedMemberships} group membership(s) of ${
+        unknownUsers.size
+      } Okta user(s) that are not among the emitted users: ${listIds([
+        ...unknownUsers,
+      ])}`,
+    );
+  }
+}
+
+function fillHierarchy(
+  groups: GroupRecord[],
+  parentGroupAttribute: string | undefined,
+  logger: LoggerService,
+) {
+  const parentOf = parentGroupAttribute
+    ? parentsFromAttribute(groups, parentGroupAttribute, logger)
+    : parentsFromTransformer(groups);
+  breakCycles(groups, parentOf, logger);
+
+  const children = new Map<GroupRecord, string[]>();
+  for (const group of groups) {
+    const parent = parentOf.get(group);
+    if (parent) {
+      group.entity.spec.parent = relativeRef('group', parent.entity, group.entity);
+      addToList(children, parent, relativeRef('group', group.entity, parent.entity));
+    } else if (parentGroupAttribute) {
+      delete group.entity.spec.parent;
+    }
+  }
+  for (const group of groups) {
+    group.entity.spec.children = [...new Set(children.get(group) ?? [])].sort();
+  }
+}
+
+function parentsFromAttribute(
+  groups: GroupRecord[],
+  attribute: string,
+  logger: LoggerService,
+): Map<GroupRecord, GroupRecord> {
+  const byOktaId = new Map(groups.map(record => [record.oktaId, record]));
+  const byOktaName = new Map<string, GroupRecord[]>();
+  for (const group of groups) {
+    const name = group.source.profile?.name;
+    if (typeof name === 'string') {
+      addToList(byOktaName, name, group);
+    }
+  }
+
+  const parentOf = new Map<GroupRecord, GroupRecord>();
+  const missing: string[] = [];
+  for (const group of [...groups].sort(compareByOktaId)) {
+    const raw = group.source.profile?.[attribute];
+    const value =
+      typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+    if (raw !== undefined && raw !== null && value === undefined) {
+      logger.warn(
+        `Okta group ${group.oktaId} ("${group.entity.metadata.name}"): its "${attribute}" is not a single name or id; the group is a root`,
+      );
+      continue;
+    }
+    if (!value) {
+      continue;
+    }
+    const parent =
+      byOktaId.get(value) ?? uniqueParentByName(group, value, byOktaName, attribute, logger);
+    if (parent === null) {
+      continue;
+    }
+    if (!parent) {
+      missing.push(`${group.oktaId} ("${group.entity.metadata.name}")`);
+      continue;
+    }
+    parentOf.set(group, parent);
+  }
+  if (missing.length > 0) {
+    logger.warn(
+      `${missing.length} Okta group(s) name a parent in "${attribute}" that is not among the emitted groups; they are roots: ${listIds(
+        missing,
+      )}`,
+    );
+  }
+  return parentOf;
+}
+
+/** `null` when the name is ambiguous (warned), `undefined` when absent. */
+function uniqueParentByName(
+  group: GroupRecord,
+  name: string,
+  byOktaName: Map<string, GroupRecord[]>,
+  attribute: string,
+  logger: LoggerService,
+): GroupRecord | null | undefined {
+  const candidates = byOktaName.get(name);
+  if (!candidates) {
+    return undefined;
+  }
+  if (candidates.length > 1) {
+    logger.warn(
+      `Okta group ${group.oktaId} ("${group.entity.metadata.name}"): its "${attribute}" names ${
+        candidates.length
+      } groups (${candidates
+        .map(c => c.oktaId)
+        .sort()
+        .join(', ')}); use the parent's Okta id instead. The group is a root`,
+    );
+    return null;
+  }
+  return candidates[0];
+}
+
+/** A `spec.parent` from a custom transformer, when it names an emitted group. */
+function parentsFromTransformer(
+  groups: GroupRecord[],
+): Map<GroupRecord, GroupRecord> {
+  const byKey = new Map(groups.map(record => [entityKey(record.entity), record]));
+  const parentOf = new Map<GroupRecord, GroupRecord>();
+  for (const group of groups) {
+    const ref = group.entity.spec.parent;
+    if (typeof ref !== 'string' || ref === '') {
+      continue;
+    }
+    const match = /^(?:group:)?(?:([^/:]+)\/)?([^/:]+)$/i.exec(ref);
+    if (!match) {
+      continue;
+    }
+    const namespace =
+      match[1] ?? group.entity.metadata.namespace ?? DEFAULT_NAMESPACE;
+    const parent = byKey.get(`${namespace}/${match[2]}`.toLowerCase());
+    if (parent) {
+      parentOf.set(group, parent);
+    }
+  }
+  return parentOf;
+}
+
+/**
+ * Each group has at most one parent, so every cycle is a simple loop. In
+ * each one, the group with the smallest Okta id loses its parent.
+ */
+function breakCycles(
+  groups: GroupRecord[],
+  parentOf: Map<GroupRecord, GroupRecord>,
+  logger: LoggerService,
+) {
+  const done = new Set<GroupRecord>();
+  for (const start of [...groups].sort(compareByOktaId)) {
+    const path: GroupRecord[] = [];
+    const onPath = new Set<GroupRecord>();
+    let current: GroupRecord | undefined = start;
+    while (current && !done.has(current) && !onPath.has(current)) {
+      path.push(current);
+      onPath.add(current);
+      current = parentOf.get(current);
+    }
+    if (current && onPath.has(current)) {
+      const cycle = path.slice(path.indexOf(current));
+      const root = [...cycle].sort(compareByOktaId)[0];
+      parentOf.delete(root);
+      logger.warn(
+        `Okta groups form a parent cycle: ${cycle
+          .map(g => `${g.oktaId} ("${g.entity.metadata.name}")`)
+          .join(' -> ')}; ${root.oktaId} ("${root.entity.metadata.name}") is made a root`,
+      );
+    }
+    for (const group of path) {
+      done.add(group);
+    }
+  }
+}
+
+function addToSet<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
+  const existing = map.get(key);
+  if (existing) {
+    existing.add(value);
+  } else {
+    map.set(key, new Set([value]));
+  }
+}
+
+function addToList<K, V>(map: Map<K, V[]>, key: K, value: V) {
+  const existing = map.get(key);
+  if (existing) {
+    existing.push(value);
+  } else {
+    map.set(key, [value]);
+  }
+}
+
+function sortByName<T extends Entity>(entities: T[]): T[] {
+  return entities.sort((a, b) => {
+    const keyA = entityKey(a);
+    const keyB = entityKey(b);
+    if (keyA === keyB) return 0;
+    return keyA < keyB ? -1 : 1;
+  });
+}
+
+function listIds(ids: string[]): string {
+  const shown = ids.slice(0, MAX_IDS_IN_WARNING).join(', ');
+  return ids.length > MAX_IDS_IN_WARNING
+    ? `${shown} and ${ids.length - MAX_IDS_IN_WARNING} more`
+    : shown;
+}
