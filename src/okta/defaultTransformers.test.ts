@@ -1,4 +1,5 @@
 import {
+  type GroupEntity,
   groupEntityV1alpha1Validator,
   makeValidator,
   parseLocationRef,
@@ -258,6 +259,7 @@ describe('entities from odd profiles are always valid', () => {
   it('for users and groups', async () => {
     const validator = makeValidator();
     let checked = 0;
+    const groupEntities: Array<GroupEntity | undefined> = [];
     for (const a of ODD_VALUES) {
       for (const b of ODD_VALUES) {
         for (const userNaming of ['emailLocalPart', 'email', 'login'] as const) {
@@ -277,14 +279,25 @@ describe('entities from odd profiles are always valid', () => {
           id: '00godd',
           profile: { name: a, description: b },
         } as unknown as OktaGroup);
-        if (groupEntity) {
-          expect(validator.isValidEntityName(groupEntity.metadata.name)).toBe(true);
-          expect(await groupEntityV1alpha1Validator.check(groupEntity)).toBe(true);
-          expect(JSON.stringify(groupEntity)).not.toMatch(/[\u0000-\u001f]/);
-        }
+        groupEntities.push(groupEntity);
       }
     }
     expect(checked).toBe(ODD_VALUES.length ** 2 * 3);
+
+    const madeGroups = groupEntities.filter(
+      (entity): entity is GroupEntity => entity !== undefined,
+    );
+    // Only the profiles with a usable group name make a group.
+    expect(madeGroups.length).toBeGreaterThan(ODD_VALUES.length * 5);
+    for (const groupEntity of madeGroups) {
+      expect(validator.isValidEntityName(groupEntity.metadata.name)).toBe(true);
+      expect(await groupEntityV1alpha1Validator.check(groupEntity)).toBe(true);
+      const texts = [
+        groupEntity.metadata.description ?? '',
+        groupEntity.spec.profile?.displayName ?? '',
+      ];
+      expect(texts.filter(t => /\p{Cc}/u.test(t))).toEqual([]);
+    }
   });
 });
 

@@ -186,7 +186,7 @@ function localPart(email: string): string {
 
 // C0 and C1 controls (incl. DEL), and the bidirectional overrides and
 // isolates that can make text display differently from what it holds.
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_CHARACTERS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
 const LONE_SURROGATE =
   /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
@@ -228,13 +228,13 @@ export function sanitizeProfileIdentifier(value: unknown): string | undefined {
   }
   // Stray controls at the ends (a pasted NUL or newline) go like whitespace.
   const trimmed = value.replace(
-    /^[\s\u0000-\u001f\u007f-\u009f]+|[\s\u0000-\u001f\u007f-\u009f]+$/g,
+    /^[\s\p{Cc}]+|[\s\p{Cc}]+$/gu,
     '',
   );
   if (
     trimmed.length === 0 ||
     trimmed.length > MAX_IDENTIFIER_LENGTH ||
-    /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\s]/.test(trimmed) ||
+    /[\p{Cc}\u202a-\u202e\u2066-\u2069\s]/u.test(trimmed) ||
     LONE_SURROGATE.test(trimmed)
   ) {
     return undefined;

@@ -446,8 +446,12 @@ function parentsFromAttribute(
   const missing: string[] = [];
   for (const group of [...groups].sort(compareByOktaId)) {
     const raw = group.source.profile?.[attribute];
-    const value =
-      typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : undefined;
+    let value: string | undefined;
+    if (typeof raw === 'string') {
+      value = raw.trim();
+    } else if (typeof raw === 'number') {
+      value = String(raw);
+    }
     if (raw !== undefined && raw !== null && value === undefined) {
       logger.warn(
         `Okta group ${group.oktaId} ("${group.entity.metadata.name}"): its "${attribute}" is not a single name or id; the group is a root`,
