@@ -3,6 +3,10 @@
  * checks what a consumer gets: the file list, the rewritten package.json, a
  * dist entry point that loads as a backend feature, and a config schema that
  * Backstage can load. Needs `npm run build` first (CI builds before testing).
+ *
+ * The Backstage CLI's prepack compiles config.d.ts into config.schema.json
+ * and points `configSchema` at it, so the tarball ships the JSON schema, not
+ * the .d.ts.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -89,6 +93,7 @@ describe('the packed package', () => {
   it('leaves package.json as it was (prepack/postpack restore it)', () => {
     expect(packageJsonAfter).toBe(packageJsonBefore);
     expect(existsSync(join(REPO_DIR, 'package.json-prepack'))).toBe(false);
+    expect(existsSync(join(REPO_DIR, 'config.schema.json'))).toBe(false);
   });
 
   it('holds the build output, the config schema and nothing from the sources', () => {
@@ -96,7 +101,7 @@ describe('the packed package', () => {
     expect(paths).toEqual(
       expect.arrayContaining([
         'package.json',
-        'config.d.ts',
+        'config.schema.json',
         'dist/index.cjs.js',
         'dist/index.d.ts',
       ]),
@@ -104,7 +109,8 @@ describe('the packed package', () => {
     const unwanted = paths.filter(
       p =>
         p.startsWith('src/') ||
-        p.startsWith('dev/') ||
+        // dev/ code bundled into dist would mean src imports from dev/.
+        /(^|\/)dev\//.test(p) ||
         p.startsWith('dist-types/') ||
         p.startsWith('node_modules/') ||
         /\.test\.[cm]?[jt]sx?$|__fixtures__|__mocks__|\.tgz$/.test(p),
@@ -119,9 +125,12 @@ describe('the packed package', () => {
     expect(pkg.name).toBe('@okta-org/plugin-catalog-backend-module-okta');
     expect(pkg.main).toBe('dist/index.cjs.js');
     expect(pkg.types).toBe('dist/index.d.ts');
-    expect(pkg.configSchema).toBe('config.d.ts');
-    // The repository's own scripts must not run in a consumer's install.
-    expect(pkg.scripts?.prepare).toBeUndefined();
+    expect(pkg.configSchema).toBe('config.schema.json');
+    // Nothing of ours may run in a consumer's install (npm does not run
+    // `prepare` for registry tarballs, but does run these).
+    for (const hook of ['preinstall', 'install', 'postinstall']) {
+      expect(pkg.scripts?.[hook]).toBeUndefined();
+    }
   });
 
   it('loads as a Backstage backend feature in a plain Node process', () => {
@@ -177,9 +186,13 @@ describe('the packed package', () => {
 
     expect(() => schema.process(config(provider))).not.toThrow();
     expect(() => schema.process(config([provider]))).not.toThrow();
+    // (Backstage coerces scalar types, so only shapes and enums can fail.)
     expect(() =>
-      schema.process(config({ ...provider, oktaUrl: 42 })),
-    ).toThrow(/oktaUrl/);
+      schema.process(config({ ...provider, userNaming: 'nickname' })),
+    ).toThrow(/userNaming/);
+    expect(() =>
+      schema.process(config({ ...provider, hierarchy: {} })),
+    ).toThrow(/parentAttribute/);
 
     // Only the private key (and an SSWS token) are secrets: Backstage keeps
     // them out of logs and of the frontend.
