@@ -1,0 +1,271 @@
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import {
+  createServiceAppKeys,
+  demoOrg,
+  FakeOkta,
+  generateOrg,
+  startFakeOkta,
+} from '../../../dev/fakeOkta';
+import { createOktaOrgClient, oktaGroupFromApi } from './createOktaOrgClient';
+import {
+  CapturingLogger,
+  drain,
+  recordSentCredentials,
+  rejectionOf,
+} from './oktaClientTestKit';
+import { OktaRequestError } from './types';
+
+const SCOPES = ['okta.users.read', 'okta.groups.read'];
+const TOKEN = '00list-test-token';
+
+describe('createOktaOrgClient', () => {
+  // Everyone has ~2400 members: three pages of 1000.
+  const org = generateOrg({ seed: 3, users: 2500, groups: 30, averageGroupsPerUser: 3 });
+  const activeUsers = org.users().filter(u => u.status !== 'DEPROVISIONED');
+  let okta: FakeOkta;
+
+  beforeAll(async () => {
+    okta = await startFakeOkta({ org });
+    okta.addApiToken(TOKEN);
+  });
+  afterAll(() => okta.close());
+
+  function client(extra: { orgUrl?: string; groupPageSize?: number } = {}) {
+    return createOktaOrgClient({
+      orgUrl: okta.url,
+      auth: { kind: 'apiToken', token: TOKEN },
+      logger: new CapturingLogger(),
+      ...extra,
+    });
+  }
+
+  it('pages to the end at the maximum page sizes', async () => {
+    const c = client();
+    okta.resetStats();
+    const users = await drain(c.listUsers({}));
+    expect(users.map(u => u.id)).toEqual(activeUsers.map(u => u.id));
+    expect(okta.stats().requests.users).toBe(Math.ceil(activeUsers.length / 200));
+
+    const groups = await drain(c.listGroups({}));
+    expect(groups.map(g => g.id)).toEqual(org.groups().map(g => g.id));
+    expect(okta.stats().requests.groups).toBe(1);
+
+    const everyone = org.everyone()!;
+    const members = await drain(c.listGroupMembers(everyone.id));
+    expect(members.map(u => u.id)).toEqual([...org.memberIdsOf(everyone.id)]);
+    expect(members.length).toBeGreaterThan(2000);
+    expect(okta.stats().requests.groupUsers).toBe(Math.ceil(members.length / 1000));
+    expect(okta.stats().log.every(e => /limit=(200|10000|1000)/.test(e.path))).toBe(true);
+
+    expect(c.stats()).toEqual({
+      requests: {
+        users: Math.ceil(activeUsers.length / 200),
+        groups: 1,
+        groupMembers: Math.ceil(members.length / 1000),
+      },
+      retries: 0,
+      rateLimited: 0,
+      tokensFetched: 0,
+    });
+  });
+
+  it('keeps every profile attribute, custom ones included, and ISO timestamps', async () => {
+    const demo = await startFakeOkta({ org: demoOrg() });
+    try {
+      demo.addApiToken(TOKEN);
+      const c = createOktaOrgClient({
+        orgUrl: demo.url,
+        auth: { kind: 'apiToken', token: TOKEN },
+        logger: new CapturingLogger(),
+      });
+      const users = await drain(c.listUsers({ search: 'status eq "ACTIVE" or status eq "DEPROVISIONED"' }));
+      expect(users.length).toBeGreaterThan(0);
+      for (const user of users) {
+        const stored = demo.org.getUser(user.id)!;
+        expect(user).toEqual({
+          id: stored.id,
+          status: stored.status,
+          created: stored.created,
+          lastUpdated: stored.lastUpdated,
+          profile: stored.profile,
+        });
+      }
+      const groups = await drain(c.listGroups({}));
+      for (const group of groups) {
+        const stored = demo.org.getGroup(group.id)!;
+        expect(group).toEqual({
+          id: stored.id,
+          type: stored.type,
+          lastUpdated: stored.lastUpdated,
+          lastMembershipUpdated: stored.lastMembershipUpdated,
+          profile: stored.profile,
+        });
+      }
+      // The SDK's Group model would have dropped this custom attribute.
+      expect(groups.some(g => typeof g.profile.parentGroup === 'string')).toBe(true);
+    } finally {
+      await demo.close();
+    }
+  });
+
+  it('passes search through', async () => {
+    const users = await drain(client().listUsers({ search: 'status eq "SUSPENDED"' }));
+    expect(users.length).toBeGreaterThan(0);
+    expect(users.every(u => u.status === 'SUSPENDED')).toBe(true);
+  });
+
+  it('reads usersCount with expandStats, on the first page only (Okta drops expand)', async () => {
+    const groups = await drain(client({ groupPageSize: 10 }).listGroups({ expandStats: true }));
+    expect(groups).toHaveLength(30);
+    for (const group of groups.slice(0, 10)) {
+      expect(group.usersCount).toBe(org.memberIdsOf(group.id).length);
+    }
+    expect(groups.slice(10).every(g => g.usersCount === undefined)).toBe(true);
+    expect((await drain(client().listGroups({})))[0].usersCount).toBeUndefined();
+  });
+
+  it('tolerates a trailing slash on the org URL', async () => {
+    okta.resetStats();
+    expect(await drain(client({ orgUrl: `${okta.url}//` }).listGroups({}))).toHaveLength(30);
+    expect(okta.stats().log.map(e => e.path)).toEqual(['/api/v1/groups?limit=10000']);
+  });
+
+  it('ignores OKTA_CLIENT_* environment variables', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      OKTA_CLIENT_ORGURL: 'http://127.0.0.1:1',
+      OKTA_CLIENT_TOKEN: '00from-the-environment',
+      OKTA_CLIENT_AUTHORIZATIONMODE: 'PrivateKey',
+      OKTA_CLIENT_CLIENTID: 'env-client',
+      OKTA_CLIENT_SCOPES: 'okta.apps.read',
+      OKTA_CLIENT_PRIVATEKEY: 'not a key',
+    });
+    try {
+      expect(await drain(client().listGroups({}))).toHaveLength(30);
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  it('validates page sizes and the org URL', () => {
+    expect(() => client({ groupPageSize: 20000 })).toThrow(/groupPageSize must be an integer from 1 to 10000/);
+    expect(() => client({ orgUrl: 'example.okta.com' })).toThrow(/not a URL/);
+  });
+
+  it('skips the empty page Okta can send with a next link', async () => {
+    const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `${id}@example.com` } });
+    const server = http.createServer((req, res) => {
+      const base = `http://${req.headers.host}`;
+      const after = new URL(req.url!, base).searchParams.get('after');
+      const pages: Record<string, [unknown[], string | undefined]> = {
+        start: [[user('00u1')], 'p2'],
+        p2: [[], 'p3'],
+        p3: [[user('00u3')], undefined],
+      };
+      const [items, next] = pages[after ?? 'start'];
+      res.setHeader('Content-Type', 'application/json');
+      if (next) res.setHeader('Link', `<${base}/api/v1/users?limit=200&after=${next}>; rel="next"`);
+      res.end(JSON.stringify(items));
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const c = createOktaOrgClient({
+        orgUrl: `http://127.0.0.1:${port}`,
+        auth: { kind: 'apiToken', token: TOKEN },
+        logger: new CapturingLogger(),
+      });
+      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual(['00u1', '00u3']);
+      expect(c.stats().requests.users).toBe(3);
+    } finally {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+    }
+  });
+
+  it('never sends credentials to another origin', async () => {
+    const server = http.createServer((_req, res) => {
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Link', '<http://127.0.0.2:9/api/v1/users?after=x>; rel="next"');
+      res.end('[]');
+    });
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const c = createOktaOrgClient({
+        orgUrl: `http://127.0.0.1:${port}`,
+        auth: { kind: 'apiToken', token: TOKEN },
+        logger: new CapturingLogger(),
+      });
+      const error = await rejectionOf(drain(c.listUsers({})));
+      expect(error.message).toMatch(/not on the org/);
+      expect(c.stats().requests.users).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+    }
+  });
+
+  it('puts no secret in any log line or error message', async () => {
+    const failing = await startFakeOkta({ org: demoOrg(), rateLimits: { windowSeconds: 1 } });
+    const recorder = recordSentCredentials();
+    const logger = new CapturingLogger();
+    const errors: unknown[] = [];
+    try {
+      const rsa = await createServiceAppKeys('RS256');
+      const ec = await createServiceAppKeys('ES256');
+      failing.addServiceApp({ clientId: 'dpop', publicJwks: [ec.publicJwk], scopes: SCOPES, requireDpop: true });
+      failing.addServiceApp({ clientId: 'plain', publicJwks: [rsa.publicJwk], scopes: ['okta.users.read'] });
+      failing.addServiceApp({ clientId: 'noadmin', publicJwks: [rsa.publicJwk], scopes: SCOPES, adminRole: false });
+      const make = (clientId: string, keyId: string, privateKey: string) =>
+        createOktaOrgClient({
+          orgUrl: failing.url,
+          auth: { kind: 'privateKey', clientId, keyId, privateKey },
+          logger,
+          retryBaseDelayMs: 1,
+          requestTimeoutMs: 300,
+          maxRetries: 2,
+        });
+      const attempt = async (p: Promise<unknown>) => errors.push(await rejectionOf(p));
+
+      await attempt(drain(make('plain', 'wrong-kid', rsa.privateKeyPem).listUsers({})));
+      await attempt(drain(make('plain', rsa.kid, rsa.privateKeyPem).listGroups({})));
+      await attempt(drain(make('noadmin', rsa.kid, rsa.privateKeyPem).listUsers({})));
+      const dpop = make('dpop', ec.kid, JSON.stringify(ec.privateJwk));
+      failing.setFaults([
+        { endpoint: 'users', kind: 'status5xx', rate: 1 },
+        { endpoint: 'groups', kind: 'slowBody', rate: 1, delayMs: 1000 },
+        { endpoint: 'groupUsers', kind: 'status429', requestNumbers: [1] },
+        { endpoint: 'groupUsers', kind: 'malformed', rate: 1 },
+      ]);
+      await attempt(drain(dpop.listUsers({})));
+      await attempt(drain(dpop.listGroups({})));
+      await attempt(drain(dpop.listGroupMembers('00gdemo0engineering1')));
+      expect(dpop.stats().tokensFetched).toBe(1);
+    } finally {
+      recorder.restore();
+      await failing.close();
+    }
+
+    expect(errors).toHaveLength(6);
+    expect(errors.every(e => e instanceof OktaRequestError)).toBe(true);
+    expect(logger.lines.length).toBeGreaterThan(5);
+    const said = [
+      ...logger.lines,
+      ...errors.map(e => `${(e as Error).message} ${(e as Error).stack} ${JSON.stringify(e)}`),
+    ].join('\n');
+    // Authorization values, tokens, proofs and assertions actually sent.
+    expect(recorder.secrets.size).toBeGreaterThan(10);
+    for (const secret of recorder.secrets) {
+      if (secret.length > 20) expect(said).not.toContain(secret);
+    }
+    expect(said).not.toMatch(/PRIVATE KEY|"d":|eyJ/);
+  });
+});
+
+describe('oktaGroupFromApi', () => {
+  it('rejects an object without id', () => {
+    expect(() => oktaGroupFromApi({ profile: {} }, 'GET /api/v1/groups')).toThrow(OktaRequestError);
+  });
+});
