@@ -15,13 +15,20 @@
  *                       with the public JWK(s) in FILE (a JWK or {"keys":[...]}),
  *                       granted okta.users.read and okta.groups.read
  *   --window-seconds N --app-share F --concurrency N   rate limit settings
- * It prints one JSON line {"url": ...} on stdout once listening and runs until
- * SIGINT/SIGTERM.
+ *   --limit-users N --limit-groups N --limit-other N --limit-token N
+ *                       requests per window per bucket (default: Okta's Workforce numbers)
+ *   --avg-groups-per-user F   generated org: mean groups per user, Everyone included
+ *   --latency-ms N      fixed latency added to every request
+ * It prints one JSON line {"url": ..., "users", "groups", "generatedInMs"} on
+ * stdout once listening and runs until SIGINT/SIGTERM. Started with an IPC
+ * channel (child_process.fork), it answers the messages {"type": "stats"}
+ * (counters without the request log, plus this process's CPU time) and
+ * {"type": "resetStats"} with {"type": ..., "stats"?: ...}.
  */
 import { readFileSync } from 'node:fs';
 import { demoOrg, generateOrg } from './generateOrg';
 import { startFakeOkta } from './server';
-import type { FakeJwk } from './types';
+import type { FakeJwk, RateLimitBucket } from './types';
 
 function parseArgs(argv: string[]): Map<string, string> {
   const args = new Map<string, string>();
@@ -49,10 +56,23 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
     if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${raw}`);
     return n;
   };
+  const generationStarted = performance.now();
   const org =
     args.get('org') === 'generated'
-      ? generateOrg({ seed: num('seed', 1)!, users: num('users', 1000)!, groups: num('groups', 100)! })
+      ? generateOrg({
+          seed: num('seed', 1)!,
+          users: num('users', 1000)!,
+          groups: num('groups', 100)!,
+          averageGroupsPerUser: num('avg-groups-per-user'),
+        })
       : demoOrg();
+  const generatedInMs = Math.round(performance.now() - generationStarted);
+  const latencyMs = num('latency-ms');
+  const limits: Partial<Record<RateLimitBucket, number>> = {};
+  for (const bucket of ['users', 'groups', 'groupById', 'other', 'token'] as const) {
+    const limit = num(`limit-${bucket === 'groupById' ? 'group-by-id' : bucket}`);
+    if (limit !== undefined) limits[bucket] = limit;
+  }
   const okta = await startFakeOkta({
     org,
     port: num('port', 0),
@@ -62,7 +82,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
       windowSeconds: num('window-seconds'),
       appShare: num('app-share'),
       concurrency: num('concurrency'),
+      limits,
     },
+    latency: latencyMs ? { fixedMs: latencyMs } : undefined,
   });
   const ssws = args.get('ssws');
   if (ssws) okta.addApiToken(ssws);
@@ -79,7 +101,20 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
       requireDpop: args.get('require-dpop') === 'true',
     });
   }
-  process.stdout.write(`${JSON.stringify({ url: okta.url, users: org.userCount, groups: org.groupCount })}\n`);
+  if (process.send) {
+    process.on('message', (message: { type?: string }) => {
+      if (message?.type === 'stats') {
+        const { log, ...counters } = okta.stats();
+        process.send!({ type: 'stats', stats: { ...counters, cpu: process.cpuUsage() } });
+      } else if (message?.type === 'resetStats') {
+        okta.resetStats();
+        process.send!({ type: 'resetStats' });
+      }
+    });
+  }
+  process.stdout.write(
+    `${JSON.stringify({ url: okta.url, users: org.userCount, groups: org.groupCount, generatedInMs })}\n`,
+  );
   return () => okta.close();
 }
 
@@ -91,6 +126,8 @@ if (require.main === module) {
       };
       process.once('SIGINT', shutdown);
       process.once('SIGTERM', shutdown);
+      // Started by a parent with an IPC channel (the benchmark): go when it goes.
+      if (process.send) process.once('disconnect', shutdown);
     })
     .catch(error => {
       process.stderr.write(`${String(error?.stack ?? error)}\n`);

@@ -1,0 +1,262 @@
+/*
+ * One measured run, in a process of its own (forked by dev/bench/index.ts
+ * with an IPC channel), so that its CPU time and peak RSS are the
+ * provider's alone. Receives a RunRequest, answers a RunResult, exits.
+ *
+ * Scenarios a–c: exactly the provider's read path without the catalog:
+ * createOktaOrgClient, readOktaOrg, buildOrgEntities with the default
+ * transformers. Scenario d: OktaOrgEntityProvider.read() into the real
+ * catalog backend (in-memory SQLite), until the catalog serves every entity.
+ */
+import { readFileSync } from 'node:fs';
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { ConfigReader, type JsonObject } from '@backstage/config';
+import { createOktaOrgClient } from '../../src/okta/client/createOktaOrgClient';
+import type { OktaClientStats, OktaOrgClient } from '../../src/okta/client/types';
+import { readOktaProviderConfigs } from '../../src/okta/config';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from '../../src/okta/defaultTransformers';
+import { buildOrgEntities } from '../../src/okta/org';
+import { readOktaOrg } from '../../src/okta/read';
+import type { OktaProviderConfig } from '../../src/okta/types';
+import { OktaOrgEntityProvider } from '../../src/processors/OktaOrgEntityProvider';
+import { startCatalog } from '../../src/testing/oktaCatalogHarness';
+import type { BenchSelection } from './scenarios';
+
+export interface RunRequest {
+  type: 'run';
+  endToEnd: boolean;
+  selection: BenchSelection;
+  orgUrl: string;
+  clientId: string;
+  keyId: string;
+  privateKeyPem: string;
+  concurrency: number;
+  /** Give up after this long (the catalog may never converge). */
+  timeoutSeconds: number;
+  verbose: boolean;
+}
+
+export interface RunResult {
+  type: 'result';
+  /** Start of the read to entities built (a–c) or to the catalog serving them all (d). */
+  wallSeconds: number;
+  /** readOktaOrg alone (a–c), or provider.read() up to its mutation (d). */
+  readSeconds: number;
+  /** buildOrgEntities (a–c) or the applyMutation call (d). */
+  buildSeconds: number;
+  /** d: from the mutation to the catalog serving every entity. */
+  catalogSeconds?: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+  /** Max of process.memoryUsage().rss sampled every 50 ms during the run. */
+  peakRssSampledMb: number;
+  /** VmHWM from /proc/self/status at the end: this process's lifetime peak. */
+  peakRssHwmMb: number;
+  /** RSS just before the run (modules loaded; the catalog started for d). */
+  baselineRssMb: number;
+  clientStats: OktaClientStats;
+  users: number;
+  groups: number;
+  memberships: number;
+  emptyGroupsSkipped?: number;
+  unmatchedGroupNames?: number;
+  warnings: string[];
+}
+
+const MB = 1024 * 1024;
+
+/** Keeps warnings (and the provider's "Read N users..." numbers); prints with --verbose. */
+class BenchLogger implements LoggerService {
+  constructor(
+    private readonly verbose: boolean,
+    readonly warnings: string[] = [],
+    readonly infos: Array<{ message: string; meta?: Record<string, unknown> }> = [],
+  ) {}
+  error(message: string, meta?: Error | Record<string, unknown>) {
+    this.warnings.push(`error: ${message}`);
+    process.stderr.write(`[bench run] error: ${message} ${meta instanceof Error ? meta.message : ''}\n`);
+  }
+  warn(message: string) {
+    this.warnings.push(message);
+    if (this.verbose) process.stderr.write(`[bench run] warn: ${message}\n`);
+  }
+  info(message: string, meta?: Error | Record<string, unknown>) {
+    this.infos.push({ message, meta: meta instanceof Error ? undefined : meta });
+    if (this.verbose) process.stderr.write(`[bench run] ${message}\n`);
+  }
+  debug() {}
+  child(): LoggerService {
+    return this;
+  }
+}
+
+function vmHwmMb(): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return match ? Number(match[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+function providerConfig(request: RunRequest): OktaProviderConfig {
+  const { selection } = request;
+  const okta: JsonObject = {
+    id: 'bench',
+    oktaUrl: request.orgUrl,
+    allowInsecureHttp: true,
+    clientId: request.clientId,
+    keyId: request.keyId,
+    privateKey: request.privateKeyPem,
+    hierarchy: { parentAttribute: 'parentGroup' },
+    requests: { maxConcurrency: request.concurrency },
+    ...(selection.userSearchFilter && { userSearchFilter: selection.userSearchFilter }),
+    ...(selection.groupNames && { groupNames: selection.groupNames }),
+    ...(selection.groupSearchFilter && { groupSearchFilter: selection.groupSearchFilter }),
+  };
+  const [provider] = readOktaProviderConfigs(
+    new ConfigReader({ catalog: { providers: { okta } } }),
+  );
+  return provider;
+}
+
+function createClient(provider: OktaProviderConfig, logger: LoggerService): OktaOrgClient {
+  return createOktaOrgClient({
+    orgUrl: provider.orgUrl,
+    auth: provider.auth,
+    logger,
+    maxConcurrency: provider.requests.maxConcurrency,
+    requestTimeoutMs: provider.requests.requestTimeoutMs,
+    maxRetries: provider.requests.maxRetries,
+  });
+}
+
+const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
+
+async function run(request: RunRequest): Promise<RunResult> {
+  const logger = new BenchLogger(request.verbose);
+  const provider = providerConfig(request);
+  const client = createClient(provider, logger);
+  const catalog = request.endToEnd
+    ? await (async () => {
+        const entityProvider = new OktaOrgEntityProvider({ provider, logger, client });
+        return { entityProvider, ...(await startCatalog([entityProvider])) };
+      })()
+    : undefined;
+
+  global.gc?.();
+  const baselineRssMb = process.memoryUsage().rss / MB;
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  }, 50);
+  const deadline = setTimeout(() => {
+    process.stderr.write(`[bench run] gave up after ${request.timeoutSeconds} s\n`);
+    process.exit(3);
+  }, request.timeoutSeconds * 1000);
+  deadline.unref();
+
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let readSeconds: number;
+  let buildSeconds: number;
+  let catalogSeconds: number | undefined;
+  let counts: Pick<RunResult, 'users' | 'groups' | 'memberships' | 'emptyGroupsSkipped' | 'unmatchedGroupNames'>;
+  if (!catalog) {
+    const snapshot = await readOktaOrg(
+      client,
+      {
+        userSearchFilter: provider.userSearchFilter,
+        groupFilter: provider.groupFilter,
+      },
+      { logger, memberListingConcurrency: provider.requests.maxConcurrency },
+    );
+    const t1 = performance.now();
+    const { users, groups } = await buildOrgEntities(snapshot, {
+      context: {
+        providerId: provider.id,
+        orgUrl: provider.orgUrl,
+        userNaming: provider.userNaming,
+        groupType: provider.groupType,
+      },
+      userTransformer: defaultUserTransformer,
+      groupTransformer: defaultGroupTransformer,
+      parentGroupAttribute: provider.parentGroupAttribute,
+      logger,
+    });
+    const t2 = performance.now();
+    readSeconds = seconds(t0, t1);
+    buildSeconds = seconds(t1, t2);
+    counts = {
+      users: users.length,
+      groups: groups.length,
+      memberships: [...snapshot.membersByGroupId.values()].reduce((s, ids) => s + ids.length, 0),
+      emptyGroupsSkipped: snapshot.emptyGroupsSkipped,
+      unmatchedGroupNames: snapshot.unmatchedGroupNames.length,
+    };
+  } else {
+    await catalog.entityProvider.read({ logger });
+    const t1 = performance.now();
+    // The provider logs "Read N users, M groups ... Committing..." with counts.
+    const read = logger.infos.find(line => line.meta && 'memberships' in line.meta)?.meta ?? {};
+    const committed = logger.infos.find(line => line.message.startsWith('Committed'));
+    counts = {
+      users: Number(read.users),
+      groups: Number(read.groups),
+      memberships: Number(read.memberships),
+    };
+    readSeconds = Number(read.seconds);
+    buildSeconds = seconds(t0, t1) - readSeconds;
+    const expected = counts.users + counts.groups;
+    for (;;) {
+      const response = await fetch(
+        `${catalog.baseUrl}/api/catalog/entities/by-query?limit=1&filter=kind=user&filter=kind=group`,
+      );
+      const body = (await response.json()) as { totalItems?: number };
+      if ((body.totalItems ?? 0) >= expected) break;
+      await new Promise(resolve => setTimeout(resolve, 250));
+    }
+    catalogSeconds = seconds(t1);
+    if (!committed) logger.warnings.push('no "Committed" line from the provider');
+  }
+  const wallSeconds = seconds(t0);
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.memoryUsage().rss);
+  const result: RunResult = {
+    type: 'result',
+    wallSeconds,
+    readSeconds,
+    buildSeconds,
+    catalogSeconds,
+    cpuUserSeconds: cpu.user / 1e6,
+    cpuSystemSeconds: cpu.system / 1e6,
+    peakRssSampledMb: peakRss / MB,
+    peakRssHwmMb: vmHwmMb(),
+    baselineRssMb,
+    clientStats: client.stats(),
+    ...counts,
+    warnings: logger.warnings.slice(0, 20),
+  };
+  await catalog?.stop();
+  return result;
+}
+
+if (require.main === module) {
+  const onMessage = (message: RunRequest) => {
+    if (message?.type !== 'run') return;
+    process.off('message', onMessage);
+    run(message)
+      .then(result => process.send!(result, () => process.exit(0)))
+      .catch(error => {
+        process.send!(
+          { type: 'error', message: String(error?.stack ?? error) },
+          () => process.exit(1),
+        );
+      });
+  };
+  process.on('message', onMessage);
+}
