@@ -200,27 +200,27 @@ describe('OktaAccessTokenSource', () => {
     const { clientId, keys } = await app('ES256');
     const stats: OktaClientStats = { requests: {}, retries: 0, rateLimited: 0, tokensFetched: 0 };
     const logger = new CapturingLogger();
-    let executor: OktaRequestExecutor | undefined;
-    const source = new OktaAccessTokenSource({
-      orgUrl: okta.url,
-      clientId,
-      keyId: keys.kid,
-      privateKey: keys.privateKeyPem,
-      scopes: SCOPES,
-      logger,
-      stats,
-      send: request => executor!.send(request),
-    });
-    executor = new OktaRequestExecutor({
+    const executor = new OktaRequestExecutor({
       orgUrl: okta.url,
       limiter: new OktaRateLimiter({ maxConcurrency: 10 }),
       logger,
       stats,
-      authorizer: source,
+      authorizer: send =>
+        new OktaAccessTokenSource({
+          orgUrl: okta.url,
+          clientId,
+          keyId: keys.kid,
+          privateKey: keys.privateKeyPem,
+          scopes: SCOPES,
+          logger,
+          stats,
+          send,
+        }),
       maxRetries: 2,
       requestTimeoutMs: 5000,
       retryBaseDelayMs: 5,
     });
+    const source = executor.authorizer as OktaAccessTokenSource;
     const aborted = rejectionOf(source.accessToken(AbortSignal.abort()));
     const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => source.accessToken()));
     expect(await aborted).toMatchObject({ name: 'AbortError' });

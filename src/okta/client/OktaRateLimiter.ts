@@ -137,22 +137,23 @@ class AdaptiveConcurrencyLimit {
       this.inFlight++;
       return;
     }
+    const queue = this.queue;
     await new Promise<void>((resolve, reject) => {
-      const onAbort = () => {
-        const i = this.queue.indexOf(grant);
-        if (i >= 0) this.queue.splice(i, 1);
-        reject(abortReason(signal!));
-      };
-      const grant = () => {
+      function grant() {
         signal?.removeEventListener('abort', onAbort);
         resolve();
-      };
+      }
+      function onAbort() {
+        const i = queue.indexOf(grant);
+        if (i >= 0) queue.splice(i, 1);
+        reject(abortReason(signal!));
+      }
       if (signal?.aborted) {
         reject(abortReason(signal));
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(grant);
+      queue.push(grant);
     });
   }
 
@@ -269,9 +270,9 @@ export class OktaRateLimiter {
       }
     }
     state.inFlight--;
-    this.concurrency.release(
-      verdict === 'concurrencyLimited' ? 'concurrencyLimited' : observation ? 'success' : 'neutral',
-    );
+    let outcome: 'success' | 'concurrencyLimited' | 'neutral' = observation ? 'success' : 'neutral';
+    if (verdict === 'concurrencyLimited') outcome = 'concurrencyLimited';
+    this.concurrency.release(outcome);
     this.notify(state);
     return verdict;
   }

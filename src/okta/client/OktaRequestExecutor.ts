@@ -37,8 +37,12 @@ export interface OktaRequestExecutorOptions {
   limiter: OktaRateLimiter;
   logger: LoggerService;
   stats: OktaClientStats;
-  /** Authorizes API requests; required for {@link OktaRequestExecutor.fetch}. */
-  authorizer?: OktaAuthorizer;
+  /**
+   * Creates the authorizer of API requests (required for
+   * {@link OktaRequestExecutor.fetch}); it gets the executor's `send` for
+   * its own token requests.
+   */
+  authorizer?: (send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>) => OktaAuthorizer;
   maxRetries: number;
   requestTimeoutMs: number;
   retryBaseDelayMs: number;
@@ -172,11 +176,14 @@ export class OktaRequestExecutor extends RequestExecutor {
   private readonly orgOrigin: string;
   private readonly signals = new WeakMap<object, AbortSignal>();
   private readonly maxRetryDelayMs: number;
+  /** Authorizes API requests. */
+  readonly authorizer?: OktaAuthorizer;
 
   constructor(private readonly options: OktaRequestExecutorOptions) {
     super();
     this.orgOrigin = new URL(options.orgUrl).origin;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
+    this.authorizer = options.authorizer?.(request => this.send(request));
   }
 
   /**
@@ -257,8 +264,8 @@ export class OktaRequestExecutor extends RequestExecutor {
           response.status === 401 &&
           request.authorize &&
           renewals < 2 &&
-          this.options.authorizer &&
-          (await this.options.authorizer.renew(response, used))
+          this.authorizer &&
+          (await this.authorizer.renew(response, used))
         ) {
           renewals++;
           stats.retries++;
@@ -321,8 +328,8 @@ export class OktaRequestExecutor extends RequestExecutor {
     const prepared = (await request.prepare?.()) ?? {};
     let authHeaders: Record<string, string> = {};
     if (request.authorize) {
-      if (!this.options.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
-      authHeaders = await this.options.authorizer.authorize(
+      if (!this.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
+      authHeaders = await this.authorizer.authorize(
         { method: request.method, url: request.url },
         request.signal,
       );

@@ -16,14 +16,15 @@ export function abortReason(signal: AbortSignal): Error {
 export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
+    function finish() {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.max(0, ms));
+    }
+    const timer = setTimeout(finish, Math.max(0, ms));
+    function onAbort() {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    }
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -257,9 +257,8 @@ describe('createOktaOrgClient', () => {
     ].join('\n');
     // Authorization values, tokens, proofs and assertions actually sent.
     expect(recorder.secrets.size).toBeGreaterThan(10);
-    for (const secret of recorder.secrets) {
-      if (secret.length > 20) expect(said).not.toContain(secret);
-    }
+    const secrets = [...recorder.secrets].filter(secret => secret.length > 20);
+    for (const secret of secrets) expect(said).not.toContain(secret);
     expect(said).not.toMatch(/PRIVATE KEY|"d":|eyJ/);
   });
 });

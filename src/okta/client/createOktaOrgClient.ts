@@ -142,28 +142,25 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     maxConcurrency: positive(options.maxConcurrency, 10, 'maxConcurrency'),
   });
 
-  let executor: OktaRequestExecutor | undefined;
-  let authorizer: OktaAuthorizer;
-  if (options.auth.kind === 'apiToken') {
-    authorizer = new OktaApiTokenAuthorizer(options.auth.token);
-  } else {
-    authorizer = new OktaAccessTokenSource({
-      orgUrl,
-      clientId: options.auth.clientId,
-      keyId: options.auth.keyId,
-      privateKey: options.auth.privateKey,
-      scopes: options.scopes?.length ? options.scopes : DEFAULT_SCOPES,
-      logger: options.logger,
-      stats,
-      send: request => executor!.send(request),
-    });
-  }
-  executor = new OktaRequestExecutor({
+  const { auth } = options;
+  const executor = new OktaRequestExecutor({
     orgUrl,
     limiter,
     logger: options.logger,
     stats,
-    authorizer,
+    authorizer: (send): OktaAuthorizer =>
+      auth.kind === 'apiToken'
+        ? new OktaApiTokenAuthorizer(auth.token)
+        : new OktaAccessTokenSource({
+            orgUrl,
+            clientId: auth.clientId,
+            keyId: auth.keyId,
+            privateKey: auth.privateKey,
+            scopes: options.scopes?.length ? options.scopes : DEFAULT_SCOPES,
+            logger: options.logger,
+            stats,
+            send,
+          }),
     maxRetries: positive(options.maxRetries, 6, 'maxRetries', 0),
     requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
     retryBaseDelayMs: positive(options.retryBaseDelayMs, 1000, 'retryBaseDelayMs', 0),
@@ -188,7 +185,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   ): AsyncGenerator<T> {
     signal?.throwIfAborted();
     const collection = await open();
-    executor!.bindSignal(collection.request, signal);
+    executor.bindSignal(collection.request, signal);
     collection.factory = rawPageParser;
     for await (const item of collection) {
       signal?.throwIfAborted();

@@ -4,7 +4,6 @@
  * assert that no secret leaks into logs or errors.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { jest } from '@jest/globals';
 
 /** A logger that records every line with its level and metadata. */
 export class CapturingLogger implements LoggerService {
