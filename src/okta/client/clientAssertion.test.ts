@@ -84,7 +84,10 @@ describe('loadSigningKey', () => {
     }
     expect(message).not.toContain('SECRET');
     expect(() => loadSigningKey(rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString())).toThrow(
-      /public key/,
+      /nor a private JWK/,
+    );
+    expect(() => loadSigningKey(JSON.stringify(ec256.publicKey.export({ format: 'jwk' })))).toThrow(
+      /nor a private JWK/,
     );
     const k1 = generateKeyPairSync('ec', { namedCurve: 'secp256k1' });
     expect(() => loadSigningKey(k1.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())).toThrow(
