@@ -14,6 +14,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmdirSync,
   rmSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,11 @@ describe('the packed package', () => {
   afterAll(() => {
     if (packDir) rmSync(packDir, { recursive: true, force: true });
     if (extractDir) rmSync(extractDir, { recursive: true, force: true });
+    try {
+      rmdirSync(EXTRACT_ROOT); // only when no other run is using it
+    } catch {
+      // not empty
+    }
   });
 
   it('leaves package.json as it was (prepack/postpack restore it)', () => {
