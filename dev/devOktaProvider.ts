@@ -60,7 +60,13 @@ export function realOktaProviderFromEnv(
 
   const orgUrl = value('OKTA_ORG_URL') ?? fail('OKTA_ORG_URL is not set');
   // http:// only for a local server, e.g. the standalone fake (dev/fakeOkta/cli.ts).
-  const { protocol, hostname } = new URL(orgUrl);
+  let url: URL;
+  try {
+    url = new URL(orgUrl);
+  } catch {
+    return fail('OKTA_ORG_URL is not a URL (e.g. https://example.okta.com)');
+  }
+  const { protocol, hostname } = url;
   const local = ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
   const base: DevOktaProviderConfig = {
     id: 'default',
