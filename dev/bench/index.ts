@@ -62,6 +62,7 @@ import {
   type BenchEndpoint,
   type RequestCounts,
 } from './bound';
+import { runPacing, type LoggedRequest, type RunPacing } from './pacing';
 import type { RunRequest, RunResult } from './runRead';
 import {
   defineScenarios,
@@ -185,6 +186,7 @@ interface FakeProcess {
   userCount: number;
   groupCount: number;
   stats(): Promise<FakeStats>;
+  log(): Promise<LoggedRequest[]>;
   resetStats(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -227,6 +229,7 @@ async function startFake(args: string[]): Promise<FakeProcess> {
     userCount: started.users,
     groupCount: started.groups,
     stats: async () => (await ask<{ stats: FakeStats }>('stats')).stats,
+    log: async () => (await ask<{ log: LoggedRequest[] }>('log')).log,
     resetStats: async () => {
       await ask('resetStats');
     },
@@ -270,6 +273,7 @@ function runOnce(request: RunRequest, env: NodeJS.ProcessEnv): Promise<RunResult
 function failedRun(): RunResult {
   return {
     type: 'result',
+    startedAtEpochMs: NaN,
     wallSeconds: NaN,
     readSeconds: NaN,
     buildSeconds: NaN,
@@ -317,6 +321,7 @@ interface RunRow {
   emptyGroupsSkipped?: number;
   unmatchedGroupNames?: number;
   warnings: string[];
+  pacing?: RunPacing;
 }
 
 interface ScenarioReport {
@@ -380,9 +385,11 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
   console.log(
     `minimum requests ${report.minimumTotal} (token ${m.token}, users ${m.users}, groups ${m.groups}, members ${m.groupMembers})`,
   );
+  const terms = report.bound.terms
+    .map(t => `${t.name} ${fixed(t.seconds, 2)} s = ${t.formula}`)
+    .join('; ');
   console.log(
-    `bound ${fixed(report.bound.seconds, 2)} s (binding: ${report.bound.binding}); ` +
-      report.bound.terms.map(t => `${t.name} ${fixed(t.seconds, 2)} s = ${t.formula}`).join('; '),
+    `bound ${fixed(report.bound.seconds, 2)} s (binding: ${report.bound.binding}); ${terms}`,
   );
   const d = report.id === 'd';
   printTable(
@@ -418,16 +425,39 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
     }),
   );
   for (const r of report.runs) {
+    if (r.pacing) {
+      const p = r.pacing;
+      const buckets = p.buckets.map(b => {
+        const pace =
+          b.bucket === 'users'
+            ? ` (${fixed((b.spanSeconds * 1000) / b.requests, 1)} ms/page)`
+            : '';
+        const losses = b.boundaryLossSeconds.map(x => fixed(x, 2)).join(' ');
+        const lost = b.boundaryLossSeconds.length
+          ? `, lost ${fixed(b.meanBoundaryLossSeconds, 2)} s per boundary beyond W (${losses})`
+          : '';
+        return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${lost}`;
+      });
+      console.log(
+        `  pacing ${report.id}${r.run}: ${fixed(p.beforeFirstRequestSeconds, 2)} s before the first request, ${fixed(
+          p.afterLastResponseSeconds,
+          2,
+        )} s after the last response; ${buckets.join('; ')}`,
+      );
+    }
     if (r.error) console.log(`  run ${report.id}${r.run} FAILED (request counts from the fake): ${r.error.slice(0, 300)}`);
   }
   const t = report.targets;
+  const wallTarget =
+    t.wallWithin125 === undefined
+      ? 'wall vs bound: not a target (catalog processing included)'
+      : `wall ≤ ${TARGET_WALL_RATIO}×bound ${t.wallWithin125 ? 'OK' : 'MISSED'}`;
+  const medianWall =
+    options.runs > 1 ? ` (median wall ${fixed(report.median.wallSeconds, 2)} s)` : '';
   console.log(
-    `targets: requests ≤ ${TARGET_REQUEST_RATIO}×min ${t.requestsWithin102 ? 'OK' : 'MISSED'}; ` +
-      (t.wallWithin125 === undefined
-        ? 'wall vs bound: not a target (catalog processing included); '
-        : `wall ≤ ${TARGET_WALL_RATIO}×bound ${t.wallWithin125 ? 'OK' : 'MISSED'}; `) +
-      `429s ${t.no429 ? 'none' : 'SOME'}` +
-      (options.runs > 1 ? ` (median wall ${fixed(report.median.wallSeconds, 2)} s)` : ''),
+    `targets: requests ≤ ${TARGET_REQUEST_RATIO}×min ${
+      t.requestsWithin102 ? 'OK' : 'MISSED'
+    }; ${wallTarget}; 429s ${t.no429 ? 'none' : 'SOME'}${medianWall}`,
   );
   const warnings = new Set(report.runs.flatMap(r => r.warnings));
   for (const w of [...warnings].slice(0, 5)) console.log(`  log: ${w.slice(0, 200)}`);
@@ -557,6 +587,9 @@ async function main() {
               result = failedRun();
             }
             const fakeAfter = await fake.stats();
+            const pacing = error
+              ? undefined
+              : runPacing(await fake.log(), result, options.windowSeconds * 1000, options.latencyMs);
             ranOnThisFake = true;
             const fakeRequests = Object.fromEntries(
               ENDPOINTS.map(e => [e, fakeAfter.requests[FAKE_ENDPOINT[e]] ?? 0]),
@@ -600,6 +633,7 @@ async function main() {
               emptyGroupsSkipped: result.emptyGroupsSkipped,
               unmatchedGroupNames: result.unmatchedGroupNames,
               warnings: result.warnings,
+              pacing,
             });
           }
           const report: ScenarioReport = {

@@ -41,6 +41,8 @@ export interface RunRequest {
 
 export interface RunResult {
   type: 'result';
+  /** Date.now() at the start of the measured run, to line up with the fake's log. */
+  startedAtEpochMs: number;
   /** Start of the read to entities built (a–c) or to the catalog serving them all (d). */
   wallSeconds: number;
   /** readOktaOrg alone (a–c), or provider.read() up to its mutation (d). */
@@ -160,6 +162,7 @@ async function run(request: RunRequest): Promise<RunResult> {
   deadline.unref();
 
   const cpu0 = process.cpuUsage();
+  const startedAtEpochMs = Date.now();
   const t0 = performance.now();
   let readSeconds: number;
   let buildSeconds: number;
@@ -228,6 +231,7 @@ async function run(request: RunRequest): Promise<RunResult> {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   const result: RunResult = {
     type: 'result',
+    startedAtEpochMs,
     wallSeconds,
     readSeconds,
     buildSeconds,

@@ -22,8 +22,9 @@
  * It prints one JSON line {"url": ..., "users", "groups", "generatedInMs"} on
  * stdout once listening and runs until SIGINT/SIGTERM. Started with an IPC
  * channel (child_process.fork), it answers the messages {"type": "stats"}
- * (counters without the request log, plus this process's CPU time) and
- * {"type": "resetStats"} with {"type": ..., "stats"?: ...}.
+ * (counters without the request log, plus this process's CPU time),
+ * {"type": "log"} (the request log) and {"type": "resetStats"} with
+ * {"type": ..., "stats"?: ..., "log"?: ...}.
  */
 import { readFileSync } from 'node:fs';
 import { demoOrg, generateOrg } from './generateOrg';
@@ -106,6 +107,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
       if (message?.type === 'stats') {
         const { log, ...counters } = okta.stats();
         process.send!({ type: 'stats', stats: { ...counters, cpu: process.cpuUsage() } });
+      } else if (message?.type === 'log') {
+        process.send!({ type: 'log', log: okta.stats().log });
       } else if (message?.type === 'resetStats') {
         okta.resetStats();
         process.send!({ type: 'resetStats' });

@@ -1,0 +1,80 @@
+import { describe, expect, it } from '@jest/globals';
+import { lowerBound, minimumRequests, windowBoundaries } from './bound';
+
+describe('minimumRequests', () => {
+  it('counts pages per endpoint, skipping empty groups and an unlisted directory', () => {
+    expect(
+      minimumRequests({
+        listsUserDirectory: true,
+        listedUsers: 48004,
+        groupListings: 1,
+        listedGroups: 5000,
+        selectedGroupSizes: [0, 1, 1000, 1001, 50000],
+      }),
+    ).toEqual({ token: 1, users: 241, groups: 1, groupMembers: 1 + 1 + 2 + 50 });
+    expect(
+      minimumRequests({
+        listsUserDirectory: false,
+        listedUsers: 0,
+        groupListings: 3,
+        listedGroups: 50,
+        selectedGroupSizes: [],
+      }),
+    ).toEqual({ token: 1, users: 0, groups: 3, groupMembers: 0 });
+  });
+});
+
+describe('lowerBound', () => {
+  const base = {
+    limitPerWindow: { users: 300, groups: 250, other: 600, token: 600 },
+    windowSeconds: 6,
+    latencySeconds: 0.05,
+    concurrency: 10,
+  };
+
+  it('is bound by the members bucket when it needs several windows', () => {
+    const bound = lowerBound({
+      ...base,
+      requests: { token: 1, users: 241, groups: 1, groupMembers: 4979 },
+      longestMemberListingPages: 50,
+    });
+    // 2·λ + 8 windows·6 s + ceil(179/10)·λ
+    expect(bound.seconds).toBeCloseTo(0.1 + 48 + 0.9, 6);
+    expect(bound.binding).toBe('bucket other');
+  });
+
+  it('is bound by the sequential user listing when the rest is small', () => {
+    const bound = lowerBound({
+      ...base,
+      requests: { token: 1, users: 213, groups: 1, groupMembers: 500 },
+      longestMemberListingPages: 4,
+    });
+    // 1·λ + 213 pages one after another
+    expect(bound.seconds).toBeCloseTo(0.05 * 214, 6);
+    expect(bound.binding).toBe('bucket users');
+  });
+
+  it('counts the concurrency when the limits are generous', () => {
+    const bound = lowerBound({
+      ...base,
+      limitPerWindow: { users: 1e6, groups: 1e6, other: 1e6, token: 1e6 },
+      concurrency: 2,
+      requests: { token: 1, users: 0, groups: 1, groupMembers: 100 },
+      longestMemberListingPages: 1,
+    });
+    const term = (name: string) => bound.terms.find(t => t.name === name)?.seconds;
+    expect(term('throughput')).toBeCloseTo(0.05 + (101 * 0.05) / 2, 6);
+    // The members wait for the token and the groups page: 2·λ + 50 rounds of 2.
+    expect(term('bucket other')).toBeCloseTo(0.1 + 50 * 0.05, 6);
+    expect(bound.binding).toBe('bucket other');
+  });
+
+  it('counts the window boundaries of the busiest bucket', () => {
+    expect(
+      windowBoundaries(
+        { token: 1, users: 241, groups: 1, groupMembers: 4979 },
+        base.limitPerWindow,
+      ),
+    ).toBe(8);
+  });
+});
