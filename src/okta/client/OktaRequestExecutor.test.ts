@@ -1,6 +1,6 @@
 import { FakeOkta, FaultKind, generateOrg, startFakeOkta } from '../../../dev/fakeOkta';
 import { createOktaOrgClient } from './createOktaOrgClient';
-import { oktaErrorOf } from './OktaRequestExecutor';
+import { nextLinkOf, oktaErrorOf } from './OktaRequestExecutor';
 import { CapturingLogger, drain, rejectionOf } from './oktaClientTestKit';
 import { OktaClientOptions, OktaRequestError } from './types';
 
@@ -148,6 +148,16 @@ describe('OktaRequestExecutor', () => {
     } finally {
       await okta.close();
     }
+  });
+});
+
+describe('nextLinkOf', () => {
+  it('finds rel="next" among several links', () => {
+    expect(
+      nextLinkOf('<https://x/api/v1/users?limit=2>; rel="self", <https://x/api/v1/users?after=a%2Cb&limit=2>; rel="next"'),
+    ).toBe('https://x/api/v1/users?after=a%2Cb&limit=2');
+    expect(nextLinkOf('<https://x/a>; rel=self')).toBeUndefined();
+    expect(nextLinkOf(null)).toBeUndefined();
   });
 });
 

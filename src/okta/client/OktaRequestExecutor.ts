@@ -168,6 +168,21 @@ function headersOf(sdkHeaders: Record<string, unknown> | undefined, hasBody: boo
   return headers;
 }
 
+/** The `rel="next"` URL of a Link header, if any. */
+export function nextLinkOf(link: string | null): string | undefined {
+  if (!link) return undefined;
+  for (const part of link.split(/,\s*(?=<)/)) {
+    const match = /^\s*<([^>]*)>(.*)$/.exec(part);
+    if (!match) continue;
+    const rel = /;\s*rel\s*=\s*"?([^";]+)"?/i.exec(match[2])?.[1];
+    if (rel?.split(/\s+/).includes('next')) return match[1];
+  }
+  return undefined;
+}
+
+/** Where the SDK is sent for the next page: a short handle of the real URL. */
+const NEXT_PAGE_PATH = '/__okta-org-client/next-page/';
+
 /**
  * The Okta SDK's request executor, doing all of the HTTP work itself: the
  * SDK only builds URLs and follows Link headers.
@@ -175,6 +190,9 @@ function headersOf(sdkHeaders: Record<string, unknown> | undefined, hasBody: boo
 export class OktaRequestExecutor extends RequestExecutor {
   private readonly orgOrigin: string;
   private readonly signals = new WeakMap<object, AbortSignal>();
+  /** Next-page handles given to the SDK, and the URLs they stand for. */
+  private readonly nextPages = new Map<string, string>();
+  private nextPageCount = 0;
   private readonly maxRetryDelayMs: number;
   /** Authorizes API requests. */
   readonly authorizer?: OktaAuthorizer;
@@ -196,7 +214,14 @@ export class OktaRequestExecutor extends RequestExecutor {
 
   /** Called by the SDK for every page; resolves with a buffered 2xx response. */
   override async fetch(request: OktaSdkRequest): Promise<OktaSdkResponse> {
-    const url = String(request.url);
+    let url = String(request.url);
+    const handle = url.startsWith(`${this.options.orgUrl}${NEXT_PAGE_PATH}`);
+    if (handle) {
+      const real = this.nextPages.get(url);
+      this.nextPages.delete(url);
+      if (!real) throw new Error('The Okta SDK asked for an unknown next page');
+      url = real;
+    }
     const method = (request.method ?? 'GET').toUpperCase();
     const endpoint = oktaEndpointOf(method, url);
     if (new URL(url).origin !== this.orgOrigin) {
@@ -218,13 +243,24 @@ export class OktaRequestExecutor extends RequestExecutor {
     if (response.status < 200 || response.status > 299) {
       throw oktaRequestErrorFromResponse(endpoint.template, response, 1);
     }
+    // The SDK's Link parser (parse-link-header) silently returns nothing for
+    // headers over 2000 characters, which long search expressions produce,
+    // and the listing would end early. It gets a short handle instead.
+    const headers = new Headers(response.headers);
+    headers.delete('link');
+    const next = nextLinkOf(response.headers.get('link'));
+    if (next) {
+      const nextHandle = `${this.options.orgUrl}${NEXT_PAGE_PATH}${++this.nextPageCount}`;
+      this.nextPages.set(nextHandle, new URL(next, url).toString());
+      headers.set('link', `<${nextHandle}>; rel="next"`);
+    }
     const text = response.body;
     return {
       status: response.status,
       statusText: '',
       ok: true,
       url: response.url,
-      headers: response.headers,
+      headers,
       text: async () => text,
       json: async () => JSON.parse(text),
       buffer: async () => Buffer.from(text),

@@ -109,6 +109,22 @@ describe('createOktaOrgClient', () => {
     }
   });
 
+  it('follows next links longer than the Link parser of the SDK accepts', async () => {
+    const wanted = activeUsers.slice(0, 90);
+    const search = wanted.map(u => `profile.login eq "${u.profile.login}"`).join(' or ');
+    const c = createOktaOrgClient({
+      orgUrl: okta.url,
+      auth: { kind: 'apiToken', token: TOKEN },
+      logger: new CapturingLogger(),
+      userPageSize: 20,
+    });
+    okta.resetStats();
+    const users = await drain(c.listUsers({ search }));
+    expect(users.map(u => u.id)).toEqual(wanted.map(u => u.id));
+    expect(okta.stats().requests.users).toBe(5);
+    expect(okta.stats().log[1].path.length).toBeGreaterThan(2000);
+  });
+
   it('passes search through', async () => {
     const users = await drain(client().listUsers({ search: 'status eq "SUSPENDED"' }));
     expect(users.length).toBeGreaterThan(0);
