@@ -229,6 +229,28 @@ describe('OktaAccessTokenSource', () => {
     expect(source.usesDpop).toBe(false);
   });
 
+  it('renews tokens with a single concurrency slot (no slot held while fetching one)', async () => {
+    const shortLived = await startFakeOkta({ org, tokenLifetimeSeconds: 1 });
+    try {
+      const keys = await createServiceAppKeys('ES256');
+      shortLived.addServiceApp({ clientId: 'one', publicJwks: [keys.publicJwk], scopes: SCOPES, requireDpop: true });
+      const c = createOktaOrgClient({
+        orgUrl: shortLived.url,
+        auth: { kind: 'privateKey', clientId: 'one', keyId: keys.kid, privateKey: keys.privateKeyPem },
+        logger: new CapturingLogger(),
+        maxConcurrency: 1,
+      });
+      const groups = org.groups();
+      await Promise.all(groups.map(g => drain(c.listGroupMembers(g.id))));
+      await new Promise(r => setTimeout(r, 900));
+      await Promise.all([drain(c.listUsers({})), ...groups.map(g => drain(c.listGroupMembers(g.id)))]);
+      expect(c.stats().tokensFetched).toBe(2);
+      expect(shortLived.stats().peakConcurrency).toBe(1);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it('fails fast on an unusable private key', async () => {
     expect(() => client('x', 'k', 'not a key')).toThrow(/auth\.privateKey/);
   });

@@ -13,7 +13,7 @@ import {
 } from './clientAssertion';
 import { DpopProofSigner } from './dpop';
 import type { OktaSigningKey } from './jwt';
-import type { OktaAuthorizer, OktaHttpResponse } from './OktaAuthorizer';
+import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
 import type { OktaHttpRequest } from './OktaRequestExecutor';
 import { OktaClientStats, OktaRequestError } from './types';
 
@@ -97,23 +97,23 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
     return this.dpop !== undefined;
   }
 
-  async authorize(
-    request: { method: string; url: string },
-    signal?: AbortSignal,
-  ): Promise<Record<string, string>> {
+  async credentials(signal?: AbortSignal): Promise<OktaCredentials> {
     const token = await this.accessToken(signal);
     if (token.type === 'DPoP') {
+      const dpop = this.dpop!;
       return {
-        Authorization: `DPoP ${token.value}`,
-        DPoP: this.dpop!.proof({
-          method: request.method,
-          url: request.url,
-          accessToken: token.value,
-          nonce: this.resourceNonce,
+        headersFor: request => ({
+          Authorization: `DPoP ${token.value}`,
+          DPoP: dpop.proof({
+            method: request.method,
+            url: request.url,
+            accessToken: token.value,
+            nonce: this.resourceNonce,
+          }),
         }),
       };
     }
-    return { Authorization: `Bearer ${token.value}` };
+    return { headersFor: () => ({ Authorization: `Bearer ${token.value}` }) };
   }
 
   async renew(response: OktaHttpResponse, used: Record<string, string>): Promise<boolean> {

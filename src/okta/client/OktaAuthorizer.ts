@@ -12,16 +12,23 @@ export interface OktaHttpResponse {
   body: string;
 }
 
-/** Supplies the credentials of each API request attempt. */
+/** Credentials in hand (e.g. a fetched access token). */
+export interface OktaCredentials {
+  /**
+   * Headers authorizing one attempt of a request, made just before it is
+   * sent. Called again for every retry: DPoP proofs are single use.
+   */
+  headersFor(request: { method: string; url: string }): Record<string, string>;
+}
+
+/** Supplies the credentials of API requests. */
 export interface OktaAuthorizer {
   /**
-   * Headers authorizing one attempt of a request. Called again for every
-   * retry: DPoP proofs are single use.
+   * Gets credentials, fetching a token if needed. The executor calls this
+   * before it takes a rate-limit and concurrency slot for the request, so a
+   * token request never waits for a slot held by the request it serves.
    */
-  authorize(
-    request: { method: string; url: string },
-    signal?: AbortSignal,
-  ): Promise<Record<string, string>>;
+  credentials(signal?: AbortSignal): Promise<OktaCredentials>;
   /**
    * Called when the API answered 401 to an attempt made with `used`
    * headers; resolves true when a retry with renewed credentials may help.
@@ -37,8 +44,9 @@ export class OktaApiTokenAuthorizer implements OktaAuthorizer {
     }
   }
 
-  async authorize(): Promise<Record<string, string>> {
-    return { Authorization: `SSWS ${this.token.trim()}` };
+  async credentials(): Promise<OktaCredentials> {
+    const headers = { Authorization: `SSWS ${this.token.trim()}` };
+    return { headersFor: () => headers };
   }
 
   async renew(): Promise<boolean> {

@@ -9,7 +9,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import { abortableDelay, abortReason } from './abortableDelay';
-import type { OktaAuthorizer, OktaHttpResponse } from './OktaAuthorizer';
+import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
 import { oktaEndpointOf } from './oktaEndpoints';
 import type { OktaRateLimiter } from './OktaRateLimiter';
 import { OktaClientStats, OktaRequestError } from './types';
@@ -281,10 +281,16 @@ export class OktaRequestExecutor extends RequestExecutor {
     let attempts = 0;
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
+      let credentials: OktaCredentials | undefined;
+      if (request.authorize) {
+        if (!this.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
+        // Before taking a slot: a token request must not wait for our own slot.
+        credentials = await this.authorizer.credentials(signal);
+      }
       const permit = await limiter.acquire(endpoint.bucket, signal);
       let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
       try {
-        outcome = await this.attempt(request, permit, endpoint.key);
+        outcome = await this.attempt(request, permit, endpoint.key, credentials);
       } catch (error) {
         // Aborted by the caller, or credentials could not be had (token errors).
         permit.release();
@@ -359,17 +365,13 @@ export class OktaRequestExecutor extends RequestExecutor {
     request: OktaHttpRequest,
     permit: Awaited<ReturnType<OktaRateLimiter['acquire']>>,
     endpointKey: string,
+    credentials: OktaCredentials | undefined,
   ): Promise<{ response: OktaHttpResponse; used: Record<string, string> } | TransientFailure> {
     const { stats, requestTimeoutMs } = this.options;
     const prepared = (await request.prepare?.()) ?? {};
-    let authHeaders: Record<string, string> = {};
-    if (request.authorize) {
-      if (!this.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
-      authHeaders = await this.authorizer.authorize(
-        { method: request.method, url: request.url },
-        request.signal,
-      );
-    }
+    // Made now, after any wait for a slot, so that proofs are fresh.
+    const authHeaders =
+      credentials?.headersFor({ method: request.method, url: request.url }) ?? {};
     const headers = { ...request.headers, ...prepared.headers, ...authHeaders };
 
     const timeout = new AbortController();
