@@ -35,10 +35,6 @@
  *   --okta-concurrency N [75]             the org's concurrent request limit
  *   --scenario LIST [a,b,c,d]             scenarios to run
  *   --runs N [1]                          runs per scenario (median reported)
- *   --link-header-maxlen N                sets PARSE_LINK_HEADER_MAXLEN in the runs: the
- *                                         SDK's Link parser gives up on headers over 2000
- *                                         characters (long search expressions); a workaround
- *                                         to measure scenario b until the client handles it
  *   --out FILE [.bench/results.json]
  *   --verbose                             the runs' log lines on stderr
  *
@@ -103,7 +99,6 @@ interface BenchOptions {
   runs: number;
   out: string;
   verbose: boolean;
-  linkHeaderMaxlen?: number;
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -122,7 +117,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const known = new Set([
     'users', 'groups', 'avg-groups-per-user', 'd-users', 'd-groups', 'seed', 'latency-ms',
     'window-seconds', 'app-share', 'concurrency', 'okta-concurrency', 'scenario', 'runs',
-    'out', 'verbose', 'link-header-maxlen',
+    'out', 'verbose',
   ]);
   for (const name of args.keys()) {
     if (!known.has(name)) throw new Error(`Unknown option --${name} (see dev/bench/index.ts)`);
@@ -154,7 +149,6 @@ function parseOptions(argv: string[]): BenchOptions {
     runs: num('runs', 1, 1),
     out: args.get('out') ?? '.bench/results.json',
     verbose: args.get('verbose') === 'true',
-    linkHeaderMaxlen: args.has('link-header-maxlen') ? num('link-header-maxlen', 2000, 1) : undefined,
   };
 }
 
@@ -244,11 +238,10 @@ async function startFake(args: string[]): Promise<FakeProcess> {
 
 // ---- one run ----
 
-function runOnce(request: RunRequest, env: NodeJS.ProcessEnv): Promise<RunResult> {
+function runOnce(request: RunRequest): Promise<RunResult> {
   return new Promise((resolveRun, reject) => {
     const child = fork(resolve(__dirname, 'runRead.ts'), [], {
       execArgv: [...LOADER, '--expose-gc'],
-      env,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     let settled = false;
@@ -367,8 +360,11 @@ const BOUND_EXPLANATION = `Lower bound (dev/bench/bound.ts): bound = max(T_users
                  come first (token; for group members also the groups page); users: r·λ, one cursor listing is sequential
   T_throughput = λ + (N − 1)·λ/C                                  N = all minimum requests, C = min(client, org) concurrency
   T_chain      = λ·max(1 + user pages, 2 + pages of the biggest selected group)   cursor paging is sequential
-  Not included: X-Rate-Limit-Reset has 1 s resolution, so a 429-free client loses up to 1 s (≈0.5 s on average)
-  at each window boundary of the busiest bucket ("+gran" = bound + 0.5 s × boundaries).
+  Not included: X-Rate-Limit-Reset is in whole seconds and a window opens when its first request ARRIVES. A client
+  that never sends before the reset second opens each window a little after a whole second, so (with a whole-second
+  W) that window ends a little after a whole second too and the next reset is rounded up by almost 1 s: every
+  window boundary of the busiest bucket costs ~1 s. Column "w/(b+1s·B)" = wall / (bound + 1 s × boundaries B).
+  At Okta's 60 s window that is ≤ 1.7%; at a compressed W it weighs 60/W times more.
 Minimum requests: token 1; users ceil(listed/200) when the directory must be listed; groups ceil(listed/10000)
   per listing (one per name-search chunk); group members Σ over NON-EMPTY selected groups of ceil(members/1000).`;
 
@@ -395,11 +391,11 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
   printTable(
     [
       'run', 'req tok/usr/grp/mem', 'req', 'min', 'req/min', '429 (client/fake)', 'retries',
-      'wall s', 'bound s', 'wall/bound', '+gran', 'read s', d ? 'commit+catalog s' : 'build s',
+      'wall s', 'bound s', 'wall/bound', 'w/(b+1s·B)', 'read s', d ? 'commit+catalog s' : 'build s',
       'CPU s', 'peak RSS MB', 'base RSS MB', 'fake CPU s', 'fake peak conc',
     ],
     report.runs.map(r => {
-      const granBound = report.bound.seconds + 0.5 * report.windowBoundaries;
+      const protocolBound = report.bound.seconds + report.windowBoundaries;
       return [
         `${report.id}${r.run}`,
         `${r.requests.token}/${r.requests.users}/${r.requests.groups}/${r.requests.groupMembers}${
@@ -413,7 +409,7 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
         fixed(r.wallSeconds, 2),
         fixed(report.bound.seconds, 2),
         fixed(r.wallRatio, 2),
-        fixed(r.wallSeconds / granBound, 2),
+        fixed(r.wallSeconds / protocolBound, 2),
         fixed(r.readSeconds, 2),
         d ? `${fixed(r.buildSeconds, 2)}+${fixed(r.catalogSeconds, 2)}` : fixed(r.buildSeconds, 2),
         fixed(r.cpuSeconds, 2),
@@ -436,7 +432,9 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
         const lost = b.boundaryLossSeconds.length
           ? `, lost ${fixed(b.meanBoundaryLossSeconds, 2)} s per boundary beyond W (${losses})`
           : '';
-        return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${lost}`;
+        const probe =
+          b.requests > 1 ? `, 2nd request ${fixed(b.secondRequestAfterSeconds, 3)} s after the 1st` : '';
+        return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${probe}${lost}`;
       });
       console.log(
         `  pacing ${report.id}${r.run}: ${fixed(p.beforeFirstRequestSeconds, 2)} s before the first request, ${fixed(
@@ -560,12 +558,6 @@ async function main() {
             }
             await fake.resetStats();
             const fakeBefore = await fake.stats();
-            const runEnv = {
-              ...process.env,
-              ...(options.linkHeaderMaxlen && {
-                PARSE_LINK_HEADER_MAXLEN: String(options.linkHeaderMaxlen),
-              }),
-            };
             let result: RunResult;
             let error: string | undefined;
             try {
@@ -580,7 +572,7 @@ async function main() {
               concurrency: options.concurrency,
               timeoutSeconds: Math.max(300, bound.seconds * 10),
               verbose: options.verbose,
-            }, runEnv);
+            });
             } catch (e) {
               error = String((e as Error).message).split('\n').slice(0, 2).join(' ');
               console.error(`(${scenario.id}) run ${run} FAILED: ${(e as Error).message}`);

@@ -16,6 +16,7 @@ describe('bucketPacing', () => {
     expect(pacing.boundaryLossSeconds).toEqual([0.5, 0]);
     expect(pacing.meanBoundaryLossSeconds).toBe(0.25);
     expect(pacing.spanSeconds).toBe(4.55);
+    expect(pacing.secondRequestAfterSeconds).toBe(0.5);
   });
 });
 

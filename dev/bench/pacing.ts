@@ -27,6 +27,11 @@ export interface BucketPacing {
   meanBoundaryLossSeconds: number;
   /** First arrival to last response end, seconds. */
   spanSeconds: number;
+  /**
+   * Second arrival minus first: about one latency when the client sends a
+   * single probe into a bucket it knows nothing of yet, about 0 otherwise.
+   */
+  secondRequestAfterSeconds: number;
 }
 
 export interface RunPacing {
@@ -72,6 +77,7 @@ export function bucketPacing(
   const losses = openings
     .slice(1)
     .map((t, i) => round3((t - (openings[i] + windowMs)) / 1000));
+  const arrivals = entries.map(e => e.startedAt).sort((a, b) => a - b);
   const first = entries.reduce((m, e) => Math.min(m, e.startedAt), Infinity);
   const last = entries.reduce((m, e) => Math.max(m, e.startedAt + e.ms), -Infinity);
   return {
@@ -83,6 +89,8 @@ export function bucketPacing(
       ? round3(losses.reduce((a, b) => a + b, 0) / losses.length)
       : 0,
     spanSeconds: entries.length ? round3((last - first) / 1000) : 0,
+    secondRequestAfterSeconds:
+      arrivals.length > 1 ? round3((arrivals[1] - arrivals[0]) / 1000) : 0,
   };
 }
 
