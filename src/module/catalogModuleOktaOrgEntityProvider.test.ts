@@ -1,9 +1,16 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+
+jest.setTimeout(60_000);
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { demoOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
+import {
+  demoOrg,
+  FakeOrg,
+  startFakeOkta,
+  type FakeOkta,
+} from '../../dev/fakeOkta';
 import { defaultUserTransformer } from '../okta/defaultTransformers';
 import { addServiceApp } from '../testing/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from './catalogModuleOktaOrgEntityProvider';
@@ -35,8 +42,8 @@ async function waitForEntities(
   throw new Error(`catalog has ${items.length} entities, not what was expected`);
 }
 
-async function startFake(): Promise<FakeOkta> {
-  const fake = await startFakeOkta({ org: demoOrg() });
+async function startFake(org: FakeOrg = demoOrg()): Promise<FakeOkta> {
+  const fake = await startFakeOkta({ org });
   cleanups.push(() => fake.close());
   return fake;
 }
@@ -55,7 +62,13 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
 
   it('syncs each configured org on its schedule, with transformers set through the extension point per provider id', async () => {
     const us = await startFake();
-    const emea = await startFake();
+    const emeaOrg = new FakeOrg({ seed: 21 });
+    const emeaSales = emeaOrg.addGroup({ profile: { name: 'EMEA Sales' } });
+    for (const login of ['anna@emea.example', 'henrik@emea.example']) {
+      emeaOrg.addMember(emeaSales.id, emeaOrg.addUser({ profile: { login, email: login } }).id);
+    }
+    emeaOrg.addUser({ profile: { login: 'nogroup@emea.example', email: 'nogroup@emea.example' } });
+    const emea = await startFake(emeaOrg);
     const usApp = await addServiceApp(us);
     const emeaApp = await addServiceApp(emea, { alg: 'ES256' });
     const backend = await startTestBackend({
@@ -75,7 +88,7 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
                   {
                     id: 'emea',
                     ...emeaApp.providerConfig,
-                    groupNames: ['Sales'],
+                    groupNames: ['EMEA Sales'],
                     userNaming: 'email',
                     schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
                   },
@@ -109,7 +122,7 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
     cleanups.push(() => backend.stop());
     const baseUrl = `http://localhost:${backend.server.port()}`;
 
-    // us: 11 users + 6 groups; emea: Sales and its 2 users, named by email.
+    // us: 11 users + 6 groups; emea: EMEA Sales and its 2 users, named by email.
     const entities = await waitForEntities(baseUrl, list => list.length === 20);
     const labelled = entities.filter(e => e.metadata.labels?.region === 'emea');
     expect(labelled.map(e => e.kind)).toEqual(['User', 'User']);
@@ -119,28 +132,32 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
   });
 
   it('refuses to start with invalid config, naming the provider and key', async () => {
-    await expect(
-      startTestBackend({
-        features: [
-          catalogPlugin,
-          catalogModuleOktaOrgEntityProvider,
-          mockServices.rootConfig.factory({
-            data: {
-              catalog: {
-                providers: {
-                  okta: {
-                    id: 'default',
-                    oktaUrl: 'https://acme.okta.com',
-                    clientId: 'abc',
-                    keyId: 'kid',
-                    privateKey: 'not a key -----BEGIN secret-material',
-                  },
+    const starting = startTestBackend({
+      features: [
+        catalogPlugin,
+        catalogModuleOktaOrgEntityProvider,
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              providers: {
+                okta: {
+                  id: 'default',
+                  oktaUrl: 'https://acme.okta.com',
+                  clientId: 'abc',
+                  keyId: 'kid',
+                  privateKey: 'not a key -----BEGIN secret-material',
                 },
               },
             },
-          }),
-        ],
-      }),
-    ).rejects.toThrow(/default.*privateKey/s);
+          },
+        }),
+      ],
+    });
+    const error = await starting.then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(error?.message).toMatch(/default.*privateKey/s);
+    expect(error?.message).not.toContain('secret-material');
   });
 });

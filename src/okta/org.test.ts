@@ -522,7 +522,7 @@ describe('buildOrgEntities', () => {
       );
       expect(groups.every(g => g.spec.parent === undefined)).toBe(true);
       expect(warnings).toEqual([
-        '2 Okta group(s) name a parent in "parent" that is not among the emitted groups; they are roots: 00g1 ("a"), 00g2 ("b")',
+        '2 Okta group(s) name a parent in "parent" that is not among the emitted groups; they are roots: 00g1 ("a", parent "Nowhere"), 00g2 ("b", parent "00gMISSING")',
       ]);
     });
 

@@ -467,7 +467,9 @@ function parentsFromAttribute(
       continue;
     }
     if (!parent) {
-      missing.push(`${group.oktaId} ("${group.entity.metadata.name}")`);
+      missing.push(
+        `${group.oktaId} ("${group.entity.metadata.name}", parent "${value.slice(0, 100)}")`,
+      );
       continue;
     }
     parentOf.set(group, parent);
