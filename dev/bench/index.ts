@@ -434,7 +434,8 @@ function printScenario(report: ScenarioReport, options: BenchOptions) {
           : '';
         const probe =
           b.requests > 1 ? `, 2nd request ${fixed(b.secondRequestAfterSeconds, 3)} s after the 1st` : '';
-        return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${probe}${lost}`;
+        const fakeMs = `, fake ${fixed(b.meanFakeMs, 1)} ms/req`;
+        return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${fakeMs}${probe}${lost}`;
       });
       console.log(
         `  pacing ${report.id}${r.run}: ${fixed(p.beforeFirstRequestSeconds, 2)} s before the first request, ${fixed(

@@ -32,6 +32,8 @@ export interface BucketPacing {
    * single probe into a bucket it knows nothing of yet, about 0 otherwise.
    */
   secondRequestAfterSeconds: number;
+  /** Mean time the fake took per request, arrival to response end, latency included (ms). */
+  meanFakeMs: number;
 }
 
 export interface RunPacing {
@@ -91,6 +93,9 @@ export function bucketPacing(
     spanSeconds: entries.length ? round3((last - first) / 1000) : 0,
     secondRequestAfterSeconds:
       arrivals.length > 1 ? round3((arrivals[1] - arrivals[0]) / 1000) : 0,
+    meanFakeMs: entries.length
+      ? Math.round((entries.reduce((a, e) => a + e.ms, 0) / entries.length) * 10) / 10
+      : 0,
   };
 }
 
