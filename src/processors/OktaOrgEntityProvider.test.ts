@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
 jest.setTimeout(60_000);
+import type { JsonObject } from '@backstage/config';
 import {
   type Entity,
   stringifyEntityRef,
@@ -44,6 +45,27 @@ async function catalogWith(
   return catalog;
 }
 
+/**
+ * One provider with id `default` for a fresh fake org and a fresh catalog,
+ * after its first sync.
+ */
+async function ingest(
+  extraConfig: Record<string, unknown> = {},
+  org?: FakeOrg,
+) {
+  const fake = await fakeOkta(org);
+  const app = await addServiceApp(fake);
+  const logger = new RecordingLogger();
+  const [provider] = providersFromConfig(
+    { id: 'default', ...app.providerConfig, ...extraConfig } as JsonObject,
+    logger,
+  );
+  const catalog = await catalogWith(provider);
+  fake.resetStats();
+  await provider.read();
+  return { fake, app, logger, provider, catalog };
+}
+
 function oktaIdOf(entity: Entity): string | undefined {
   return (
     entity.metadata.annotations?.[USER_ID] ??
@@ -79,15 +101,7 @@ function oktaMemberIds(fake: FakeOkta, groupId: string, userIds: Set<string>) {
 
 describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', () => {
   it('ingests users and groups with memberships both ways, leaving out deprovisioned users and Everyone', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const logger = new RecordingLogger();
-    const [provider] = providersFromConfig(
-      { id: 'default', ...app.providerConfig },
-      logger,
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { fake, catalog, logger } = await ingest();
 
     const expectedUsers = fake.org
       .users()
@@ -142,14 +156,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('lets Backstage sign-in find a user by okta.com/email, as emailMatchingUserEntityAnnotation does', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const [provider] = providersFromConfig(
-      { id: 'default', ...app.providerConfig },
-      new RecordingLogger(),
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { catalog } = await ingest();
     await catalog.waitFor(list => list.length === 17);
     // The resolver asks the catalog for the user whose annotation matches the
     // signed-in email: exactly this query.
@@ -164,18 +171,9 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('applies userSearchFilter', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const [provider] = providersFromConfig(
-      {
-        id: 'default',
-        ...app.providerConfig,
-        userSearchFilter: 'status eq "ACTIVE"',
-      },
-      new RecordingLogger(),
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { fake, catalog } = await ingest({
+      userSearchFilter: 'status eq "ACTIVE"',
+    });
     const expected = fake.org.users().filter(u => u.status === 'ACTIVE');
     const all = await catalog.waitFor(
       list => list.filter(e => e.kind === 'User').length === expected.length,
@@ -186,20 +184,9 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('with groupNames reads only those groups, their members from the member listings, never the user directory, and warns of unknown names', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const logger = new RecordingLogger();
-    const [provider] = providersFromConfig(
-      {
-        id: 'default',
-        ...app.providerConfig,
-        groupNames: ['Platform Team', 'Sales', 'No Such Team'],
-      },
-      logger,
-    );
-    const catalog = await catalogWith(provider);
-    fake.resetStats();
-    await provider.read();
+    const { fake, catalog, logger } = await ingest({
+      groupNames: ['Platform Team', 'Sales', 'No Such Team'],
+    });
     expect(fake.stats().requests.users ?? 0).toBe(0);
 
     const all = await catalog.waitFor(list => list.length === 7);
@@ -222,19 +209,10 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('with groupSearchFilter and userSearchFilter keeps only selected users in selected groups', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const [provider] = providersFromConfig(
-      {
-        id: 'default',
-        ...app.providerConfig,
-        groupSearchFilter: 'profile.name sw "Frontend"',
-        userSearchFilter: 'profile.firstName sw "Z" or profile.firstName sw "Ł"',
-      },
-      new RecordingLogger(),
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { catalog } = await ingest({
+      groupSearchFilter: 'profile.name sw "Frontend"',
+      userSearchFilter: 'profile.firstName sw "Z" or profile.firstName sw "Ł"',
+    });
     const all = await catalog.waitFor(list => list.length >= 3);
     expect(all.filter(e => e.kind === 'Group').map(oktaIdOf)).toEqual([
       '00gdemo0frontend0001',
@@ -259,20 +237,13 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
       id: '00gcycle0b000000001',
       profile: { name: 'Cycle B', parentGroup: '00gcycle0a000000001' },
     });
-    const fake = await fakeOkta(org);
-    const app = await addServiceApp(fake);
-    const logger = new RecordingLogger();
-    const [provider] = providersFromConfig(
+    const { catalog, logger } = await ingest(
       {
-        id: 'default',
-        ...app.providerConfig,
         groupType: 'department',
         hierarchy: { parentAttribute: 'parentGroup' },
       },
-      logger,
+      org,
     );
-    const catalog = await catalogWith(provider);
-    await provider.read();
     const all = await catalog.waitFor(
       list => list.filter(e => e.kind === 'Group').length === 9,
     );
@@ -350,15 +321,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
       const user = org.addUser({ profile });
       org.addMember(group.id, user.id);
     }
-    const fake = await fakeOkta(org);
-    const app = await addServiceApp(fake);
-    const logger = new RecordingLogger();
-    const [provider] = providersFromConfig(
-      { id: 'default', ...app.providerConfig },
-      logger,
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { catalog } = await ingest({}, org);
     const all = await catalog.waitFor(
       list => list.filter(e => e.kind === 'User').length >= odd.length - 1,
     );
@@ -382,19 +345,9 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('leaves the catalog exactly as it was when part of the read fails, and recovers on the next run', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const logger = new RecordingLogger();
-    const [provider] = providersFromConfig(
-      {
-        id: 'default',
-        ...app.providerConfig,
-        requests: { maxRetries: 1 },
-      },
-      logger,
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { fake, catalog, provider } = await ingest({
+      requests: { maxRetries: 1 },
+    });
     const before = await catalog.waitFor(list => list.length === 17);
 
     // Okta changes, but one group's member listing keeps failing.
@@ -413,14 +366,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
   });
 
   it('removes a user deleted in Okta on the next run', async () => {
-    const fake = await fakeOkta();
-    const app = await addServiceApp(fake);
-    const [provider] = providersFromConfig(
-      { id: 'default', ...app.providerConfig },
-      new RecordingLogger(),
-    );
-    const catalog = await catalogWith(provider);
-    await provider.read();
+    const { fake, catalog, provider } = await ingest();
     await catalog.waitFor(list => list.length === 17);
     fake.org.removeUser('00udemo0carol0000001');
     fake.org.deprovisionUser('00udemo0dave00000001');
