@@ -169,35 +169,59 @@ describe('createOktaOrgClient', () => {
     expect(() => client({ orgUrl: 'example.okta.com' })).toThrow(/not a URL/);
   });
 
-  it('skips the empty page Okta can send with a next link', async () => {
-    const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `${id}@example.com` } });
+  /** A tiny users endpoint serving these pages in order (cursor = page index). */
+  async function withUserPages(
+    pages: unknown[][],
+    test: (orgUrl: string) => Promise<void>,
+  ): Promise<void> {
     const server = http.createServer((req, res) => {
       const base = `http://${req.headers.host}`;
-      const after = new URL(req.url!, base).searchParams.get('after');
-      const pages: Record<string, [unknown[], string | undefined]> = {
-        start: [[user('00u1')], 'p2'],
-        p2: [[], 'p3'],
-        p3: [[user('00u3')], undefined],
-      };
-      const [items, next] = pages[after ?? 'start'];
+      const index = Number(new URL(req.url!, base).searchParams.get('after') ?? 0);
       res.setHeader('Content-Type', 'application/json');
-      if (next) res.setHeader('Link', `<${base}/api/v1/users?limit=200&after=${next}>; rel="next"`);
-      res.end(JSON.stringify(items));
+      if (index + 1 < pages.length) {
+        res.setHeader('Link', `<${base}/api/v1/users?limit=200&after=${index + 1}>; rel="next"`);
+      }
+      res.end(JSON.stringify(pages[index]));
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
     try {
-      const { port } = server.address() as AddressInfo;
+      await test(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise(resolve => server.close(resolve));
+    }
+  }
+
+  const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `${id}@example.com` } });
+
+  it('skips the empty page Okta can send with a next link', async () => {
+    await withUserPages([[user('00u1')], [], [user('00u3')]], async orgUrl => {
       const c = createOktaOrgClient({
-        orgUrl: `http://127.0.0.1:${port}`,
+        orgUrl,
         auth: { kind: 'apiToken', token: TOKEN },
         logger: new CapturingLogger(),
       });
       expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual(['00u1', '00u3']);
       expect(c.stats().requests.users).toBe(3);
-    } finally {
-      server.closeAllConnections();
-      await new Promise(resolve => server.close(resolve));
-    }
+    });
+  });
+
+  it('skips a record without id or profile with a warning, keeping the rest', async () => {
+    const pages = [[user('00u1'), { status: 'ACTIVE', profile: {} }], [{ id: '00u2' }, user('00u3')]];
+    await withUserPages(pages, async orgUrl => {
+      const logger = new CapturingLogger();
+      const c = createOktaOrgClient({
+        orgUrl,
+        auth: { kind: 'apiToken', token: TOKEN },
+        logger,
+      });
+      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual(['00u1', '00u3']);
+      const warnings = logger.lines.filter(line => line.startsWith('warn'));
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toContain('has no id');
+      expect(warnings[1]).toContain('00u2');
+      expect(warnings[1]).toContain('has no profile');
+    });
   });
 
   it('never sends credentials to another origin', async () => {

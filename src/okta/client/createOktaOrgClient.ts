@@ -68,6 +68,17 @@ function normaliseOrgUrl(orgUrl: string): string {
   return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
+/**
+ * Why a raw API object cannot become a user or group, or undefined when it
+ * can. Such a record is skipped with a warning: one bad record must not fail
+ * the whole read.
+ */
+function unusableRecordReason(raw: RawObject): string | undefined {
+  if (typeof raw.id !== 'string' || raw.id === '') return 'has no id';
+  if (!isObject(raw.profile)) return 'has no profile';
+  return undefined;
+}
+
 /** A user as the contract has it, from a raw API object. */
 export function oktaUserFromApi(raw: RawObject, endpoint: string): OktaUser {
   if (typeof raw.id !== 'string' || !isObject(raw.profile)) {
@@ -182,6 +193,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     open: () => Promise<Collection<unknown>>,
     map: (raw: RawObject) => T,
     signal: AbortSignal | undefined,
+    endpoint: string,
   ): AsyncGenerator<T> {
     signal?.throwIfAborted();
     const collection = await open();
@@ -192,6 +204,12 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
       // An empty page that still has a next link yields null: skip it.
       if (item === null || item === undefined) continue;
       if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
+      const unusable = unusableRecordReason(item);
+      if (unusable) {
+        const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
+        options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
+        continue;
+      }
       yield map(item);
     }
   }
@@ -202,6 +220,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         () => sdk.userApi.listUsers({ search: query.search, limit: sizes.users }),
         raw => oktaUserFromApi(raw, 'GET /api/v1/users'),
         signal,
+        'GET /api/v1/users',
       );
     },
     listGroups(query, signal) {
@@ -214,6 +233,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
           }),
         raw => oktaGroupFromApi(raw, 'GET /api/v1/groups'),
         signal,
+        'GET /api/v1/groups',
       );
     },
     listGroupMembers(groupId, signal) {
@@ -221,6 +241,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         () => sdk.groupApi.listGroupUsers({ groupId, limit: sizes.groupMembers }),
         raw => oktaUserFromApi(raw, 'GET /api/v1/groups/{id}/users'),
         signal,
+        'GET /api/v1/groups/{id}/users',
       );
     },
     stats() {
