@@ -22,7 +22,7 @@ import { buildOrgEntities } from '../../src/okta/org';
 import { readOktaOrg } from '../../src/okta/read';
 import type { OktaProviderConfig } from '../../src/okta/types';
 import { OktaOrgEntityProvider } from '../../src/processors/OktaOrgEntityProvider';
-import { startCatalog } from '../../src/testing/oktaCatalogHarness';
+import { startCatalog } from '../../src/__testUtils__/oktaCatalogHarness';
 import type { BenchSelection } from './scenarios';
 
 export interface RunRequest {

@@ -12,7 +12,7 @@ import {
   type FakeOkta,
 } from '../../dev/fakeOkta';
 import { defaultUserTransformer } from '../okta/defaultTransformers';
-import { addServiceApp } from '../testing/oktaCatalogHarness';
+import { addServiceApp } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from './catalogModuleOktaOrgEntityProvider';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
 

@@ -4,7 +4,7 @@ import {
   startFakeOkta,
   type FakeOkta,
 } from '../../dev/fakeOkta';
-import { addServiceApp, RecordingLogger } from '../testing/oktaCatalogHarness';
+import { addServiceApp, RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
 import { createOktaOrgClient } from './client/createOktaOrgClient';
 import type { OktaOrgClient } from './client/types';
 import {

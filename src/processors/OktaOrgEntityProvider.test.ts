@@ -19,7 +19,7 @@ import {
   providersFromConfig,
   RecordingLogger,
   startCatalog,
-} from '../testing/oktaCatalogHarness';
+} from '../__testUtils__/oktaCatalogHarness';
 
 const USER_ID = 'okta.com/user-id';
 const GROUP_ID = 'okta.com/group-id';
