@@ -1,0 +1,911 @@
+/*
+ * The set-up check: asks Okta, one setting at a time, whether a provider's
+ * configuration works, and turns each answer into the console setting or
+ * config key to fix. Later steps are skipped when one they need failed.
+ *
+ * Built from the client's own pieces (request executor, token source), so it
+ * sees Okta's answers exactly as a sync would, with one extra: the raw body
+ * of each answer, for Okta's own error text.
+ */
+import type { LoggerService } from '@backstage/backend-plugin-api';
+import { OktaAccessTokenSource } from '../okta/client/OktaAccessTokenSource';
+import {
+  OktaApiTokenAuthorizer,
+  type OktaHttpResponse,
+} from '../okta/client/OktaAuthorizer';
+import { OktaRateLimiter } from '../okta/client/OktaRateLimiter';
+import {
+  nextLinkOf,
+  oktaErrorOf,
+  OktaRequestExecutor,
+  type OktaHttpRequest,
+} from '../okta/client/OktaRequestExecutor';
+import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
+import {
+  OktaRequestError,
+  type OktaClientStats,
+} from '../okta/client/types';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from '../okta/defaultTransformers';
+import { buildOrgEntities } from '../okta/org';
+import {
+  groupNameSearchExpressions,
+  quoteOktaSearchValue,
+  readOktaOrg,
+} from '../okta/read';
+import type {
+  OktaGroupTransformer,
+  OktaProviderConfig,
+  OktaUserTransformer,
+} from '../okta/types';
+import { closestNames } from './closestNames';
+import type {
+  OktaSetupReport,
+  OktaSetupSelection,
+  OktaSetupStep,
+  OktaSetupStepId,
+} from './types';
+
+/** Options of {@link checkOktaSetup}. */
+export interface CheckOktaSetupOptions {
+  /** Receives the client's own log lines (retries, DPoP); default silent. */
+  logger?: LoggerService;
+  /**
+   * Run the last step, a full read of the selection and the entities built
+   * from it (the dry run). Default true; the start-up check leaves it out.
+   */
+  includeSelection?: boolean;
+  /** Used by the `selection` step; default the module's transformers. */
+  userTransformer?: OktaUserTransformer;
+  groupTransformer?: OktaGroupTransformer;
+  /** Stops the check: probes still to run fail at once (reported as failed). */
+  signal?: AbortSignal;
+}
+
+const USERS_SCOPE = 'okta.users.read';
+const GROUPS_SCOPE = 'okta.groups.read';
+const SCOPES = [USERS_SCOPE, GROUPS_SCOPE];
+
+/** Probes retry less than a sync: a set-up check should answer quickly. */
+const PROBE_MAX_RETRIES = 2;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+/** Missing group names looked up for suggestions, and candidates per lookup. */
+const MAX_NAMES_TO_SUGGEST_FOR = 10;
+const MAX_SUGGESTION_CANDIDATES = 200;
+
+const TITLES: Record<OktaSetupStepId, string> = {
+  orgUrl: 'Org URL (oktaUrl) is an Okta org',
+  clientAuthentication:
+    'Client authentication with the key pair (clientId, keyId, privateKey)',
+  scopes: `Okta API scopes granted (${USERS_SCOPE}, ${GROUPS_SCOPE})`,
+  apiToken: 'SSWS API token (token) is valid',
+  readUsers: 'Admin role allows listing users',
+  readGroups: 'Admin role allows listing groups',
+  userSearchFilter: 'userSearchFilter accepted by Okta',
+  groupSearchFilter: 'groupSearchFilter accepted by Okta',
+  groupNames: 'groupNames exist in Okta',
+  selection: 'What a sync would read',
+};
+
+const NOT_AN_OKTA_ORG_FIX =
+  'not an Okta org URL; use https://<org>.okta.com or your custom domain (the address of your Okta sign-in page, without "-admin" and without a path) in oktaUrl';
+
+const ADMIN_ROLE_FIX = (resource: 'Users' | 'Groups') =>
+  `assign an admin role with ${
+    resource === 'Users'
+      ? 'User → View users and their details'
+      : 'Group → View groups and their details'
+  } on a resource set containing ${resource} (Security → Administrators → Resources; app → Admin roles), or the built-in Read-only Administrator role (README "Set up Okta", step 5)`;
+
+const TOKEN_ADMIN_FIX = (resource: 'users' | 'groups') =>
+  `the admin who created the API token needs a role that can view ${resource} (e.g. Read-only Administrator); or switch to an API Services app (README "Set up Okta")`;
+
+/** A LoggerService that drops everything. */
+class SilentLogger implements LoggerService {
+  error() {}
+  warn() {}
+  info() {}
+  debug() {}
+  child(): LoggerService {
+    return this;
+  }
+}
+
+/** One answer of the management API, or why there was none. */
+type ApiAnswer =
+  | {
+      kind: 'response';
+      status: number;
+      errorCode?: string;
+      /** Okta's errorSummary with its errorCauses. */
+      summary?: string;
+      requestId?: string;
+      /** The page, when the answer is a JSON array. */
+      items?: unknown[];
+      next?: string;
+    }
+  | { kind: 'error'; message: string };
+
+/** One answer of the token endpoint. */
+type TokenAnswer =
+  | { ok: true; type: 'Bearer' | 'DPoP' }
+  | {
+      ok: false;
+      status?: number;
+      errorCode?: string;
+      /** Okta's error_description. */
+      description?: string;
+      message: string;
+    };
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The Okta request id, as a suffix for details. */
+function withRequestId(requestId: string | undefined): string {
+  return requestId ? ` (request id ${requestId})` : '';
+}
+
+/** Okta's words for a failed answer: `HTTP 403 E0000006: You do not have...`. */
+function oktaSaid(answer: ApiAnswer): string {
+  if (answer.kind === 'error') return answer.message;
+  return `HTTP ${answer.status}${answer.errorCode ? ` ${answer.errorCode}` : ''}${
+    answer.summary ? `: ${answer.summary}` : ''
+  }${withRequestId(answer.requestId)}`;
+}
+
+/** The management API and the token endpoint, as the client reaches them. */
+class OktaProbe {
+  readonly executor: OktaRequestExecutor;
+  private tokenSource?: OktaAccessTokenSource;
+  private lastTokenResponse?: OktaHttpResponse;
+  private readonly stats: OktaClientStats = {
+    requests: {},
+    retries: 0,
+    rateLimited: 0,
+    tokensFetched: 0,
+  };
+
+  constructor(
+    private readonly provider: OktaProviderConfig,
+    private readonly logger: LoggerService,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    const { auth } = provider;
+    this.executor = new OktaRequestExecutor({
+      orgUrl: provider.orgUrl,
+      limiter: new OktaRateLimiter({ maxConcurrency: 2 }),
+      logger,
+      stats: this.stats,
+      authorizer: send => {
+        if (auth.kind === 'apiToken') return new OktaApiTokenAuthorizer(auth.token);
+        this.tokenSource = this.newTokenSource(SCOPES, send);
+        return this.tokenSource;
+      },
+      maxRetries: Math.min(
+        provider.requests.maxRetries ?? PROBE_MAX_RETRIES,
+        PROBE_MAX_RETRIES,
+      ),
+      requestTimeoutMs:
+        provider.requests.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      retryBaseDelayMs: 500,
+    });
+  }
+
+  /** Whether the app's tokens are DPoP-bound (after a token was had). */
+  get usesDpop(): boolean {
+    return this.tokenSource?.usesDpop ?? false;
+  }
+
+  /** A token for the configured scopes (the one API probes then use). */
+  token(): Promise<TokenAnswer> {
+    return this.tryToken(this.tokenSource!);
+  }
+
+  /** A token for other scopes, from a separate source. */
+  tokenFor(scopes: string[]): Promise<TokenAnswer> {
+    return this.tryToken(
+      this.newTokenSource(scopes, request => this.executor.send(request)),
+    );
+  }
+
+  /** GET `path` (under the org URL) with `query`, authorized as a sync is. */
+  async get(path: string, query: Record<string, string>): Promise<ApiAnswer> {
+    const url = `${this.provider.orgUrl}${path}?${new URLSearchParams(query)}`;
+    return this.getUrl(url);
+  }
+
+  async getUrl(url: string): Promise<ApiAnswer> {
+    let response: OktaHttpResponse;
+    try {
+      response = await this.executor.send({
+        method: 'GET',
+        url,
+        headers: { Accept: 'application/json' },
+        authorize: true,
+        signal: this.signal,
+      });
+    } catch (error) {
+      return { kind: 'error', message: describe(error) };
+    }
+    const requestId = response.headers.get('x-okta-request-id') ?? undefined;
+    if (response.status >= 200 && response.status <= 299) {
+      let items: unknown[] | undefined;
+      try {
+        const parsed: unknown = JSON.parse(response.body);
+        items = Array.isArray(parsed) ? parsed : undefined;
+      } catch {
+        items = undefined;
+      }
+      const next = nextLinkOf(response.headers.get('link'));
+      return {
+        kind: 'response',
+        status: response.status,
+        requestId,
+        items,
+        ...(next ? { next: new URL(next, url).toString() } : {}),
+      };
+    }
+    const { errorCode, summary } = oktaErrorOf(response.body);
+    return { kind: 'response', status: response.status, errorCode, summary, requestId };
+  }
+
+  private newTokenSource(
+    scopes: string[],
+    send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>,
+  ): OktaAccessTokenSource {
+    const { auth } = this.provider;
+    if (auth.kind !== 'privateKey') {
+      throw new Error('An SSWS API token has no access tokens');
+    }
+    return new OktaAccessTokenSource({
+      orgUrl: this.provider.orgUrl,
+      clientId: auth.clientId,
+      keyId: auth.keyId,
+      privateKey: auth.privateKey,
+      scopes,
+      logger: this.logger,
+      stats: this.stats,
+      // Keeps the token endpoint's last answer, for Okta's error_description.
+      send: async request => {
+        const response = await send(request);
+        this.lastTokenResponse = response;
+        return response;
+      },
+    });
+  }
+
+  private async tryToken(source: OktaAccessTokenSource): Promise<TokenAnswer> {
+    this.lastTokenResponse = undefined;
+    try {
+      const token = await source.accessToken(this.signal);
+      return { ok: true, type: token.type };
+    } catch (error) {
+      // Set by the send wrapper while accessToken() ran.
+      const last = this.lastTokenResponse as OktaHttpResponse | undefined;
+      const parsed = last ? oktaErrorOf(last.body) : {};
+      const details = error instanceof OktaRequestError ? error.details : undefined;
+      return {
+        ok: false,
+        status: details?.status ?? last?.status,
+        errorCode: details?.errorCode ?? parsed.errorCode,
+        description: parsed.summary,
+        message: describe(error),
+      };
+    }
+  }
+}
+
+/** The ordered steps, and which failure each blocked step traces back to. */
+class StepList {
+  readonly steps: OktaSetupStep[] = [];
+  private readonly blockedBy = new Map<OktaSetupStepId, string>();
+
+  add(step: Omit<OktaSetupStep, 'title'> & { title?: string }): OktaSetupStep {
+    const full: OktaSetupStep = { ...step, title: step.title ?? TITLES[step.id] };
+    this.steps.push(full);
+    if (full.status === 'failed') this.blockedBy.set(full.id, full.title);
+    return full;
+  }
+
+  /** The failed step (direct or upstream) among `dependencies`, if any. */
+  blocker(...dependencies: OktaSetupStepId[]): string | undefined {
+    for (const id of dependencies) {
+      const title = this.blockedBy.get(id);
+      if (title) return title;
+    }
+    return undefined;
+  }
+
+  /** Adds `id` as skipped when a dependency failed; returns whether it did. */
+  skipIfBlocked(id: OktaSetupStepId, ...dependencies: OktaSetupStepId[]): boolean {
+    const title = this.blocker(...dependencies);
+    if (!title) return false;
+    this.steps.push({
+      id,
+      title: TITLES[id],
+      status: 'skipped',
+      detail: `Not checked: "${title}" failed.`,
+    });
+    this.blockedBy.set(id, title);
+    return true;
+  }
+
+  notConfigured(id: OktaSetupStepId, detail: string) {
+    this.steps.push({ id, title: TITLES[id], status: 'skipped', detail });
+  }
+}
+
+/** Step a: the token endpoint answers an empty request with an OAuth error. */
+async function checkOrgUrl(
+  orgUrl: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<Omit<OktaSetupStep, 'title'>> {
+  const tokenUrl = `${orgUrl}/oauth2/v1/token`;
+  const host = new URL(orgUrl).hostname;
+  const fix = /-admin\./i.test(host)
+    ? `oktaUrl is the Admin Console address; use the org URL without "-admin" (https://${host.replace(
+        /-admin\./i,
+        '.',
+      )})`
+    : NOT_AN_OKTA_ORG_FIX;
+  const failed = (detail: string) => ({ id: 'orgUrl' as const, status: 'failed' as const, detail, fix });
+
+  const timeout = AbortSignal.timeout(timeoutMs);
+  let response: Response;
+  let body: string;
+  try {
+    response = await fetch(tokenUrl, {
+      method: 'POST',
+      headers: {
+        Accept: 'application/json',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      },
+      body: '',
+      redirect: 'manual',
+      signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+    });
+    body = await response.text();
+  } catch (error) {
+    if (signal?.aborted) throw error;
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const reason = timeout.aborted
+      ? `no answer within ${timeoutMs} ms`
+      : String(cause?.code ?? cause?.message ?? describe(error));
+    const hint =
+      cause?.code === 'ENOTFOUND' ? ' (the host name does not resolve)' : '';
+    return failed(`Could not reach POST ${tokenUrl}: ${reason}${hint}.`);
+  }
+  if (response.status >= 300 && response.status < 400) {
+    const location = response.headers.get('location');
+    return failed(
+      `POST ${tokenUrl} answered HTTP ${response.status}, a redirect${
+        location ? ` to ${location.split('?')[0]}` : ''
+      }; an Okta org answers it itself.`,
+    );
+  }
+  const { errorCode } = oktaErrorOf(body);
+  if (errorCode && response.status >= 400 && response.status < 500) {
+    if (response.status === 404) {
+      return failed(
+        `POST ${tokenUrl} answered HTTP 404 ${errorCode}: the host speaks Okta's API but has no org authorization server there.`,
+      );
+    }
+    return {
+      id: 'orgUrl',
+      status: 'passed',
+      detail: `${orgUrl} answers as an Okta org authorization server (an empty token request got HTTP ${response.status} ${errorCode}).`,
+    };
+  }
+  const type = response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+  return failed(
+    `POST ${tokenUrl} answered HTTP ${response.status} (${type}), not an OAuth error as an Okta org does.`,
+  );
+}
+
+/** Step b's fix for an `invalid_client` answer, from Okta's description. */
+function invalidClientFix(description: string | undefined): string {
+  const text = description ?? '';
+  if (/\bkid\b/i.test(text)) {
+    return 'keyId does not match a public key of the app (Applications → your app → General → Public keys → KID); set keyId to that KID';
+  }
+  if (/client_id/i.test(text)) {
+    return 'clientId is not the Client ID of an app in this org (Applications → your app → General → Client Credentials → Client ID)';
+  }
+  if (/signature/i.test(text)) {
+    return 'privateKey is not the private half of the public key with this KID; paste the private key generated for it (General → Public keys), or add this key\'s public key to the app and use its KID (README "Set up Okta", step 2)';
+  }
+  if (/expired|in the future|too far/i.test(text)) {
+    return "this machine's clock is off; synchronise it (NTP): Okta checks the assertion's iat/exp";
+  }
+  if (/secret|authentication method|private_key_jwt/i.test(text)) {
+    return 'set Client authentication to Public key / Private key (Applications → your app → General → Client Credentials → Edit; README "Set up Okta", step 2)';
+  }
+  return 'wrong private key, client id, or the app does not use Public key / Private key client authentication: check clientId, keyId and privateKey against Applications → your app → General (README "Set up Okta", steps 1–2)';
+}
+
+function tokenFailureDetail(answer: Extract<TokenAnswer, { ok: false }>): string {
+  if (answer.errorCode) {
+    return `Okta's token endpoint answered HTTP ${answer.status ?? '?'} ${answer.errorCode}${
+      answer.description ? `: ${answer.description}` : ''
+    }.`;
+  }
+  return answer.message;
+}
+
+/** Steps b and c: a token with both scopes, else which scope is missing. */
+async function checkClientAndScopes(
+  probe: OktaProbe,
+  provider: OktaProviderConfig,
+  steps: StepList,
+) {
+  const auth = provider.auth;
+  if (auth.kind !== 'privateKey') return;
+  const client = `client ${auth.clientId}, key ${auth.keyId}`;
+  const answer = await probe.token();
+  const dpopNote = () =>
+    probe.usesDpop
+      ? 'DPoP required: supported (the module sends DPoP proofs).'
+      : 'DPoP not required (Bearer tokens); you may turn on "Require DPoP" in the app\'s General settings, the module supports it.';
+
+  if (answer.ok) {
+    steps.add({
+      id: 'clientAuthentication',
+      status: 'passed',
+      detail: `Okta issued an access token to ${client}. ${dpopNote()}`,
+    });
+    steps.add({
+      id: 'scopes',
+      status: 'passed',
+      detail: `Both scopes granted: ${SCOPES.join(', ')}.`,
+    });
+    return;
+  }
+
+  if (answer.errorCode === 'invalid_scope') {
+    // Client authentication passed: Okta checks scopes after it.
+    const missing: string[] = [];
+    const unknown: string[] = [];
+    for (const scope of SCOPES) {
+      const alone = await probe.tokenFor([scope]);
+      if (!alone.ok && alone.errorCode === 'invalid_scope') missing.push(scope);
+      else if (!alone.ok) unknown.push(scope);
+    }
+    steps.add({
+      id: 'clientAuthentication',
+      status: 'passed',
+      detail: `Okta authenticated ${client}.${
+        missing.length < SCOPES.length ? ` ${dpopNote()}` : ''
+      }`,
+    });
+    const which = missing.length ? missing : SCOPES;
+    steps.add({
+      id: 'scopes',
+      status: 'failed',
+      detail: `${tokenFailureDetail(answer)}${
+        missing.length
+          ? ` Not granted: ${missing.join(', ')}.`
+          : unknown.length
+            ? ' Could not tell which scope is missing.'
+            : ''
+      }`,
+      fix: `grant ${which.join(' and ')} on the Okta API Scopes tab (Applications → your app → Okta API Scopes → Grant; README "Set up Okta", step 4)`,
+    });
+    return;
+  }
+
+  let fix: string;
+  if (answer.errorCode === 'invalid_client') {
+    fix = invalidClientFix(answer.description);
+  } else if (answer.errorCode === 'unauthorized_client') {
+    fix = 'the app must be an API Services app, which allows the Client Credentials grant (README "Set up Okta", step 1)';
+  } else if (answer.errorCode === 'invalid_dpop_proof') {
+    fix = 'Okta rejected the DPoP proof; check that this machine\'s clock is right, or turn off "Require DPoP" in the app\'s General settings (README "Set up Okta", step 3)';
+  } else {
+    fix = 'check that oktaUrl is the org of this app and that Okta is reachable; the detail gives Okta\'s answer';
+  }
+  steps.add({
+    id: 'clientAuthentication',
+    status: 'failed',
+    detail: tokenFailureDetail(answer),
+    fix,
+  });
+}
+
+/** Step d for one resource: list one item. */
+function listingStep(
+  id: 'readUsers' | 'readGroups',
+  answer: ApiAnswer,
+  provider: OktaProviderConfig,
+): Omit<OktaSetupStep, 'title'> {
+  const resource = id === 'readUsers' ? 'users' : 'groups';
+  const endpoint = `GET /api/v1/${resource}`;
+  const ssws = provider.auth.kind === 'apiToken';
+  if (answer.kind === 'response' && answer.status === 200) {
+    if (answer.items && answer.items.length === 0) {
+      return {
+        id,
+        status: 'warning',
+        detail: `${endpoint} answered with no ${resource} at all.`,
+        fix: ssws
+          ? `check that the org has ${resource}`
+          : `if the org has ${resource}, the app's admin role may be on a resource set without ${
+              id === 'readUsers' ? 'Users' : 'Groups'
+            } (Security → Administrators → Resources)`,
+      };
+    }
+    return { id, status: 'passed', detail: `${endpoint} answered 200.` };
+  }
+  if (
+    answer.kind === 'response' &&
+    (answer.status === 403 || answer.errorCode === 'E0000006')
+  ) {
+    return {
+      id,
+      status: 'failed',
+      detail: `${endpoint} answered ${oktaSaid(answer)}.`,
+      fix: ssws
+        ? TOKEN_ADMIN_FIX(resource)
+        : ADMIN_ROLE_FIX(id === 'readUsers' ? 'Users' : 'Groups'),
+    };
+  }
+  return {
+    id,
+    status: 'failed',
+    detail: `${endpoint} failed: ${oktaSaid(answer)}.`,
+    fix:
+      answer.kind === 'response' && answer.status === 401
+        ? 'Okta did not accept the credentials for the API; see the detail (a DPoP or token problem)'
+        : 'see Okta\'s answer in the detail; retry later if Okta was unavailable',
+  };
+}
+
+/** Step e for one filter. */
+function searchFilterStep(
+  id: 'userSearchFilter' | 'groupSearchFilter',
+  expression: string,
+  answer: ApiAnswer,
+): Omit<OktaSetupStep, 'title'> {
+  const resource = id === 'userSearchFilter' ? 'users' : 'groups';
+  if (answer.kind === 'response' && answer.status === 200) {
+    if (answer.items && answer.items.length === 0) {
+      return {
+        id,
+        status: 'warning',
+        detail: `Okta accepted ${id} ${JSON.stringify(expression)} but it matches no ${resource}.`,
+        fix: `check the values in ${id}; a sync would read no ${resource}`,
+      };
+    }
+    return {
+      id,
+      status: 'passed',
+      detail: `Okta accepted ${id} ${JSON.stringify(expression)}; it matches ${resource}.`,
+    };
+  }
+  if (answer.kind === 'response' && answer.status === 400) {
+    return {
+      id,
+      status: 'failed',
+      detail: `GET /api/v1/${resource}?search=… answered ${oktaSaid(answer)}.`,
+      fix: `Okta rejected the search expression: ${
+        answer.summary ?? answer.errorCode ?? 'HTTP 400'
+      }. Fix ${id} (${JSON.stringify(expression)}): Okta search syntax, e.g. ${
+        resource === 'users' ? 'status eq "ACTIVE"' : 'profile.name sw "team-"'
+      }`,
+    };
+  }
+  return {
+    id,
+    status: 'failed',
+    detail: `GET /api/v1/${resource}?search=… failed: ${oktaSaid(answer)}.`,
+    fix: 'see Okta\'s answer in the detail',
+  };
+}
+
+function groupNameOf(item: unknown): string | undefined {
+  if (!item || typeof item !== 'object') return undefined;
+  const profile = (item as { profile?: unknown }).profile;
+  if (!profile || typeof profile !== 'object') return undefined;
+  const name = (profile as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}
+
+/** All pages of a group listing's names; an error answer when one fails. */
+async function listGroupNames(
+  probe: OktaProbe,
+  query: Record<string, string>,
+  maxNames = Infinity,
+): Promise<{ names: string[] } | { failure: ApiAnswer }> {
+  const names: string[] = [];
+  let answer = await probe.get('/api/v1/groups', query);
+  for (;;) {
+    if (answer.kind !== 'response' || answer.status !== 200) return { failure: answer };
+    for (const item of answer.items ?? []) {
+      const name = groupNameOf(item);
+      if (name !== undefined) names.push(name);
+    }
+    if (!answer.next || names.length >= maxNames) return { names };
+    answer = await probe.getUrl(answer.next);
+  }
+}
+
+/** Step f: every configured group name matches an Okta group. */
+async function checkGroupNames(
+  probe: OktaProbe,
+  names: string[],
+): Promise<Omit<OktaSetupStep, 'title'>> {
+  const found = new Set<string>();
+  for (const search of groupNameSearchExpressions(names)) {
+    const listed = await listGroupNames(probe, { search, limit: '10000' });
+    if ('failure' in listed) {
+      return {
+        id: 'groupNames',
+        status: 'failed',
+        detail: `Looking the names up failed: ${oktaSaid(listed.failure)}.`,
+        fix: 'see Okta\'s answer in the detail',
+      };
+    }
+    listed.names.forEach(name => found.add(name));
+  }
+  const missing = names.filter(name => !found.has(name));
+  if (missing.length === 0) {
+    return {
+      id: 'groupNames',
+      status: 'passed',
+      detail: `All ${names.length} group name(s) match an Okta group.`,
+    };
+  }
+  // Suggestions from groups sharing the first characters: one small request per name.
+  const described: string[] = [];
+  for (const [index, name] of missing.entries()) {
+    let suggestion = '';
+    if (index < MAX_NAMES_TO_SUGGEST_FOR) {
+      const prefix = name.slice(0, 2);
+      const listed = await listGroupNames(
+        probe,
+        {
+          search: `profile.name sw ${quoteOktaSearchValue(prefix)}`,
+          limit: String(MAX_SUGGESTION_CANDIDATES),
+        },
+        MAX_SUGGESTION_CANDIDATES,
+      );
+      const near = 'names' in listed ? closestNames(name, listed.names) : [];
+      if (near.length) suggestion = ` (closest: ${near.map(n => JSON.stringify(n)).join(', ')})`;
+    }
+    described.push(`${JSON.stringify(name)}${suggestion}`);
+  }
+  return {
+    id: 'groupNames',
+    status: 'failed',
+    detail: `${missing.length} of ${names.length} group name(s) match no Okta group: ${described.join('; ')}.`,
+    fix: 'correct or remove these entries of groupNames; Okta matches the exact group name (Directory → Groups)',
+  };
+}
+
+/** Step g: a full read and the entities a sync would commit. */
+async function checkSelection(
+  provider: OktaProviderConfig,
+  options: CheckOktaSetupOptions,
+  logger: LoggerService,
+): Promise<{ step: Omit<OktaSetupStep, 'title'>; selection?: OktaSetupSelection }> {
+  const notes: string[] = [];
+  const collecting: LoggerService = {
+    error: message => notes.push(message),
+    warn: message => notes.push(message),
+    info: () => {},
+    debug: () => {},
+    child: () => collecting,
+  };
+  const started = performance.now();
+  const client = createOktaOrgClient({
+    orgUrl: provider.orgUrl,
+    auth: provider.auth,
+    logger,
+    maxConcurrency: provider.requests.maxConcurrency,
+    requestTimeoutMs: provider.requests.requestTimeoutMs,
+    maxRetries: provider.requests.maxRetries,
+  });
+  try {
+    const snapshot = await readOktaOrg(
+      client,
+      { userSearchFilter: provider.userSearchFilter, groupFilter: provider.groupFilter },
+      {
+        logger: collecting,
+        signal: options.signal,
+        memberListingConcurrency: provider.requests.maxConcurrency,
+      },
+    );
+    const { users, groups } = await buildOrgEntities(snapshot, {
+      context: {
+        providerId: provider.id,
+        orgUrl: provider.orgUrl,
+        userNaming: provider.userNaming,
+        groupType: provider.groupType,
+      },
+      userTransformer: options.userTransformer ?? defaultUserTransformer,
+      groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
+      parentGroupAttribute: provider.parentGroupAttribute,
+      logger: collecting,
+    });
+    const memberships = groups.reduce(
+      (sum, group) => sum + (group.spec.members?.length ?? 0),
+      0,
+    );
+    const requests = Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    const summary = `A sync would emit ${users.length} users and ${groups.length} groups with ${memberships} memberships (read in ${seconds} s, ${requests} requests).`;
+    const empty = users.length === 0 && groups.length === 0;
+    return {
+      step: {
+        id: 'selection',
+        status: empty ? 'warning' : 'passed',
+        detail: summary,
+        ...(empty && {
+          fix: 'the config selects nothing: a sync would remove every entity this provider emitted before; check userSearchFilter, groupNames and groupSearchFilter',
+        }),
+        ...(notes.length && { notes }),
+      },
+      selection: { users, groups, memberships },
+    };
+  } catch (error) {
+    return {
+      step: {
+        id: 'selection',
+        status: 'failed',
+        detail: `The full read failed: ${describe(error)}`,
+        fix: 'see the detail; a sync would fail the same way and apply nothing',
+        ...(notes.length && { notes }),
+      },
+    };
+  }
+}
+
+/**
+ * Checks one provider's Okta set-up against its org, step by step, and says
+ * for each failure which Okta setting or config key to change:
+ *
+ * 1. `orgUrl`: the URL is an Okta org.
+ * 2. `clientAuthentication`, `scopes` (private key), or `apiToken` (SSWS).
+ * 3. `readUsers`, `readGroups`: the admin role.
+ * 4. `userSearchFilter`, `groupSearchFilter`, `groupNames`.
+ * 5. `selection`: a full read and the entities it gives (unless
+ *    `includeSelection` is false).
+ *
+ * Never throws for what Okta answers, and never reports a secret.
+ */
+export async function checkOktaSetup(
+  provider: OktaProviderConfig,
+  options: CheckOktaSetupOptions = {},
+): Promise<OktaSetupReport> {
+  const logger = options.logger ?? new SilentLogger();
+  const { signal } = options;
+  const steps = new StepList();
+  const report = (selection?: OktaSetupSelection): OktaSetupReport => ({
+    providerId: provider.id,
+    orgUrl: provider.orgUrl,
+    auth: provider.auth.kind,
+    steps: steps.steps,
+    ok: steps.steps.every(step => step.status !== 'failed'),
+    ...(selection && { selection }),
+  });
+  const ssws = provider.auth.kind === 'apiToken';
+
+  // a. The org URL.
+  steps.add(
+    await checkOrgUrl(
+      provider.orgUrl,
+      provider.requests.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      signal,
+    ),
+  );
+
+  // b, c. Client authentication and scopes (or the SSWS token).
+  let probe: OktaProbe | undefined;
+  if (!steps.blocker('orgUrl')) {
+    try {
+      probe = new OktaProbe(provider, logger, signal);
+    } catch (error) {
+      steps.add({
+        id: 'clientAuthentication',
+        status: 'failed',
+        detail: describe(error),
+        fix: 'privateKey must be the PEM or JWK private key of the app (README "Set up Okta", step 2)',
+      });
+    }
+  }
+  let usersAnswer: ApiAnswer | undefined;
+  if (ssws) {
+    steps.notConfigured('clientAuthentication', 'Not used: the provider authenticates with an SSWS API token (token).');
+    steps.notConfigured('scopes', 'Not used: an SSWS API token has the rights of the admin who created it.');
+    if (!steps.skipIfBlocked('apiToken', 'orgUrl')) {
+      usersAnswer = await probe!.get('/api/v1/users', { limit: '1' });
+      if (
+        usersAnswer.kind === 'response' &&
+        (usersAnswer.status === 401 || usersAnswer.errorCode === 'E0000011')
+      ) {
+        steps.add({
+          id: 'apiToken',
+          status: 'failed',
+          detail: `GET /api/v1/users answered ${oktaSaid(usersAnswer)}.`,
+          fix: 'the API token is invalid or expired (SSWS tokens expire after 30 days unused, or when their admin is deactivated); create one in Security → API → Tokens and set token, or switch to an API Services app',
+        });
+      } else if (usersAnswer.kind === 'error') {
+        steps.add({
+          id: 'apiToken',
+          status: 'failed',
+          detail: usersAnswer.message,
+          fix: 'see the detail',
+        });
+      } else {
+        steps.add({ id: 'apiToken', status: 'passed', detail: 'Okta accepted the API token.' });
+      }
+    }
+  } else if (!steps.skipIfBlocked('clientAuthentication', 'orgUrl') && probe) {
+    await checkClientAndScopes(probe, provider, steps);
+  }
+  if (!ssws) steps.skipIfBlocked('scopes', 'clientAuthentication');
+  const auth: OktaSetupStepId[] = ssws
+    ? ['orgUrl', 'apiToken']
+    : ['orgUrl', 'clientAuthentication', 'scopes'];
+
+  // d. The admin role: one user, one group.
+  if (!steps.skipIfBlocked('readUsers', ...auth)) {
+    usersAnswer ??= await probe!.get('/api/v1/users', { limit: '1' });
+    steps.add(listingStep('readUsers', usersAnswer, provider));
+  }
+  if (!steps.skipIfBlocked('readGroups', ...auth)) {
+    const groupsAnswer = await probe!.get('/api/v1/groups', { limit: '1' });
+    steps.add(listingStep('readGroups', groupsAnswer, provider));
+  }
+
+  // e. Search expressions.
+  if (provider.userSearchFilter === undefined) {
+    steps.notConfigured('userSearchFilter', 'Not set: all users but deprovisioned ones.');
+  } else if (!steps.skipIfBlocked('userSearchFilter', 'readUsers')) {
+    const answer = await probe!.get('/api/v1/users', {
+      search: provider.userSearchFilter,
+      limit: '1',
+    });
+    steps.add(searchFilterStep('userSearchFilter', provider.userSearchFilter, answer));
+  }
+  const { groupFilter } = provider;
+  if (groupFilter.kind !== 'search') {
+    steps.notConfigured('groupSearchFilter', 'Not set.');
+  } else if (!steps.skipIfBlocked('groupSearchFilter', 'readGroups')) {
+    const answer = await probe!.get('/api/v1/groups', {
+      search: groupFilter.search,
+      limit: '1',
+    });
+    steps.add(searchFilterStep('groupSearchFilter', groupFilter.search, answer));
+  }
+
+  // f. Group names.
+  if (groupFilter.kind !== 'names') {
+    steps.notConfigured('groupNames', 'Not set.');
+  } else if (!steps.skipIfBlocked('groupNames', 'readGroups')) {
+    steps.add(await checkGroupNames(probe!, groupFilter.names));
+  }
+
+  // g. The selection.
+  if (options.includeSelection === false) {
+    return report();
+  }
+  if (
+    steps.skipIfBlocked(
+      'selection',
+      'readUsers',
+      'readGroups',
+      'userSearchFilter',
+      'groupSearchFilter',
+    )
+  ) {
+    return report();
+  }
+  const { step, selection } = await checkSelection(provider, options, logger);
+  steps.add(step);
+  return report(selection);
+}
