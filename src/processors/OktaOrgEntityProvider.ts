@@ -8,6 +8,7 @@ import type {
   EntityProvider,
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
+import { warnAboutOktaSetup } from '../check/startupCheck';
 import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
 import type { OktaOrgClient } from '../okta/client/types';
 import { readOktaProviderConfigs } from '../okta/config';
@@ -64,6 +65,8 @@ function pickTransformer<T extends Function>(
 export class OktaOrgEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private readonly client: OktaOrgClient;
+  /** Set by fromConfig: run the cheap set-up check once, at connect(). */
+  private checkSetupOnConnect = false;
 
   /**
    * One provider per entry of `catalog.providers.okta`, each scheduled on its
@@ -78,26 +81,29 @@ export class OktaOrgEntityProvider implements EntityProvider {
       groupTransformer?: OktaTransformerSelection<OktaGroupTransformer>;
     },
   ): OktaOrgEntityProvider[] {
-    return readOktaProviderConfigs(config).map(
-      provider =>
-        new OktaOrgEntityProvider({
-          provider,
-          logger: options.logger,
-          taskRunner: options.scheduler.createScheduledTaskRunner({
-            ...provider.schedule,
-            // One replica at a time runs a provider's sync.
-            scope: 'global',
-          }),
-          userTransformer: pickTransformer(
-            options.userTransformer,
-            provider.id,
-          ),
-          groupTransformer: pickTransformer(
-            options.groupTransformer,
-            provider.id,
-          ),
+    return readOktaProviderConfigs(config).map(provider => {
+      const entityProvider = new OktaOrgEntityProvider({
+        provider,
+        logger: options.logger,
+        taskRunner: options.scheduler.createScheduledTaskRunner({
+          ...provider.schedule,
+          // One replica at a time runs a provider's sync.
+          scope: 'global',
         }),
-    );
+        userTransformer: pickTransformer(
+          options.userTransformer,
+          provider.id,
+        ),
+        groupTransformer: pickTransformer(
+          options.groupTransformer,
+          provider.id,
+        ),
+      });
+      // Only the module path checks the set-up: providers built directly
+      // (tests, custom wiring) send no requests but their sync's.
+      entityProvider.checkSetupOnConnect = true;
+      return entityProvider;
+    });
   }
 
   constructor(private readonly options: OktaOrgEntityProviderOptions) {
@@ -121,6 +127,12 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    if (this.checkSetupOnConnect) {
+      this.checkSetupOnConnect = false;
+      // In the background: start-up never waits for Okta, and the check
+      // never throws; failed steps become warnings naming the fix.
+      void warnAboutOktaSetup(this.options.provider, this.options.logger);
+    }
     const { taskRunner } = this.options;
     if (!taskRunner) {
       return;
