@@ -162,6 +162,7 @@ class OktaProbe {
   readonly executor: OktaRequestExecutor;
   private tokenSource?: OktaAccessTokenSource;
   private lastTokenResponse?: OktaHttpResponse;
+  private dpopSeen = false;
   private readonly stats: OktaClientStats = {
     requests: {},
     retries: 0,
@@ -195,9 +196,9 @@ class OktaProbe {
     });
   }
 
-  /** Whether the app's tokens are DPoP-bound (after a token was had). */
+  /** Whether the app's tokens are DPoP-bound (known once any token was had). */
   get usesDpop(): boolean {
-    return this.tokenSource?.usesDpop ?? false;
+    return this.dpopSeen || (this.tokenSource?.usesDpop ?? false);
   }
 
   /** A token for the configured scopes (the one API probes then use). */
@@ -282,6 +283,7 @@ class OktaProbe {
     this.lastTokenResponse = undefined;
     try {
       const token = await source.accessToken(this.signal);
+      this.dpopSeen ||= source.usesDpop;
       return { ok: true, type: token.type };
     } catch (error) {
       // Set by the send wrapper while accessToken() ran.
@@ -651,7 +653,26 @@ async function checkGroupNames(
     }
     listed.names.forEach(name => found.add(name));
   }
-  const missing = names.filter(name => !found.has(name));
+  // Okta compares names ignoring case; the provider wants the exact name.
+  const foundIgnoringCase = new Map([...found].map(name => [name.toLowerCase(), name]));
+  const caseOnly: string[] = [];
+  const missing: string[] = [];
+  for (const name of names.filter(n => !found.has(n))) {
+    const actual = foundIgnoringCase.get(name.toLowerCase());
+    if (actual) caseOnly.push(`${JSON.stringify(name)} matches ${JSON.stringify(actual)} only when case is ignored`);
+    else missing.push(name);
+  }
+  const caseFix = caseOnly.length
+    ? `write the names exactly as in Okta (Directory → Groups): ${caseOnly.join('; ')}`
+    : undefined;
+  if (missing.length === 0 && caseOnly.length) {
+    return {
+      id: 'groupNames',
+      status: 'warning',
+      detail: `All ${names.length} group name(s) match an Okta group, ${caseOnly.length} only when case is ignored (a sync reads them but warns on every run).`,
+      fix: caseFix,
+    };
+  }
   if (missing.length === 0) {
     return {
       id: 'groupNames',
@@ -681,7 +702,9 @@ async function checkGroupNames(
   return {
     id: 'groupNames',
     status: 'failed',
-    detail: `${missing.length} of ${names.length} group name(s) match no Okta group: ${described.join('; ')}.`,
+    detail: `${missing.length} of ${names.length} group name(s) match no Okta group: ${described.join('; ')}.${
+      caseOnly.length ? ` Also ${caseOnly.join('; ')}.` : ''
+    }`,
     fix: 'correct or remove these entries of groupNames; Okta matches the exact group name (Directory → Groups)',
   };
 }
