@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  SchedulerService,
+  SchedulerServiceTaskRunner,
+} from '@backstage/backend-plugin-api';
+import { ConfigReader, type JsonObject } from '@backstage/config';
+import type { EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import { demoOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
+import {
+  addServiceApp,
+  providersFromConfig,
+  RecordingLogger,
+} from '../__testUtils__/oktaCatalogHarness';
+import { OktaOrgEntityProvider } from '../processors/OktaOrgEntityProvider';
+
+jest.setTimeout(60_000);
+
+/** A scheduler whose task runners never run the sync. */
+const scheduler = {
+  createScheduledTaskRunner: (): SchedulerServiceTaskRunner => ({
+    run: async () => {},
+  }),
+} as unknown as SchedulerService;
+
+const connection: EntityProviderConnection = {
+  applyMutation: async () => {},
+  refresh: async () => {},
+};
+
+function fromConfig(okta: JsonObject, logger: RecordingLogger) {
+  return OktaOrgEntityProvider.fromConfig(
+    new ConfigReader({ catalog: { providers: { okta } } }),
+    { logger, scheduler },
+  );
+}
+
+async function waitFor(predicate: () => boolean, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
+
+let fake: FakeOkta;
+beforeAll(async () => {
+  fake = await startFakeOkta({ org: demoOrg() });
+});
+afterAll(async () => {
+  await fake.close();
+});
+
+describe('the start-up set-up check', () => {
+  it('warns once, with the provider id and the fix, for a provider made by fromConfig', async () => {
+    const app = await addServiceApp(fake);
+    const logger = new RecordingLogger();
+    const [provider] = fromConfig(
+      { id: 'emea', ...app.providerConfig, keyId: 'wrong-kid' },
+      logger,
+    );
+    fake.resetStats();
+    await provider.connect(connection);
+    await provider.connect(connection); // a second connect does not check again
+    await waitFor(() => logger.messages('warn').length > 0);
+    await new Promise(resolve => setTimeout(resolve, 300));
+
+    const warnings = logger.messages('warn');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('Okta provider "emea" set-up check');
+    expect(warnings[0]).toContain(
+      'Fix: keyId does not match a public key of the app (Applications → your app → General → Public keys → KID)',
+    );
+    expect(logger.lines.find(l => l.level === 'warn')?.meta).toMatchObject({
+      oktaProvider: 'emea',
+      setupCheckStep: 'clientAuthentication',
+    });
+    expect(logger.text()).not.toContain(String(app.providerConfig.privateKey).split('\n')[1]);
+    // The cheap steps only: no listing of group members.
+    expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
+  });
+
+  it('logs nothing for a correct set-up', async () => {
+    const app = await addServiceApp(fake);
+    const logger = new RecordingLogger();
+    const [provider] = fromConfig({ id: 'ok', ...app.providerConfig }, logger);
+    fake.resetStats();
+    await provider.connect(connection);
+    // The check ends with the group listing.
+    await waitFor(() => (fake.stats().requests.groups ?? 0) > 0);
+    await new Promise(resolve => setTimeout(resolve, 300));
+    expect(logger.messages('warn')).toEqual([]);
+  });
+
+  it('never delays connect(), even when Okta does not answer', async () => {
+    const hanging = createServer(() => {}); // never answers
+    await new Promise<void>(resolve => hanging.listen(0, '127.0.0.1', resolve));
+    const { port } = hanging.address() as AddressInfo;
+    try {
+      const app = await addServiceApp(fake);
+      const logger = new RecordingLogger();
+      const [provider] = fromConfig(
+        {
+          ...app.providerConfig,
+          oktaUrl: `http://127.0.0.1:${port}`,
+          requests: { timeout: { seconds: 1 } },
+        },
+        logger,
+      );
+      const started = Date.now();
+      await provider.connect(connection);
+      expect(Date.now() - started).toBeLessThan(500);
+      await waitFor(() => logger.messages('warn').length > 0);
+      expect(logger.messages('warn')[0]).toContain('no answer within 1000 ms');
+      expect(logger.messages('warn')[0]).toContain('not an Okta org URL');
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
+  });
+
+  it('does not run for providers built with the constructor', async () => {
+    const app = await addServiceApp(fake, { adminRole: false });
+    const logger = new RecordingLogger();
+    const [provider] = providersFromConfig({ id: 'direct', ...app.providerConfig }, logger);
+    fake.resetStats();
+    await provider.connect(connection);
+    await new Promise(resolve => setTimeout(resolve, 500));
+    expect(fake.stats().log).toEqual([]);
+    expect(logger.messages('warn')).toEqual([]);
+  });
+});
