@@ -127,7 +127,7 @@ export function providersFromConfig(
   extra: Partial<
     Pick<
       ConstructorParameters<typeof OktaOrgEntityProvider>[0],
-      'userTransformer' | 'groupTransformer'
+      'userTransformer' | 'groupTransformer' | 'taskRunner'
     >
   > = {},
 ): OktaOrgEntityProvider[] {

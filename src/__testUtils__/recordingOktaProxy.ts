@@ -17,6 +17,10 @@ export interface OktaWireExchange {
   /** 0 when the upstream dropped the connection before answering. */
   status: number;
   wwwAuthenticate?: string;
+  /** The Authorization scheme (`Bearer`, `DPoP`, `SSWS`), if any. */
+  scheme?: string;
+  /** The DPoP proof sent, if any. */
+  dpopProof?: string;
 }
 
 /** The secrets exchanged on the wire. */
@@ -73,12 +77,16 @@ export async function startRecordingOktaProxy(
 
       const authorization = req.headers.authorization;
       if (authorization) {
+        exchange.scheme = authorization.slice(0, authorization.indexOf(' '));
         secrets.accessTokens.add(
           authorization.slice(authorization.indexOf(' ') + 1),
         );
       }
       const dpop = req.headers.dpop;
-      if (typeof dpop === 'string') secrets.dpopProofs.add(dpop);
+      if (typeof dpop === 'string') {
+        exchange.dpopProof = dpop;
+        secrets.dpopProofs.add(dpop);
+      }
       if (isToken) {
         const assertion = new URLSearchParams(body.toString('utf8')).get(
           'client_assertion',
