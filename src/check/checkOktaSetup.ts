@@ -485,16 +485,13 @@ async function checkClientAndScopes(
       }`,
     });
     const which = missing.length ? missing : SCOPES;
+    let notGranted = '';
+    if (missing.length) notGranted = ` Not granted: ${missing.join(', ')}.`;
+    else if (unknown.length) notGranted = ' Could not tell which scope is missing.';
     steps.add({
       id: 'scopes',
       status: 'failed',
-      detail: `${tokenFailureDetail(answer)}${
-        missing.length
-          ? ` Not granted: ${missing.join(', ')}.`
-          : unknown.length
-            ? ' Could not tell which scope is missing.'
-            : ''
-      }`,
+      detail: `${tokenFailureDetail(answer)}${notGranted}`,
       fix: `grant ${which.join(' and ')} on the Okta API Scopes tab (Applications → your app → Okta API Scopes → Grant; README "Set up Okta", step 4)`,
     });
     return;

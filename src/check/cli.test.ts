@@ -68,7 +68,8 @@ function runCli(args: string[], entry = CLI_SOURCE): Promise<Run> {
         timeout: 90_000,
       },
       (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        let code = 0;
+        if (error) code = typeof error.code === 'number' ? error.code : -1;
         done({ code, stdout, stderr });
       },
     );
