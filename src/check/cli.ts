@@ -204,6 +204,11 @@ export async function runCheckCli(
 }
 
 if (require.main === module) {
+  // Piped into `head` and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', error => {
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   runCheckCli(process.argv.slice(2)).then(
     code => {
       process.exitCode = code;
