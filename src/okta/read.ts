@@ -164,6 +164,26 @@ export async function readOktaOrg(
   selection: OktaReadSelection,
   options: OktaReadOptions,
 ): Promise<OktaReadResult> {
+  // When any listing fails, the others (the user directory paging in the
+  // background, member listings in flight) must stop too: a failed read must
+  // not go on spending the app's rate limit or overlap the next run.
+  const stop = new AbortController();
+  const signal = options.signal
+    ? AbortSignal.any([options.signal, stop.signal])
+    : stop.signal;
+  try {
+    return await readSelection(client, selection, { ...options, signal });
+  } catch (error) {
+    stop.abort(error);
+    throw error;
+  }
+}
+
+async function readSelection(
+  client: OktaOrgClient,
+  selection: OktaReadSelection,
+  options: OktaReadOptions & { signal: AbortSignal },
+): Promise<OktaReadResult> {
   const { signal } = options;
   const keepDeprovisioned = selectsDeprovisionedUsers(
     selection.userSearchFilter,

@@ -324,7 +324,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       const failure = outcome;
       if (retries >= maxRetries) {
         throw new OktaRequestError(
-          `Okta ${endpoint.template} failed after ${attempts} attempts: ${failure.reason}${
+          `Okta ${endpoint.template} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure.reason}${
             failure.requestId ? ` (request id ${failure.requestId})` : ''
           }.`,
           {
