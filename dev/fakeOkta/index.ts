@@ -21,7 +21,7 @@ export { generateOrg, demoOrg } from './generateOrg';
 export type { GenerateOrgOptions } from './generateOrg';
 export { createServiceAppKeys } from './jws';
 export type { ServiceAppKeys } from './jws';
-export { DEFAULT_RATE_LIMITS } from './rateLimits';
+export { DEFAULT_APP_SHARE, DEFAULT_RATE_LIMITS } from './rateLimits';
 export { userToApi, groupToApi } from './serialize';
 export type {
   FakeJwk,

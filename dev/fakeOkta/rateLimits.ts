@@ -6,6 +6,12 @@
 import type { FakeOktaRateLimitOptions, RateLimitBucket } from './types';
 
 /** Okta's last published per-minute Workforce limits (and a token endpoint figure). */
+/**
+ * The share of each bucket one OAuth app gets unless an admin changes it
+ * (Okta's default: 50%). SSWS tokens are not limited by it.
+ */
+export const DEFAULT_APP_SHARE = 0.5;
+
 export const DEFAULT_RATE_LIMITS: Record<RateLimitBucket, number> = {
   users: 600,
   groups: 500,
@@ -37,7 +43,7 @@ export class FakeRateLimiter {
   constructor(options: FakeOktaRateLimitOptions = {}, private readonly clock: () => number) {
     this.windowMs = (options.windowSeconds ?? 60) * 1000;
     this.limits = { ...DEFAULT_RATE_LIMITS, ...options.limits };
-    this.appShare = options.appShare ?? 1;
+    this.appShare = options.appShare ?? DEFAULT_APP_SHARE;
   }
 
   /**

@@ -368,6 +368,7 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
       rateLimits: {
         windowSeconds: 1,
         limits: { token: 5, users: 5, groups: 5, groupById: 5, other: 30 },
+        appShare: 1,
       },
     });
     expect(result.entities).toEqual(baseline);
