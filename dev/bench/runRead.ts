@@ -4,22 +4,20 @@
  * provider's alone. Receives a RunRequest, answers a RunResult, exits.
  *
  * Scenarios a–c: exactly the provider's read path without the catalog:
- * createOktaOrgClient, readOktaOrg, buildOrgEntities with the default
- * transformers. Scenario d: OktaOrgEntityProvider.read() into the real
+ * the provider's client, readProviderSelection and buildProviderEntities
+ * with the default transformers (src/okta/providerSync.ts). Scenario d: OktaOrgEntityProvider.read() into the real
  * catalog backend (in-memory SQLite), until the catalog serves every entity.
  */
 import { readFileSync } from 'node:fs';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader, type JsonObject } from '@backstage/config';
-import { createOktaOrgClient } from '../../src/okta/client/createOktaOrgClient';
 import type { OktaClientStats, OktaOrgClient } from '../../src/okta/client/types';
 import { readOktaProviderConfigs } from '../../src/okta/config';
 import {
-  defaultGroupTransformer,
-  defaultUserTransformer,
-} from '../../src/okta/defaultTransformers';
-import { buildOrgEntities } from '../../src/okta/org';
-import { readOktaOrg } from '../../src/okta/read';
+  buildProviderEntities,
+  createProviderClient,
+  readProviderSelection,
+} from '../../src/okta/providerSync';
 import type { OktaProviderConfig } from '../../src/okta/types';
 import { OktaOrgEntityProvider } from '../../src/processors/OktaOrgEntityProvider';
 import { startCatalog } from '../../src/__testUtils__/oktaCatalogHarness';
@@ -126,14 +124,7 @@ function providerConfig(request: RunRequest): OktaProviderConfig {
 }
 
 function createClient(provider: OktaProviderConfig, logger: LoggerService): OktaOrgClient {
-  return createOktaOrgClient({
-    orgUrl: provider.orgUrl,
-    auth: provider.auth,
-    logger,
-    maxConcurrency: provider.requests.maxConcurrency,
-    requestTimeoutMs: provider.requests.requestTimeoutMs,
-    maxRetries: provider.requests.maxRetries,
-  });
+  return createProviderClient(provider, logger);
 }
 
 const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
@@ -169,27 +160,9 @@ async function run(request: RunRequest): Promise<RunResult> {
   let catalogSeconds: number | undefined;
   let counts: Pick<RunResult, 'users' | 'groups' | 'memberships' | 'emptyGroupsSkipped' | 'unmatchedGroupNames'>;
   if (!catalog) {
-    const snapshot = await readOktaOrg(
-      client,
-      {
-        userSearchFilter: provider.userSearchFilter,
-        groupFilter: provider.groupFilter,
-      },
-      { logger, memberListingConcurrency: provider.requests.maxConcurrency },
-    );
+    const snapshot = await readProviderSelection(client, provider, { logger });
     const t1 = performance.now();
-    const { users, groups } = await buildOrgEntities(snapshot, {
-      context: {
-        providerId: provider.id,
-        orgUrl: provider.orgUrl,
-        userNaming: provider.userNaming,
-        groupType: provider.groupType,
-      },
-      userTransformer: defaultUserTransformer,
-      groupTransformer: defaultGroupTransformer,
-      parentGroupAttribute: provider.parentGroupAttribute,
-      logger,
-    });
+    const { users, groups } = await buildProviderEntities(snapshot, provider, { logger });
     const t2 = performance.now();
     readSeconds = seconds(t0, t1);
     buildSeconds = seconds(t1, t2);

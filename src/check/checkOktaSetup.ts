@@ -20,20 +20,19 @@ import {
   OktaRequestExecutor,
   type OktaHttpRequest,
 } from '../okta/client/OktaRequestExecutor';
-import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
 import {
   OktaRequestError,
   type OktaClientStats,
 } from '../okta/client/types';
 import {
-  defaultGroupTransformer,
-  defaultUserTransformer,
-} from '../okta/defaultTransformers';
-import { buildOrgEntities } from '../okta/org';
+  buildProviderEntities,
+  createProviderClient,
+  readProviderSelection,
+  totalRequests,
+} from '../okta/providerSync';
 import {
   groupNameSearchExpressions,
   quoteOktaSearchValue,
-  readOktaOrg,
 } from '../okta/read';
 import type {
   OktaGroupTransformer,
@@ -721,41 +720,22 @@ async function checkSelection(
     child: () => collecting,
   };
   const started = performance.now();
-  const client = createOktaOrgClient({
-    orgUrl: provider.orgUrl,
-    auth: provider.auth,
-    logger,
-    maxConcurrency: provider.requests.maxConcurrency,
-    requestTimeoutMs: provider.requests.requestTimeoutMs,
-    maxRetries: provider.requests.maxRetries,
-  });
+  const client = createProviderClient(provider, logger);
   try {
-    const snapshot = await readOktaOrg(
-      client,
-      { userSearchFilter: provider.userSearchFilter, groupFilter: provider.groupFilter },
-      {
-        logger: collecting,
-        signal: options.signal,
-        memberListingConcurrency: provider.requests.maxConcurrency,
-      },
-    );
-    const { users, groups } = await buildOrgEntities(snapshot, {
-      context: {
-        providerId: provider.id,
-        orgUrl: provider.orgUrl,
-        userNaming: provider.userNaming,
-        groupType: provider.groupType,
-      },
-      userTransformer: options.userTransformer ?? defaultUserTransformer,
-      groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
-      parentGroupAttribute: provider.parentGroupAttribute,
+    const snapshot = await readProviderSelection(client, provider, {
       logger: collecting,
+      signal: options.signal,
+    });
+    const { users, groups } = await buildProviderEntities(snapshot, provider, {
+      logger: collecting,
+      userTransformer: options.userTransformer,
+      groupTransformer: options.groupTransformer,
     });
     const memberships = groups.reduce(
       (sum, group) => sum + (group.spec.members?.length ?? 0),
       0,
     );
-    const requests = Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
+    const requests = totalRequests(client);
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const summary = `A sync would emit ${users.length} users and ${groups.length} groups with ${memberships} memberships (read in ${seconds} s, ${requests} requests).`;
     const empty = users.length === 0 && groups.length === 0;

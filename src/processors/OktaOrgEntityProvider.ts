@@ -9,15 +9,14 @@ import type {
   EntityProviderConnection,
 } from '@backstage/plugin-catalog-node';
 import { warnAboutOktaSetup } from '../check/startupCheck';
-import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
 import type { OktaOrgClient } from '../okta/client/types';
 import { readOktaProviderConfigs } from '../okta/config';
 import {
-  defaultGroupTransformer,
-  defaultUserTransformer,
-} from '../okta/defaultTransformers';
-import { buildOrgEntities } from '../okta/org';
-import { readOktaOrg } from '../okta/read';
+  buildProviderEntities,
+  createProviderClient,
+  readProviderSelection,
+  totalRequests,
+} from '../okta/providerSync';
 import type {
   OktaGroupTransformer,
   OktaProviderConfig,
@@ -110,14 +109,10 @@ export class OktaOrgEntityProvider implements EntityProvider {
     const { provider } = options;
     this.client =
       options.client ??
-      createOktaOrgClient({
-        orgUrl: provider.orgUrl,
-        auth: provider.auth,
-        logger: options.logger.child({ oktaProvider: provider.id }),
-        maxConcurrency: provider.requests.maxConcurrency,
-        requestTimeoutMs: provider.requests.requestTimeoutMs,
-        maxRetries: provider.requests.maxRetries,
-      });
+      createProviderClient(
+        provider,
+        options.logger.child({ oktaProvider: provider.id }),
+      );
   }
 
   /** `OktaOrgEntityProvider:<id>`: stable, since renaming it orphans entities. */
@@ -175,36 +170,20 @@ export class OktaOrgEntityProvider implements EntityProvider {
     const requestsBefore = totalRequests(this.client);
 
     logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
-    const snapshot = await readOktaOrg(
-      this.client,
-      {
-        userSearchFilter: provider.userSearchFilter,
-        groupFilter: provider.groupFilter,
-      },
-      {
-        logger,
-        signal: options?.signal,
-        memberListingConcurrency: provider.requests.maxConcurrency,
-      },
-    );
+    const snapshot = await readProviderSelection(this.client, provider, {
+      logger,
+      signal: options?.signal,
+    });
     for (const name of snapshot.unmatchedGroupNames) {
       logger.warn(
         `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
       );
     }
 
-    const { users, groups } = await buildOrgEntities(snapshot, {
-      context: {
-        providerId: provider.id,
-        orgUrl: provider.orgUrl,
-        userNaming: provider.userNaming,
-        groupType: provider.groupType,
-      },
-      userTransformer: this.options.userTransformer ?? defaultUserTransformer,
-      groupTransformer:
-        this.options.groupTransformer ?? defaultGroupTransformer,
-      parentGroupAttribute: provider.parentGroupAttribute,
+    const { users, groups } = await buildProviderEntities(snapshot, provider, {
       logger,
+      userTransformer: this.options.userTransformer,
+      groupTransformer: this.options.groupTransformer,
     });
     if (options?.signal?.aborted) {
       throw new Error('The Okta sync was aborted before it was committed');
@@ -244,9 +223,6 @@ export class OktaOrgEntityProvider implements EntityProvider {
   }
 }
 
-function totalRequests(client: OktaOrgClient): number {
-  return Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
-}
 
 /** The error's message (and Okta's details), never its stack or request. */
 function describeError(error: unknown): string {
