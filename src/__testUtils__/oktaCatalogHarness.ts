@@ -150,31 +150,10 @@ export interface CatalogUnderTest {
   stop(): Promise<void>;
 }
 
-/** Starts the real catalog plugin (SQLite in memory) with these providers. */
-export async function startCatalog(
-  providers: EntityProvider[],
-  features: Parameters<typeof startTestBackend>[0]['features'] = [],
-): Promise<CatalogUnderTest> {
-  const backend = await startTestBackend({
-    features: [
-      catalogPlugin,
-      createBackendModule({
-        pluginId: 'catalog',
-        moduleId: 'okta-test-providers',
-        register(env) {
-          env.registerInit({
-            deps: { catalog: catalogProcessingExtensionPoint },
-            async init({ catalog }) {
-              catalog.addEntityProvider(providers);
-            },
-          });
-        },
-      }),
-      ...(features ?? []),
-    ],
-  });
-  const baseUrl = `http://localhost:${backend.server.port()}`;
-
+/** Reads a running catalog's entities over its HTTP API. */
+export function catalogApi(
+  baseUrl: string,
+): Pick<CatalogUnderTest, 'baseUrl' | 'entities' | 'waitFor'> {
   const entities = async (kind?: string): Promise<Entity[]> => {
     const all: Entity[] = [];
     let cursor: string | undefined;
@@ -219,7 +198,38 @@ export async function startCatalog(
     );
   };
 
-  return { baseUrl, entities, waitFor, stop: () => backend.stop() };
+  return { baseUrl, entities, waitFor };
+}
+
+/** Starts the real catalog plugin (SQLite in memory) with these providers. */
+export async function startCatalog(
+  providers: EntityProvider[],
+  features: Parameters<typeof startTestBackend>[0]['features'] = [],
+): Promise<CatalogUnderTest> {
+  const backend = await startTestBackend({
+    features: [
+      catalogPlugin,
+      createBackendModule({
+        pluginId: 'catalog',
+        moduleId: 'okta-test-providers',
+        register(env) {
+          env.registerInit({
+            deps: { catalog: catalogProcessingExtensionPoint },
+            async init({ catalog }) {
+              catalog.addEntityProvider(providers);
+            },
+          });
+        },
+      }),
+      ...(features ?? []),
+    ],
+  });
+  const baseUrl = `http://localhost:${backend.server.port()}`;
+
+  return {
+    ...catalogApi(baseUrl),
+    stop: () => backend.stop(),
+  };
 }
 
 /** `kind:name` of each entity, sorted: a compact view to compare catalogs. */

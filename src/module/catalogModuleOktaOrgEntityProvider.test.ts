@@ -3,7 +3,6 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 jest.setTimeout(60_000);
 import { createBackendModule } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
-import type { Entity } from '@backstage/catalog-model';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import {
   demoOrg,
@@ -12,7 +11,7 @@ import {
   type FakeOkta,
 } from '../../dev/fakeOkta';
 import { defaultUserTransformer } from '../okta/defaultTransformers';
-import { addServiceApp } from '../__testUtils__/oktaCatalogHarness';
+import { addServiceApp, catalogApi } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from './catalogModuleOktaOrgEntityProvider';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
 
@@ -22,25 +21,6 @@ afterEach(async () => {
     await cleanup();
   }
 });
-
-async function waitForEntities(
-  baseUrl: string,
-  predicate: (entities: Entity[]) => boolean,
-): Promise<Entity[]> {
-  const deadline = Date.now() + 30_000;
-  let items: Entity[] = [];
-  while (Date.now() < deadline) {
-    const response = await fetch(
-      `${baseUrl}/api/catalog/entities/by-query?limit=1000`,
-    );
-    items = ((await response.json()) as { items: Entity[] }).items;
-    if (predicate(items)) {
-      return items;
-    }
-    await new Promise(resolve => setTimeout(resolve, 200));
-  }
-  throw new Error(`catalog has ${items.length} entities, not what was expected`);
-}
 
 async function startFake(org: FakeOrg = demoOrg()): Promise<FakeOkta> {
   const fake = await startFakeOkta({ org });
@@ -120,10 +100,10 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
       ],
     });
     cleanups.push(() => backend.stop());
-    const baseUrl = `http://localhost:${backend.server.port()}`;
+    const catalog = catalogApi(`http://localhost:${backend.server.port()}`);
 
     // us: 11 users + 6 groups; emea: EMEA Sales and its 2 users, named by email.
-    const entities = await waitForEntities(baseUrl, list => list.length === 20);
+    const entities = await catalog.waitFor(list => list.length === 20);
     const labelled = entities.filter(e => e.metadata.labels?.region === 'emea');
     expect(labelled.map(e => e.kind)).toEqual(['User', 'User']);
     expect(
