@@ -10,7 +10,10 @@ import {
   startFakeOkta,
   type FakeOkta,
 } from '../../dev/fakeOkta';
-import { defaultUserTransformer } from '../okta/defaultTransformers';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from '../okta/defaultTransformers';
 import { addServiceApp, catalogApi } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from './catalogModuleOktaOrgEntityProvider';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
@@ -93,6 +96,14 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
                     return entity;
                   },
                 });
+                // A function applies to every provider.
+                okta.setGroupTransformer(async (group, context) => {
+                  const entity = await defaultGroupTransformer(group, context);
+                  if (entity) {
+                    entity.metadata.labels = { provider: context.providerId };
+                  }
+                  return entity;
+                });
               },
             });
           },
@@ -109,6 +120,11 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
     expect(
       entities.filter(e => e.kind === 'User' && !e.metadata.labels),
     ).toHaveLength(11);
+    const groupLabels = entities
+      .filter(e => e.kind === 'Group')
+      .map(e => e.metadata.labels?.provider)
+      .sort();
+    expect(groupLabels).toEqual(['emea', 'us', 'us', 'us', 'us', 'us', 'us']);
   });
 
   it('refuses to start with invalid config, naming the provider and key', async () => {
