@@ -365,7 +365,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     ).toBe(false);
   });
 
-  it('removes a user deleted in Okta on the next run', async () => {
+  it('removes a user deleted in Okta on the next run, reusing the token of the first', async () => {
     const { fake, catalog, provider } = await ingest();
     await catalog.waitFor(list => list.length === 17);
     fake.org.removeUser('00udemo0carol0000001');
@@ -375,6 +375,8 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     const ids = after.map(oktaIdOf);
     expect(ids).not.toContain('00udemo0carol0000001');
     expect(ids).not.toContain('00udemo0dave00000001');
+    // One token per token lifetime, not one per run.
+    expect(fake.stats().tokensIssued).toBe(1);
   });
 
   it('runs two orgs side by side, each provider owning its own entities', async () => {
