@@ -122,6 +122,13 @@ interface OktaOrgProviderConfig {
   allowInsecureHttp?: boolean;
 
   /**
+   * Whether the backend checks the Okta set-up once at start-up (token,
+   * scopes, admin role, filters, group names) and logs each problem as a
+   * warning with its fix. It never delays start-up. Default true.
+   */
+  checkSetupOnStart?: boolean;
+
+  /**
    * Tuning of the requests to Okta.
    */
   requests?: {

@@ -81,6 +81,20 @@ describe('the start-up set-up check', () => {
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
   });
 
+  it('does not run when checkSetupOnStart is false', async () => {
+    const app = await addServiceApp(fake);
+    const logger = new RecordingLogger();
+    const [provider] = fromConfig(
+      { id: 'quiet', ...app.providerConfig, keyId: 'wrong-kid', checkSetupOnStart: false },
+      logger,
+    );
+    fake.resetStats();
+    await provider.connect(connection);
+    await new Promise(resolve => setTimeout(resolve, 500));
+    expect(logger.messages('warn')).toEqual([]);
+    expect(fake.stats().requests.token ?? 0).toBe(0);
+  });
+
   it('logs nothing for a correct set-up', async () => {
     const app = await addServiceApp(fake);
     const logger = new RecordingLogger();

@@ -73,6 +73,7 @@ describe('readOktaProviderConfigs', () => {
         groupType: 'team',
         userNaming: 'emailLocalPart',
         requests: {},
+        checkSetupOnStart: true,
       });
     });
 
@@ -93,6 +94,7 @@ describe('readOktaProviderConfigs', () => {
           userNaming: 'login',
           hierarchy: { parentAttribute: 'parentGroup' },
           allowInsecureHttp: false,
+          checkSetupOnStart: false,
           requests: { maxConcurrency: 20, timeout: { seconds: 10 }, maxRetries: 3 },
         }),
       );
@@ -112,6 +114,7 @@ describe('readOktaProviderConfigs', () => {
         userNaming: 'login',
         parentGroupAttribute: 'parentGroup',
         requests: { maxConcurrency: 20, requestTimeoutMs: 10000, maxRetries: 3 },
+        checkSetupOnStart: false,
       });
     });
 

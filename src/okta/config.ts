@@ -67,6 +67,7 @@ const PROVIDER_KEYS = new Set([
   'userNaming',
   'hierarchy',
   'allowInsecureHttp',
+  'checkSetupOnStart',
   'requests',
 ]);
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
@@ -183,6 +184,9 @@ function readProviderConfig(
 
   const parentGroupAttribute = readParentAttribute(config, errors);
   const requests = readRequests(config, errors);
+  const checkSetupOnStart = readOptional('checkSetupOnStart', errors, k =>
+    config.getOptionalBoolean(k),
+  );
 
   return {
     id,
@@ -195,6 +199,7 @@ function readProviderConfig(
     userNaming: (userNaming as OktaUserNaming | undefined) ?? DEFAULT_USER_NAMING,
     ...(parentGroupAttribute !== undefined && { parentGroupAttribute }),
     requests,
+    checkSetupOnStart: checkSetupOnStart ?? true,
   };
 }
 

@@ -39,6 +39,11 @@ export interface OktaProviderConfig {
   userNaming: OktaUserNaming;
   /** Group profile attribute naming the parent group (by name or id). */
   parentGroupAttribute?: string;
+  /**
+   * Whether the backend checks the Okta set-up once at start-up, logging what
+   * is wrong as warnings. Default true.
+   */
+  checkSetupOnStart?: boolean;
   /** Client tuning, passed to the Okta client (undefined means its default). */
   requests: {
     maxConcurrency?: number;

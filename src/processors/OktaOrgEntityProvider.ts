@@ -100,7 +100,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
       });
       // Only the module path checks the set-up: providers built directly
       // (tests, custom wiring) send no requests but their sync's.
-      entityProvider.checkSetupOnConnect = true;
+      entityProvider.checkSetupOnConnect = provider.checkSetupOnStart ?? true;
       return entityProvider;
     });
   }
