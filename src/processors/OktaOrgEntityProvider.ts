@@ -223,7 +223,6 @@ export class OktaOrgEntityProvider implements EntityProvider {
   }
 }
 
-
 /** The error's message (and Okta's details), never its stack or request. */
 function describeError(error: unknown): string {
   if (error instanceof Error) {
