@@ -47,6 +47,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { parseFlagArgs } from '../fakeOkta/cliArgs';
 import { generateOrg } from '../fakeOkta/generateOrg';
 import type { FakeOrg } from '../fakeOkta/FakeOrg';
 import {
@@ -102,18 +103,7 @@ interface BenchOptions {
 }
 
 function parseOptions(argv: string[]): BenchOptions {
-  const args = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i];
-    if (!name.startsWith('--')) throw new Error(`Unexpected argument ${name}`);
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) {
-      args.set(name.slice(2), 'true');
-    } else {
-      args.set(name.slice(2), value);
-      i++;
-    }
-  }
+  const args = parseFlagArgs(argv);
   const known = new Set([
     'users', 'groups', 'avg-groups-per-user', 'd-users', 'd-groups', 'seed', 'latency-ms',
     'window-seconds', 'app-share', 'concurrency', 'okta-concurrency', 'scenario', 'runs',

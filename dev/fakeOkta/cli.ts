@@ -27,29 +27,14 @@
  * {"type": ..., "stats"?: ..., "log"?: ...}.
  */
 import { readFileSync } from 'node:fs';
+import { parseFlagArgs } from './cliArgs';
 import { demoOrg, generateOrg } from './generateOrg';
 import { startFakeOkta } from './server';
 import type { FakeJwk, RateLimitBucket } from './types';
 
-function parseArgs(argv: string[]): Map<string, string> {
-  const args = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const name = argv[i];
-    if (!name.startsWith('--')) throw new Error(`Unexpected argument ${name}`);
-    const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) {
-      args.set(name.slice(2), 'true');
-    } else {
-      args.set(name.slice(2), value);
-      i++;
-    }
-  }
-  return args;
-}
-
 /** Starts the fake from command-line arguments; resolves to a stop function. */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<() => Promise<void>> {
-  const args = parseArgs(argv);
+  const args = parseFlagArgs(argv);
   const num = (name: string, fallback?: number) => {
     const raw = args.get(name);
     if (raw === undefined) return fallback;

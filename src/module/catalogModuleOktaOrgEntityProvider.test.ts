@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
 jest.setTimeout(60_000);
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  type BackendFeature,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import type { JsonObject } from '@backstage/config';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import {
@@ -31,6 +35,23 @@ async function startFake(org: FakeOrg = demoOrg()): Promise<FakeOkta> {
   return fake;
 }
 
+/** A backend with the catalog, this module and `catalog.providers.okta`. */
+function startBackendWithOktaConfig(
+  okta: JsonObject | JsonObject[],
+  features: BackendFeature[] = [],
+) {
+  return startTestBackend({
+    features: [
+      catalogPlugin,
+      catalogModuleOktaOrgEntityProvider,
+      mockServices.rootConfig.factory({
+        data: { catalog: { providers: { okta } } },
+      }),
+      ...features,
+    ],
+  });
+}
+
 describe('catalogModuleOktaOrgEntityProvider', () => {
   it('starts inside a backend with the catalog plugin and no Okta config', async () => {
     const backend = await startTestBackend({
@@ -54,32 +75,22 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
     const emea = await startFake(emeaOrg);
     const usApp = await addServiceApp(us);
     const emeaApp = await addServiceApp(emea, { alg: 'ES256' });
-    const backend = await startTestBackend({
-      features: [
-        catalogPlugin,
-        catalogModuleOktaOrgEntityProvider,
-        mockServices.rootConfig.factory({
-          data: {
-            catalog: {
-              providers: {
-                okta: [
-                  {
-                    id: 'us',
-                    ...usApp.providerConfig,
-                    schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
-                  },
-                  {
-                    id: 'emea',
-                    ...emeaApp.providerConfig,
-                    groupNames: ['EMEA Sales'],
-                    userNaming: 'email',
-                    schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
-                  },
-                ],
-              },
-            },
-          },
-        }),
+    const backend = await startBackendWithOktaConfig(
+      [
+        {
+          id: 'us',
+          ...usApp.providerConfig,
+          schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+        },
+        {
+          id: 'emea',
+          ...emeaApp.providerConfig,
+          groupNames: ['EMEA Sales'],
+          userNaming: 'email',
+          schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+        },
+      ],
+      [
         createBackendModule({
           pluginId: 'catalog',
           moduleId: 'okta-custom-transforms',
@@ -109,7 +120,7 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
           },
         }),
       ],
-    });
+    );
     cleanups.push(() => backend.stop());
     const catalog = catalogApi(`http://localhost:${backend.server.port()}`);
 
@@ -128,26 +139,12 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
   });
 
   it('refuses to start with invalid config, naming the provider and key', async () => {
-    const starting = startTestBackend({
-      features: [
-        catalogPlugin,
-        catalogModuleOktaOrgEntityProvider,
-        mockServices.rootConfig.factory({
-          data: {
-            catalog: {
-              providers: {
-                okta: {
-                  id: 'default',
-                  oktaUrl: 'https://acme.okta.com',
-                  clientId: 'abc',
-                  keyId: 'kid',
-                  privateKey: 'not a key -----BEGIN secret-material',
-                },
-              },
-            },
-          },
-        }),
-      ],
+    const starting = startBackendWithOktaConfig({
+      id: 'default',
+      oktaUrl: 'https://acme.okta.com',
+      clientId: 'abc',
+      keyId: 'kid',
+      privateKey: 'not a key -----BEGIN secret-material',
     });
     const error = await starting.then(
       () => undefined,

@@ -4,17 +4,7 @@ import {
   normalizeEntityName,
   withNameSuffix,
 } from './entityNames';
-
-/** A small deterministic PRNG (mulberry32) so failures reproduce. */
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../__testUtils__/seededRandom';
 
 const ODD_PIECES = [
   'a', 'Z', '0', '9', '-', '_', '.', ' ', '  ', '@', '+', '/', '\\', ':', '#',

@@ -18,6 +18,7 @@ import {
 } from './defaultTransformers';
 import { buildOrgEntities, type BuildOrgEntitiesOptions } from './org';
 import type { OktaOrgSnapshot, OktaTransformerContext } from './types';
+import { seededRandom } from '../__testUtils__/seededRandom';
 
 const context: OktaTransformerContext = {
   providerId: 'default',
@@ -596,15 +597,6 @@ describe('buildOrgEntities', () => {
   });
 
   describe('a large generated org full of odd data', () => {
-    function seededRandom(seed: number): () => number {
-      let state = seed;
-      return () => {
-        state = (state + 0x6d2b79f5) | 0;
-        let t = Math.imul(state ^ (state >>> 15), 1 | state);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
     const ODD = [
       'jane.doe', 'Jane.Doe', 'JANE.DOE', 'josé', 'jose', 'Jürgen', '研发', '😀',
       '', ' ', null, 'a\u0000b', 'x'.repeat(90), 'X'.repeat(90), 'o\u2019brien',

@@ -1,15 +1,6 @@
 import { generateKeyPairSync, KeyObject, verify } from 'node:crypto';
 import { createClientAssertion, loadSigningKey } from './clientAssertion';
-
-function decode(jwt: string) {
-  const [h, p, s] = jwt.split('.');
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url').toString()),
-    claims: JSON.parse(Buffer.from(p, 'base64url').toString()),
-    input: `${h}.${p}`,
-    signature: Buffer.from(s, 'base64url'),
-  };
-}
+import { decodeJwt as decode } from '../../__testUtils__/decodeJwt';
 
 function verifies(jwt: string, publicKey: KeyObject, hash: string): boolean {
   const { input, signature } = decode(jwt);

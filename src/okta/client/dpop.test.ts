@@ -1,15 +1,6 @@
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { accessTokenHash, dpopTargetUri, DpopProofSigner } from './dpop';
-
-function decode(jwt: string) {
-  const [h, p, s] = jwt.split('.');
-  return {
-    header: JSON.parse(Buffer.from(h, 'base64url').toString()),
-    claims: JSON.parse(Buffer.from(p, 'base64url').toString()),
-    input: `${h}.${p}`,
-    signature: Buffer.from(s, 'base64url'),
-  };
-}
+import { decodeJwt as decode } from '../../__testUtils__/decodeJwt';
 
 describe('DpopProofSigner', () => {
   it('signs proofs verifiable with the public JWK in the header', () => {
