@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import {
   compileSearch,
   GROUP_FILTER_RULES,
+  GROUP_SEARCH_RULES,
   matchesSearch,
   parseSearch,
   SearchSyntaxError,
@@ -72,6 +73,41 @@ describe('search expressions', () => {
     ['status = "ACTIVE"'],
   ])('rejects %p', expr => {
     expect(() => compileSearch(expr, USER_SEARCH_RULES)).toThrow(SearchSyntaxError);
+  });
+
+  it('matches long or-chains of eq (what groupNames sends) exactly as term by term', () => {
+    const names = ['Alpha', 'beta', 'Gamma Team', 'DELTA', 'Eps "q"'];
+    const chain = names.map(n => `profile.name eq ${JSON.stringify(n)}`).join(' or ');
+    const ids = ['00g1', '00g2', '00g3', '00g4'].map(id => `id eq "${id}"`).join(' or ');
+    const groups = [
+      { id: '00g1', type: 'OKTA_GROUP', profile: { name: 'alpha' } },
+      { id: '00g2', type: 'OKTA_GROUP', profile: { name: 'BETA' } },
+      { id: '00G3', type: 'OKTA_GROUP', profile: { name: 'Gamma  Team' } },
+      { id: '00g4', type: 'OKTA_GROUP', profile: { name: ['x', 'delta'] } },
+      { id: '00g5', type: 'OKTA_GROUP', profile: { name: 'eps "Q"' } },
+      { id: '00g6', type: 'OKTA_GROUP', profile: { name: null } },
+      { id: '00g7', type: 'OKTA_GROUP', profile: {} },
+    ];
+    for (const search of [chain, ids, `${chain} or type eq "APP_GROUP"`]) {
+      const expression = compileSearch(search, GROUP_SEARCH_RULES);
+      // The same expression, evaluated one term at a time: no or-chain of eq
+      // is four terms long once each term is wrapped in a double negation.
+      const termByTerm = compileSearch(
+        search.split(' or ').map(t => `not (not (${t}))`).join(' or '),
+        GROUP_SEARCH_RULES,
+      );
+      for (const group of groups) {
+        expect([search, group.id, matchesSearch(group, expression, GROUP_SEARCH_RULES)]).toEqual([
+          search,
+          group.id,
+          matchesSearch(group, termByTerm, GROUP_SEARCH_RULES),
+        ]);
+      }
+    }
+    const matched = (search: string) =>
+      groups.filter(g => matchesSearch(g, compileSearch(search, GROUP_SEARCH_RULES), GROUP_SEARCH_RULES)).map(g => g.id);
+    expect(matched(chain)).toEqual(['00g1', '00g2', '00g4', '00g5']);
+    expect(matched(ids)).toEqual(['00g1', '00g2', '00g4']);
   });
 
   it('keeps filter to its narrower grammar', () => {
