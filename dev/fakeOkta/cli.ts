@@ -26,6 +26,7 @@
  * {"type": "log"} (the request log) and {"type": "resetStats"} with
  * {"type": ..., "stats"?: ..., "log"?: ...}.
  */
+import { listedUserToJson } from './serialize';
 import { readFileSync } from 'node:fs';
 import { parseFlagArgs } from './cliArgs';
 import { demoOrg, generateOrg } from './generateOrg';
@@ -100,6 +101,9 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
       }
     });
   }
+  // Serialize every user once now (at the URL clients use), so that the
+  // first listing of a user costs a join, like every later one.
+  for (const user of org.users()) listedUserToJson(user, okta.url);
   process.stdout.write(
     `${JSON.stringify({ url: okta.url, users: org.userCount, groups: org.groupCount, generatedInMs })}\n`,
   );

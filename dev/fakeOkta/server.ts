@@ -20,7 +20,7 @@ import {
   USER_FILTER_RULES,
   USER_SEARCH_RULES,
 } from './search';
-import { errorBody, groupToApi, userToApi } from './serialize';
+import { errorBody, groupToApi, listedUserToJson, userToApi } from './serialize';
 import type {
   FakeOkta,
   FakeOktaEndpoint,
@@ -48,6 +48,9 @@ const BUCKET_OF: Record<FakeOktaEndpoint, RateLimitBucket> = {
   other: 'other',
 };
 
+/** Endpoints whose answer the fake prepares during the latency (pure reads). */
+const LATENCY_HIDES_WORK: ReadonlySet<FakeOktaEndpoint> = new Set(['users', 'groups', 'groupUsers']);
+
 interface Route {
   endpoint: FakeOktaEndpoint;
   id?: string;
@@ -72,6 +75,8 @@ function classify(pathname: string): Route {
 interface Reply {
   status: number;
   body: unknown;
+  /** The body already serialized (user listings), instead of `body`. */
+  json?: string;
   headers?: Record<string, string | string[]>;
 }
 
@@ -233,9 +238,19 @@ class FakeOktaServer implements FakeOkta {
       return;
     }
 
+    // The listings are pure reads: answer them while the latency runs, as a
+    // real server works within its response time. Done after the latency,
+    // the fake's own serializing (milliseconds per big page, one page at a
+    // time in this one process) would add to every response.
+    const early =
+      req.method === 'GET' && LATENCY_HIDES_WORK.has(endpoint)
+        ? this.answer(req, route, rawUrl, q, '')
+        : undefined;
+
     const latency = this.options.latency;
     if (latency && (latency.fixedMs || latency.randomMs)) {
-      await sleep((latency.fixedMs ?? 0) + (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n));
+      const latencyMs = (latency.fixedMs ?? 0) + (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n);
+      await sleep(latencyMs - (performance.now() - t0));
     }
     const extraLatency = this.matchingFault(endpoint, endpointN, ['latency']);
     if (extraLatency) await sleep(extraLatency.delayMs ?? 1000);
@@ -271,10 +286,9 @@ class FakeOktaServer implements FakeOkta {
       return;
     }
 
-    const reply = this.route(req, route, rawUrl, q < 0 ? '' : rawUrl.slice(q + 1), body);
+    const { reply, json } = early ?? this.answer(req, route, rawUrl, q, body);
     if (reply.status === 429) this.served429++;
     const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody']);
-    const json = JSON.stringify(reply.body);
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     if (!postFault) {
       this.sendRaw(res, reply.status, json);
@@ -303,6 +317,11 @@ class FakeOktaServer implements FakeOkta {
       }
       res.end();
     }
+  }
+
+  private answer(req: IncomingMessage, route: Route, rawUrl: string, q: number, body: string): { reply: Reply; json: string } {
+    const reply = this.route(req, route, rawUrl, q < 0 ? '' : rawUrl.slice(q + 1), body);
+    return { reply, json: reply.json ?? JSON.stringify(reply.body) };
   }
 
   private tooManyRequests() {
@@ -489,7 +508,7 @@ class FakeOktaServer implements FakeOkta {
     const links = [selfLink];
     // A query (q) cannot be paged.
     if (next && (q === null || searched)) links.push(this.nextLink(base, '/api/v1/users', params, next));
-    return { status: 200, body: items.map(u => userToApi(u, base)), headers: { Link: links } };
+    return { status: 200, body: undefined, json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`, headers: { Link: links } };
   }
 
   private listGroups(params: URLSearchParams, base: string, selfLink: string): Reply {
@@ -539,7 +558,7 @@ class FakeOktaServer implements FakeOkta {
     );
     const links = [selfLink];
     if (next) links.push(this.nextLink(base, `/api/v1/groups/${groupId}/users`, params, next));
-    return { status: 200, body: items.map(u => userToApi(u, base)), headers: { Link: links } };
+    return { status: 200, body: undefined, json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`, headers: { Link: links } };
   }
 }
 

@@ -25,9 +25,8 @@ import {
   type OktaClientStats,
 } from '../okta/client/types';
 import {
-  buildProviderEntities,
   createProviderClient,
-  readProviderSelection,
+  readProviderEntities,
   totalRequests,
 } from '../okta/providerSync';
 import {
@@ -722,12 +721,9 @@ async function checkSelection(
   const started = performance.now();
   const client = createProviderClient(provider, logger);
   try {
-    const snapshot = await readProviderSelection(client, provider, {
+    const { users, groups } = await readProviderEntities(client, provider, {
       logger: collecting,
       signal: options.signal,
-    });
-    const { users, groups } = await buildProviderEntities(snapshot, provider, {
-      logger: collecting,
       userTransformer: options.userTransformer,
       groupTransformer: options.groupTransformer,
     });

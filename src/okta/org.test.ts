@@ -16,7 +16,11 @@ import {
   defaultGroupTransformer,
   defaultUserTransformer,
 } from './defaultTransformers';
-import { buildOrgEntities, type BuildOrgEntitiesOptions } from './org';
+import {
+  buildOrgEntities,
+  OrgEntityBuilder,
+  type BuildOrgEntitiesOptions,
+} from './org';
 import type { OktaOrgSnapshot, OktaTransformerContext } from './types';
 import { seededRandom } from '../__testUtils__/seededRandom';
 
@@ -381,6 +385,59 @@ describe('buildOrgEntities', () => {
       );
       expect(users).toEqual([]);
       expect(warnings[0]).toMatch(/^Skipped Okta user 00u1: its entity is not valid: expected kind User/);
+    });
+  });
+
+  describe('OrgEntityBuilder, fed as the read goes', () => {
+    it('emits only the selected users and warns only about them', async () => {
+      const { logger, warnings } = recordingLogger();
+      const builder = new OrgEntityBuilder({
+        context,
+        // 00u3 and 00u4 get no entity; only 00u3 is selected.
+        userTransformer: (user, ctx) =>
+          ['00u3', '00u4'].includes(user.id) ? undefined : defaultUserTransformer(user, ctx),
+        groupTransformer: defaultGroupTransformer,
+        logger,
+        queueCapacity: 2,
+      });
+      await builder.addGroup(oktaGroup('00g1', 'G1'));
+      for (const user of [
+        oktaUser('00u1', 'in@acme.com'),
+        oktaUser('00u2', 'out@acme.com'),
+        oktaUser('00u3', 'three@acme.com'),
+        oktaUser('00u4', 'four@acme.com'),
+      ]) {
+        await builder.addUser(user);
+      }
+      const { users, groups } = await builder.build(
+        new Map([['00g1', ['00u1', '00u3']]]),
+        new Set(['00u1', '00u3']),
+      );
+      expect(users.map(u => u.metadata.name)).toEqual(['in']);
+      expect(groups[0].spec.members).toEqual(['in']);
+      expect(warnings).toEqual([
+        'Skipped 1 Okta user(s) that the user transformer made no entity for: 00u3',
+        'Dropped 1 group membership(s) of 1 Okta user(s) that are not among the emitted users: 00u3',
+      ]);
+    });
+
+    it('fails the build when a transformer throws while users are queued', async () => {
+      const { logger } = recordingLogger();
+      const builder = new OrgEntityBuilder({
+        context,
+        userTransformer: user => {
+          if (user.id === '00u2') throw new Error('boom');
+          return defaultUserTransformer(user, context);
+        },
+        groupTransformer: defaultGroupTransformer,
+        logger,
+      });
+      await builder.addUser(oktaUser('00u1', 'a@acme.com'));
+      await builder.addUser(oktaUser('00u2', 'b@acme.com'));
+      await expect(builder.build(new Map())).rejects.toThrow(
+        'The user transformer failed for Okta user 00u2; caused by Error: boom',
+      );
+      await expect(builder.addUser(oktaUser('00u3', 'c@acme.com'))).rejects.toThrow('boom');
     });
   });
 

@@ -1,8 +1,10 @@
 /*
- * From an Okta snapshot to the User and Group entities of one provider run:
- * transform, normalise names, resolve name collisions, fill in memberships
- * and the group hierarchy, and validate, so that what is committed is
- * consistent, valid and sorted (unchanged entities hash the same).
+ * From Okta users and groups to the User and Group entities of one provider
+ * run: transform and validate each record as the read hands it over (so the
+ * Okta record can go at once and mapping overlaps with waiting for Okta),
+ * then normalise names, resolve name collisions, fill in memberships and the
+ * group hierarchy, so that what is committed is consistent, valid and sorted
+ * (unchanged entities hash the same).
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
@@ -20,7 +22,12 @@ import {
   type UserEntity,
 } from '@backstage/catalog-model';
 import { ForwardedError } from '@backstage/errors';
+import { BackgroundQueue } from './backgroundQueue';
 import type { OktaGroup, OktaUser } from './client/types';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from './defaultTransformers';
 import {
   OKTA_GROUP_ID_ANNOTATION,
   OKTA_USER_ID_ANNOTATION,
@@ -34,7 +41,7 @@ import type {
   OktaUserTransformer,
 } from './types';
 
-/** Options of {@link buildOrgEntities}. */
+/** Options of {@link buildOrgEntities} and {@link OrgEntityBuilder}. */
 export interface BuildOrgEntitiesOptions {
   context: OktaTransformerContext;
   userTransformer: OktaUserTransformer;
@@ -42,19 +49,31 @@ export interface BuildOrgEntitiesOptions {
   /** Group profile attribute naming the parent group, by Okta name or id. */
   parentGroupAttribute?: string;
   logger: LoggerService;
+  /**
+   * Records {@link OrgEntityBuilder} may queue for mapping before adding
+   * waits for the mapping to catch up. Default 2000 (two member pages).
+   */
+  queueCapacity?: number;
 }
 
 /** How many Okta ids a summarised warning lists before "and N more". */
 const MAX_IDS_IN_WARNING = 20;
 
-/** One emitted entity and the Okta object it came from. */
-interface OrgRecord<TSource, TEntity extends UserEntity | GroupEntity> {
+/**
+ * One emitted user: its entity and what is kept of the Okta user, which is
+ * only what ordering needs (the rest of the record is let go at once).
+ */
+interface UserRecord {
   oktaId: string;
-  source: TSource;
-  entity: TEntity;
+  created: string;
+  entity: UserEntity;
 }
-type UserRecord = OrgRecord<OktaUser, UserEntity>;
-type GroupRecord = OrgRecord<OktaGroup, GroupEntity>;
+/** One emitted group and its Okta group (groups are few; the hierarchy reads them). */
+interface GroupRecord {
+  oktaId: string;
+  source: OktaGroup;
+  entity: GroupEntity;
+}
 
 const entityPolicy = EntityPolicies.allOf([
   new FieldFormatEntityPolicy(),
@@ -62,8 +81,50 @@ const entityPolicy = EntityPolicies.allOf([
   new SchemaValidEntityPolicy(),
 ]);
 
+type OrgKind = 'user' | 'group';
+
+/** What was left out of one kind, for the warnings at the end of the run. */
+class LeftOut {
+  withoutId = 0;
+  readonly duplicates: string[] = [];
+  readonly noEntity: string[] = [];
+  /** Okta id -> why its entity cannot be used. */
+  readonly invalid = new Map<string, string>();
+
+  /** Logs what was left out among the records `isSelected` keeps. */
+  report(
+    kind: OrgKind,
+    logger: LoggerService,
+    isSelected: (oktaId: string) => boolean = () => true,
+  ): void {
+    if (this.withoutId > 0) {
+      logger.warn(`Skipped ${this.withoutId} Okta ${kind}(s) without an id`);
+    }
+    if (this.duplicates.length > 0) {
+      logger.warn(
+        `Okta listed ${this.duplicates.length} ${kind}(s) more than once; kept the first of each: ${listIds(
+          this.duplicates.sort(),
+        )}`,
+      );
+    }
+    const noEntity = this.noEntity.filter(isSelected).sort();
+    if (noEntity.length > 0) {
+      logger.warn(
+        `Skipped ${noEntity.length} Okta ${kind}(s) that the ${kind} transformer made no entity for: ${listIds(
+          noEntity,
+        )}`,
+      );
+    }
+    for (const oktaId of [...this.invalid.keys()].filter(isSelected).sort()) {
+      logger.warn(`Skipped Okta ${kind} ${oktaId}: ${this.invalid.get(oktaId)}`);
+    }
+  }
+}
+
 /**
- * Builds the User and Group entities of one run from what was read from Okta.
+ * Builds the User and Group entities of one run from Okta users and groups
+ * handed to it as they are read, so that mapping overlaps with reading and
+ * each Okta user is let go as soon as its entity is made.
  *
  * - Runs the transformers; a record they return nothing for is left out (one
  *   summarised warning listing the Okta ids). A transformer that throws fails
@@ -73,9 +134,9 @@ const entityPolicy = EntityPolicies.allOf([
  *   the same name, the oldest (users: by `created`, then id; groups: by id)
  *   keeps it and the others get `-<okta id>` appended, with a warning naming
  *   both Okta ids. No entity ever silently replaces another.
- * - Fills `spec.memberOf` of users and `spec.members` of groups from
- *   `snapshot.membersByGroupId`, so that they agree and refer only to emitted
- *   entities; memberships set by a transformer are replaced.
+ * - Fills `spec.memberOf` of users and `spec.members` of groups from the
+ *   memberships, so that they agree and refer only to emitted entities;
+ *   memberships set by a transformer are replaced.
  * - With `parentGroupAttribute`, sets `spec.parent` and the parent's
  *   `spec.children`. A parent that cannot be found, or a cycle, is a warning
  *   and the group becomes a root. Without it, a `spec.parent` set by the
@@ -83,74 +144,127 @@ const entityPolicy = EntityPolicies.allOf([
  *   among the emitted groups.
  * - Leaves out, with a warning, any entity that would fail the catalog's
  *   validation, and returns both lists sorted by name.
+ *
+ * The result does not depend on the order records are added in.
  */
-export async function buildOrgEntities(
-  snapshot: OktaOrgSnapshot,
-  options: BuildOrgEntitiesOptions,
-): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
-  const { context, logger } = options;
+export class OrgEntityBuilder {
+  private readonly users = new Map<string, UserRecord>();
+  private readonly groups: GroupRecord[] = [];
+  private readonly seen = { user: new Set<string>(), group: new Set<string>() };
+  private readonly leftOut = { user: new LeftOut(), group: new LeftOut() };
+  private readonly queue: BackgroundQueue<
+    { kind: 'user'; user: OktaUser } | { kind: 'group'; group: OktaGroup }
+  >;
 
-  const transformedUsers = await transformAll(
-    'user',
-    snapshot.users,
-    user => options.userTransformer(user, context),
-    logger,
-  );
-  const transformedGroups = await transformAll(
-    'group',
-    snapshot.groups,
-    group => options.groupTransformer(group, context),
-    logger,
-  );
+  constructor(private readonly options: BuildOrgEntitiesOptions) {
+    this.queue = new BackgroundQueue(
+      item => (item.kind === 'user' ? this.mapUser(item.user) : this.mapGroup(item.group)),
+      { capacity: options.queueCapacity ?? 2000 },
+    );
+  }
 
-  const users = await prepareAll('user', transformedUsers, context, logger);
-  const groups = await prepareAll('group', transformedGroups, context, logger);
+  /**
+   * Queues an Okta user for mapping and returns at once, or, when mapping
+   * has fallen behind, once there is room. Rejects once a transformer threw.
+   */
+  addUser(user: OktaUser): Promise<void> {
+    return this.queue.push({ kind: 'user', user });
+  }
 
-  resolveNameCollisions('user', users, compareUsersBySeniority, logger);
-  resolveNameCollisions('group', groups, compareByOktaId, logger);
+  /** Queues an Okta group for mapping, as {@link OrgEntityBuilder.addUser}. */
+  addGroup(group: OktaGroup): Promise<void> {
+    return this.queue.push({ kind: 'group', group });
+  }
 
-  fillMemberships(users, groups, snapshot.membersByGroupId, logger);
-  fillHierarchy(groups, options.parentGroupAttribute, logger);
+  private async mapGroup(group: OktaGroup): Promise<void> {
+    const oktaId = this.admit('group', group);
+    if (!oktaId) return;
+    const entity = await this.transform(
+      'group',
+      oktaId,
+      () => this.options.groupTransformer(group, this.options.context),
+      this.options.groupTransformer !== defaultGroupTransformer,
+    );
+    if (entity && (await this.prepare('group', oktaId, entity))) {
+      this.groups.push({ oktaId, source: group, entity });
+    }
+  }
 
-  return {
-    users: sortByName(users.map(record => record.entity)),
-    groups: sortByName(groups.map(record => record.entity)),
-  };
-}
+  /**
+   * Waits for the queued users, then resolves names, memberships and the
+   * hierarchy, and logs what was left out.
+   *
+   * @param membersByGroupId - Okta group id -> Okta user ids of its members
+   * @param selectedUserIds - when given, only these users are emitted (and
+   *   warned about): users added but not selected are dropped silently
+   */
+  async build(
+    membersByGroupId: Map<string, string[]>,
+    selectedUserIds?: ReadonlySet<string>,
+  ): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
+    await this.queue.drain();
+    const { logger } = this.options;
+    const isSelected = selectedUserIds
+      ? (oktaId: string) => selectedUserIds.has(oktaId)
+      : undefined;
+    this.leftOut.user.report('user', logger, isSelected);
+    this.leftOut.group.report('group', logger);
 
-type OrgKind = 'user' | 'group';
-type EntityOf<K extends OrgKind> = K extends 'user' ? UserEntity : GroupEntity;
-type SourceOf<K extends OrgKind> = K extends 'user' ? OktaUser : OktaGroup;
+    const users = [...this.users.values()].filter(
+      record => !isSelected || isSelected(record.oktaId),
+    );
+    const groups = this.groups;
+    resolveNameCollisions('user', users, compareUsersBySeniority, logger);
+    resolveNameCollisions('group', groups, compareByOktaId, logger);
 
-async function transformAll<K extends OrgKind>(
-  kind: K,
-  sources: SourceOf<K>[],
-  transform: (
-    source: SourceOf<K>,
-  ) => EntityOf<K> | undefined | Promise<EntityOf<K> | undefined>,
-  logger: LoggerService,
-): Promise<OrgRecord<SourceOf<K>, EntityOf<K>>[]> {
-  const records: OrgRecord<SourceOf<K>, EntityOf<K>>[] = [];
-  const seen = new Set<string>();
-  const duplicates: string[] = [];
-  const skipped: string[] = [];
-  let withoutId = 0;
+    fillMemberships(users, groups, membersByGroupId, logger);
+    fillHierarchy(groups, this.options.parentGroupAttribute, logger);
 
-  for (const source of sources) {
+    return {
+      users: sortByName(users.map(record => record.entity)),
+      groups: sortByName(groups.map(record => record.entity)),
+    };
+  }
+
+  private async mapUser(user: OktaUser): Promise<void> {
+    const oktaId = this.admit('user', user);
+    if (!oktaId) return;
+    const entity = await this.transform(
+      'user',
+      oktaId,
+      () => this.options.userTransformer(user, this.options.context),
+      this.options.userTransformer !== defaultUserTransformer,
+    );
+    if (entity && (await this.prepare('user', oktaId, entity))) {
+      const created = typeof user.created === 'string' ? user.created : '';
+      this.users.set(oktaId, { oktaId, created, entity });
+    }
+  }
+
+  /** The record's Okta id, or undefined (noted) when it has none or was seen. */
+  private admit(kind: OrgKind, source: { id?: unknown }): string | undefined {
     const oktaId = typeof source?.id === 'string' ? source.id.trim() : '';
     if (!oktaId) {
-      withoutId++;
-      continue;
+      this.leftOut[kind].withoutId++;
+      return undefined;
     }
-    if (seen.has(oktaId)) {
-      duplicates.push(oktaId);
-      continue;
+    if (this.seen[kind].has(oktaId)) {
+      this.leftOut[kind].duplicates.push(oktaId);
+      return undefined;
     }
-    seen.add(oktaId);
+    this.seen[kind].add(oktaId);
+    return oktaId;
+  }
 
-    let entity: EntityOf<K> | undefined;
+  private async transform<E extends UserEntity | GroupEntity>(
+    kind: OrgKind,
+    oktaId: string,
+    run: () => E | undefined | Promise<E | undefined>,
+    copy: boolean,
+  ): Promise<E | undefined> {
+    let entity: E | undefined;
     try {
-      entity = await transform(source);
+      entity = await run();
     } catch (error) {
       throw new ForwardedError(
         `The ${kind} transformer failed for Okta ${kind} ${oktaId}`,
@@ -158,57 +272,36 @@ async function transformAll<K extends OrgKind>(
       );
     }
     if (!entity) {
-      skipped.push(oktaId);
-      continue;
+      this.leftOut[kind].noEntity.push(oktaId);
+      return undefined;
     }
-    // Copied so that the steps below never change an object the transformer
-    // may hold on to.
-    records.push({ oktaId, source, entity: structuredClone(entity) });
+    // Copied so that the steps below never change an object a custom
+    // transformer may hold on to. The default transformers build a new
+    // object of plain strings on every call and keep nothing.
+    return copy ? structuredClone(entity) : entity;
   }
 
-  if (withoutId > 0) {
-    logger.warn(`Skipped ${withoutId} Okta ${kind}(s) without an id`);
-  }
-  if (duplicates.length > 0) {
-    logger.warn(
-      `Okta listed ${duplicates.length} ${kind}(s) more than once; kept the first of each: ${listIds(
-        duplicates,
-      )}`,
-    );
-  }
-  if (skipped.length > 0) {
-    logger.warn(
-      `Skipped ${skipped.length} Okta ${kind}(s) that the ${kind} transformer made no entity for: ${listIds(
-        skipped,
-      )}`,
-    );
-  }
-  return records;
-}
-
-/**
- * Normalises the name, sets what the module relies on (Okta id and location
- * annotations, empty relations) and leaves out entities the catalog would
- * reject.
- */
-async function prepareAll<K extends OrgKind>(
-  kind: K,
-  records: OrgRecord<SourceOf<K>, EntityOf<K>>[],
-  context: OktaTransformerContext,
-  logger: LoggerService,
-): Promise<OrgRecord<SourceOf<K>, EntityOf<K>>[]> {
-  const prepared: OrgRecord<SourceOf<K>, EntityOf<K>>[] = [];
-  for (const record of records) {
-    const { entity, oktaId } = record;
+  /**
+   * Normalises the name, sets what the module relies on (Okta id and
+   * location annotations, empty relations) and checks that the catalog would
+   * accept the entity. False (noted) when it would not.
+   */
+  private async prepare(
+    kind: OrgKind,
+    oktaId: string,
+    entity: UserEntity | GroupEntity,
+  ): Promise<boolean> {
+    const { context } = this.options;
     const metadata = (entity.metadata ?? {}) as Entity['metadata'];
     entity.metadata = metadata;
     const name =
       normalizeEntityName(metadata.name) ?? normalizeEntityName(oktaId);
     if (!name) {
-      logger.warn(
-        `Skipped Okta ${kind} ${oktaId}: neither its entity name nor its id gives a valid name`,
+      this.leftOut[kind].invalid.set(
+        oktaId,
+        'neither its entity name nor its id gives a valid name',
       );
-      continue;
+      return false;
     }
     metadata.name = name;
 
@@ -240,14 +333,56 @@ async function prepareAll<K extends OrgKind>(
 
     const problem = await validationProblem(kind, entity);
     if (problem) {
-      logger.warn(
-        `Skipped Okta ${kind} ${oktaId}: its entity is not valid: ${problem}`,
-      );
-      continue;
+      this.leftOut[kind].invalid.set(oktaId, `its entity is not valid: ${problem}`);
+      return false;
     }
-    prepared.push(record);
+    return true;
   }
-  return prepared;
+}
+
+/**
+ * Builds the User and Group entities of one run from a complete snapshot;
+ * see {@link OrgEntityBuilder} for what it does.
+ */
+export async function buildOrgEntities(
+  snapshot: OktaOrgSnapshot,
+  options: BuildOrgEntitiesOptions,
+): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
+  const builder = new OrgEntityBuilder(options);
+  for (const group of snapshot.groups) {
+    await builder.addGroup(group);
+  }
+  for (const user of snapshot.users) {
+    await builder.addUser(user);
+  }
+  return builder.build(snapshot.membersByGroupId);
+}
+
+let validationPrepared: Promise<void> | undefined;
+
+/**
+ * Compiles the catalog's entity validators (about 60 ms of CPU, once per
+ * process) by validating one sample user and group. The provider calls it
+ * when it connects, so that a sync never spends that time between Okta's
+ * answers; validation compiles them on first use otherwise.
+ */
+export function prepareEntityValidation(): Promise<void> {
+  validationPrepared ??= (async () => {
+    const annotations = { [OKTA_USER_ID_ANNOTATION]: '00u0' };
+    await validationProblem('user', {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'User',
+      metadata: { name: 'sample', annotations },
+      spec: { profile: { email: 'sample@example.com' }, memberOf: [] },
+    });
+    await validationProblem('group', {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Group',
+      metadata: { name: 'sample' },
+      spec: { type: 'team', children: [], members: [] },
+    });
+  })();
+  return validationPrepared;
 }
 
 async function validationProblem(
@@ -275,8 +410,8 @@ async function validationProblem(
 
 /** Older users keep their names: a newcomer never renames an existing user. */
 function compareUsersBySeniority(a: UserRecord, b: UserRecord): number {
-  const createdA = typeof a.source.created === 'string' ? a.source.created : '';
-  const createdB = typeof b.source.created === 'string' ? b.source.created : '';
+  const createdA = a.created;
+  const createdB = b.created;
   if (createdA !== createdB) {
     // Records without a creation time sort last.
     if (!createdA) return 1;
@@ -589,12 +724,13 @@ function addToList<K, V>(map: Map<K, V[]>, key: K, value: V) {
 }
 
 function sortByName<T extends Entity>(entities: T[]): T[] {
-  return entities.sort((a, b) => {
-    const keyA = entityKey(a);
-    const keyB = entityKey(b);
-    if (keyA === keyB) return 0;
-    return keyA < keyB ? -1 : 1;
-  });
+  return entities
+    .map(entity => ({ entity, key: entityKey(entity) }))
+    .sort((a, b) => {
+      if (a.key === b.key) return 0;
+      return a.key < b.key ? -1 : 1;
+    })
+    .map(({ entity }) => entity);
 }
 
 function listIds(ids: string[]): string {

@@ -11,11 +11,10 @@ import {
   defaultGroupTransformer,
   defaultUserTransformer,
 } from './defaultTransformers';
-import { buildOrgEntities } from './org';
-import { readOktaOrg, type OktaReadResult } from './read';
+import { OrgEntityBuilder, type BuildOrgEntitiesOptions } from './org';
+import { readOktaOrg } from './read';
 import type {
   OktaGroupTransformer,
-  OktaOrgSnapshot,
   OktaProviderConfig,
   OktaUserTransformer,
 } from './types';
@@ -35,13 +34,41 @@ export function createProviderClient(
   });
 }
 
-/** Reads the provider's selection from Okta, completely or not at all. */
-export function readProviderSelection(
+/** What one provider run read and built. */
+export interface ProviderEntities {
+  users: UserEntity[];
+  groups: GroupEntity[];
+  /** Memberships among the selected users and groups, as Okta listed them. */
+  memberships: number;
+  /** Names from `groupNames` that matched no Okta group. */
+  unmatchedGroupNames: string[];
+  /** Member listings skipped because Okta said the group is empty. */
+  emptyGroupsSkipped: number;
+  /** From the start until Okta's last answer was in (the entities mapped so far). */
+  readSeconds: number;
+  /** From then until the entities were complete (names, memberships, hierarchy). */
+  finishSeconds: number;
+}
+
+/**
+ * Reads the provider's selection from Okta and builds its entities, mapping
+ * each user and group as it arrives (while the next pages are on their way)
+ * and letting the Okta record go once it is mapped. Completely or not at all:
+ * any failure, a throwing transformer included, rejects and stops the read.
+ */
+export async function readProviderEntities(
   client: OktaOrgClient,
   provider: OktaProviderConfig,
-  options: { logger: LoggerService; signal?: AbortSignal },
-): Promise<OktaReadResult> {
-  return readOktaOrg(
+  options: {
+    logger: LoggerService;
+    signal?: AbortSignal;
+    userTransformer?: OktaUserTransformer;
+    groupTransformer?: OktaGroupTransformer;
+  },
+): Promise<ProviderEntities> {
+  const started = performance.now();
+  const builder = new OrgEntityBuilder(builderOptions(provider, options));
+  const read = await readOktaOrg(
     client,
     {
       userSearchFilter: provider.userSearchFilter,
@@ -51,21 +78,39 @@ export function readProviderSelection(
       logger: options.logger,
       signal: options.signal,
       memberListingConcurrency: provider.requests.maxConcurrency,
+      onUser: user => builder.addUser(user),
+      onGroup: group => builder.addGroup(group),
     },
   );
+  const readDone = performance.now();
+  const { users, groups } = await builder.build(
+    read.membersByGroupId,
+    read.selectedUserIds,
+  );
+  let memberships = 0;
+  for (const ids of read.membersByGroupId.values()) {
+    memberships += ids.length;
+  }
+  return {
+    users,
+    groups,
+    memberships,
+    unmatchedGroupNames: read.unmatchedGroupNames,
+    emptyGroupsSkipped: read.emptyGroupsSkipped,
+    readSeconds: (readDone - started) / 1000,
+    finishSeconds: (performance.now() - readDone) / 1000,
+  };
 }
 
-/** Maps what was read to entities, with the provider's naming and hierarchy. */
-export function buildProviderEntities(
-  snapshot: OktaOrgSnapshot,
+function builderOptions(
   provider: OktaProviderConfig,
   options: {
     logger: LoggerService;
     userTransformer?: OktaUserTransformer;
     groupTransformer?: OktaGroupTransformer;
   },
-): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
-  return buildOrgEntities(snapshot, {
+): BuildOrgEntitiesOptions {
+  return {
     context: {
       providerId: provider.id,
       orgUrl: provider.orgUrl,
@@ -76,7 +121,9 @@ export function buildProviderEntities(
     groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
     parentGroupAttribute: provider.parentGroupAttribute,
     logger: options.logger,
-  });
+    // Up to one member page per member listing in flight may wait to be mapped.
+    queueCapacity: (provider.requests.maxConcurrency ?? 10) * 1000,
+  };
 }
 
 /** Requests the client has sent so far, all endpoints together. */

@@ -133,6 +133,78 @@ describe('readOktaOrg over HTTP against a generated org', () => {
     expect(new Set(result.users.map(u => u.id))).toEqual(expectedUsers);
   });
 
+  it('hands users and groups on as they arrive and keeps only ids of the selected users', async () => {
+    const groups = fake.org
+      .groups()
+      .filter(g => g.type === 'OKTA_GROUP' && fake.org.memberIdsOf(g.id).length > 0)
+      .slice(0, 3);
+    const handedUsers: string[] = [];
+    const handedGroups: string[] = [];
+    let userPagesWhenFirstUserArrived = -1;
+    fake.resetStats();
+    const result = await readOktaOrg(
+      client,
+      {
+        // The directory is listed (search), so users outside the groups
+        // arrive too; they must not stay selected.
+        userSearchFilter: 'status eq "ACTIVE"',
+        groupFilter: { kind: 'names', names: groups.map(g => g.profile.name) },
+      },
+      {
+        logger,
+        onUser: async user => {
+          if (handedUsers.length === 0) {
+            userPagesWhenFirstUserArrived = fake.stats().requests.users ?? 0;
+          }
+          handedUsers.push(user.id);
+          await new Promise(resolve => setImmediate(resolve));
+        },
+        onGroup: group => {
+          handedGroups.push(group.id);
+        },
+      },
+    );
+    const active = fake.org.users().filter(u => u.status === 'ACTIVE');
+    const inGroups = new Set(groups.flatMap(g => fake.org.memberIdsOf(g.id)));
+    const expected = active.filter(u => inGroups.has(u.id)).map(u => u.id).sort();
+
+    expect(result.users).toEqual([]);
+    expect(handedUsers.slice().sort()).toEqual(active.map(u => u.id).sort());
+    expect(new Set(handedUsers).size).toBe(handedUsers.length);
+    expect(handedGroups.slice().sort()).toEqual(groups.map(g => g.id).sort());
+    expect([...result.selectedUserIds].sort()).toEqual(expected);
+    for (const group of groups) {
+      expect(result.membersByGroupId.get(group.id)!.slice().sort()).toEqual(
+        fake.org.memberIdsOf(group.id).filter(id => result.selectedUserIds.has(id)).slice().sort(),
+      );
+    }
+    // Users were handed on while the directory was still being read.
+    expect(userPagesWhenFirstUserArrived).toBeGreaterThan(0);
+    expect(userPagesWhenFirstUserArrived).toBeLessThan(fake.stats().requests.users!);
+  });
+
+  it('stops every listing and rejects when onUser throws', async () => {
+    fake.resetStats();
+    let calls = 0;
+    await expect(
+      readOktaOrg(
+        client,
+        { groupFilter: { kind: 'all' } },
+        {
+          logger,
+          onUser: () => {
+            if (++calls === 250) throw new Error('transformer bug');
+          },
+        },
+      ),
+    ).rejects.toThrow('transformer bug');
+    const sent = fake.stats().requests;
+    await new Promise(resolve => setTimeout(resolve, 200));
+    // Nothing more goes out once the read has failed.
+    expect(fake.stats().requests).toEqual(sent);
+    expect(sent.users).toBeLessThan(pages(fake.org.users().length, 200));
+  });
+
   it('rejects, returning nothing, when a member listing fails', async () => {
     fake.setFaults([
       { endpoint: 'groupUsers', kind: 'status5xx', rate: 1 },

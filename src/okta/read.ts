@@ -1,6 +1,7 @@
 /*
  * Reads the selection one provider is configured for: its groups, their
- * members, and the users. Knows nothing of HTTP (that is the client's) nor of
+ * members, and the users, handing users and groups on as they arrive and
+ * keeping only ids. Knows nothing of HTTP (that is the client's) nor of
  * entities (that is org.ts's). Any failure rejects the whole read: a partial
  * snapshot must never reach a full mutation.
  */
@@ -23,10 +24,22 @@ export interface OktaReadOptions {
    * concurrency: more only queues inside the client, holding more pages.
    */
   memberListingConcurrency?: number;
+  /**
+   * Takes each wanted user (once) as it arrives, instead of the result's
+   * `users`; may make the read wait (back pressure). Users it is given may
+   * still be left out of the selection: `selectedUserIds` says which stay.
+   */
+  onUser?: (user: OktaUser) => void | Promise<void>;
+  /** Takes each selected group as soon as the group listing has it. */
+  onGroup?: (group: OktaGroup) => void | Promise<void>;
 }
 
 /** A snapshot plus what reading it found worth telling the admin. */
 export interface OktaReadResult extends OktaOrgSnapshot {
+  /** The users read; empty when `onUser` took them. */
+  users: OktaUser[];
+  /** Okta ids of the selected users, whether in `users` or given to `onUser`. */
+  selectedUserIds: Set<string>;
   /** Names from `groupNames` that matched no Okta group. */
   unmatchedGroupNames: string[];
   /** Group member listings skipped because Okta's stats said the group is empty. */
@@ -194,9 +207,19 @@ async function readSelection(
     selection.groupFilter.kind !== 'all' &&
     selection.userSearchFilter === undefined;
 
+  // Users are handed on as they arrive; only their ids stay here.
+  const collected: OktaUser[] = [];
+  const takeUser = options.onUser ?? ((user: OktaUser) => void collected.push(user));
+  const userIds = new Set<string>();
+  const offer = async (user: OktaUser) => {
+    if (user?.id && !userIds.has(user.id) && isWanted(user)) {
+      userIds.add(user.id);
+      await takeUser(user);
+    }
+  };
+
   // The user directory and the groups sit in different rate-limit buckets, so
   // they are read side by side.
-  const usersById = new Map<string, OktaUser>();
   const listedUsers = usersFromMembers
     ? Promise.resolve()
     : (async () => {
@@ -204,9 +227,7 @@ async function readSelection(
           { search: selection.userSearchFilter },
           signal,
         )) {
-          if (user?.id && !usersById.has(user.id) && isWanted(user)) {
-            usersById.set(user.id, user);
-          }
+          await offer(user);
         }
       })();
   // Attach a handler now so a failure here while groups are still being read
@@ -234,6 +255,17 @@ async function readSelection(
   // Biggest first, so one huge group does not become the tail of the read.
   toList.sort((a, b) => (b.usersCount ?? 0) - (a.usersCount ?? 0));
 
+  // The groups are handed on while the member listings are in flight.
+  const handingOverGroups = (async () => {
+    await Promise.resolve();
+    if (options.onGroup) {
+      for (const group of groups) {
+        await options.onGroup(group);
+      }
+    }
+  })();
+  handingOverGroups.catch(() => undefined);
+
   await forEachConcurrently(
     toList,
     options.memberListingConcurrency ?? 10,
@@ -244,13 +276,14 @@ async function readSelection(
           continue;
         }
         memberIds.push(member.id);
-        if (usersFromMembers && !usersById.has(member.id) && isWanted(member)) {
-          usersById.set(member.id, member);
+        if (usersFromMembers) {
+          await offer(member);
         }
       }
       memberIdsByGroupId.set(group.id, memberIds);
     },
   );
+  await handingOverGroups;
   await listedUsers;
   throwIfAborted(signal);
 
@@ -262,9 +295,9 @@ async function readSelection(
         inSomeGroup.add(id);
       }
     }
-    for (const id of [...usersById.keys()]) {
+    for (const id of userIds) {
       if (!inSomeGroup.has(id)) {
-        usersById.delete(id);
+        userIds.delete(id);
       }
     }
   }
@@ -274,12 +307,13 @@ async function readSelection(
     const ids = memberIdsByGroupId.get(group.id) ?? [];
     membersByGroupId.set(
       group.id,
-      ids.filter(id => usersById.has(id)),
+      ids.filter(id => userIds.has(id)),
     );
   }
 
   return {
-    users: [...usersById.values()],
+    users: collected.filter(user => userIds.has(user.id)),
+    selectedUserIds: userIds,
     groups,
     membersByGroupId,
     unmatchedGroupNames,

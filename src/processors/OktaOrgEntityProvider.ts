@@ -11,10 +11,10 @@ import type {
 import { warnAboutOktaSetup } from '../check/startupCheck';
 import type { OktaOrgClient } from '../okta/client/types';
 import { readOktaProviderConfigs } from '../okta/config';
+import { prepareEntityValidation } from '../okta/org';
 import {
-  buildProviderEntities,
   createProviderClient,
-  readProviderSelection,
+  readProviderEntities,
   totalRequests,
 } from '../okta/providerSync';
 import type {
@@ -122,6 +122,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
   async connect(connection: EntityProviderConnection): Promise<void> {
     this.connection = connection;
+    // Once per process, before any sync: see prepareEntityValidation.
+    await prepareEntityValidation();
     if (this.checkSetupOnConnect) {
       this.checkSetupOnConnect = false;
       // In the background: start-up never waits for Okta, and the check
@@ -170,29 +172,22 @@ export class OktaOrgEntityProvider implements EntityProvider {
     const requestsBefore = totalRequests(this.client);
 
     logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
-    const snapshot = await readProviderSelection(this.client, provider, {
-      logger,
-      signal: options?.signal,
-    });
-    for (const name of snapshot.unmatchedGroupNames) {
+    const { users, groups, memberships, unmatchedGroupNames } =
+      await readProviderEntities(this.client, provider, {
+        logger,
+        signal: options?.signal,
+        userTransformer: this.options.userTransformer,
+        groupTransformer: this.options.groupTransformer,
+      });
+    for (const name of unmatchedGroupNames) {
       logger.warn(
         `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
       );
     }
-
-    const { users, groups } = await buildProviderEntities(snapshot, provider, {
-      logger,
-      userTransformer: this.options.userTransformer,
-      groupTransformer: this.options.groupTransformer,
-    });
     if (options?.signal?.aborted) {
       throw new Error('The Okta sync was aborted before it was committed');
     }
 
-    const memberships = [...snapshot.membersByGroupId.values()].reduce(
-      (sum, ids) => sum + ids.length,
-      0,
-    );
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     logger.info(
       `Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${

@@ -10,6 +10,8 @@ export interface OktaHttpResponse {
   headers: Headers;
   /** The whole body, as text. */
   body: string;
+  /** The body parsed, for 2xx responses (checked to be JSON before it is returned). */
+  json?: unknown;
 }
 
 /** Credentials in hand (e.g. a fetched access token). */

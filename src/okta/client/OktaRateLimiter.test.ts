@@ -26,22 +26,34 @@ async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boo
 }
 
 describe('OktaRateLimiter', () => {
-  it('sends one probe into an unknown bucket, then as many as remain', async () => {
-    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
-    const first = await limiter.acquire('users');
-    const second = limiter.acquire('users');
-    expect(await settlesWithin(second, 30)).toBe(false);
-    first.release(observation(200, { limit: 10, remaining: 3, resetInMs: 5000 }));
-    const p2 = await second;
-    const p3 = await limiter.acquire('users');
-    const p4 = await limiter.acquire('users');
-    // 3 remained and 3 are in flight: the fourth waits.
+  it('fills an unknown bucket up to the concurrency limit, then sends as many as remain', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 4 });
+    const first = await Promise.all([1, 2, 3, 4].map(() => limiter.acquire('users')));
+    // The concurrency limit holds the fifth, not the bucket.
     const fifth = limiter.acquire('users');
     expect(await settlesWithin(fifth, 30)).toBe(false);
-    // Other buckets are independent.
-    (await limiter.acquire('groups')).release();
-    for (const p of [p2, p3, p4]) p.release(observation(200, { limit: 10, remaining: 0, resetInMs: 5000 }));
+    // Okta: 2 remain (the three still in flight are counted against them).
+    first[0].release(observation(200, { limit: 10, remaining: 2, resetInMs: 5000 }));
     expect(await settlesWithin(fifth, 30)).toBe(false);
+    first[1].release(observation(200, { limit: 10, remaining: 1, resetInMs: 5000 }));
+    first[2].release(observation(200, { limit: 10, remaining: 0, resetInMs: 5000 }));
+    first[3].release(observation(200, { limit: 10, remaining: 0, resetInMs: 5000 }));
+    // Nothing remains in this window: the fifth waits for the reset.
+    expect(await settlesWithin(fifth, 50)).toBe(false);
+    // Other buckets are independent.
+    const groups = await Promise.all([1, 2, 3].map(() => limiter.acquire('groups')));
+    for (const p of groups) p.release();
+  });
+
+  it('sends only as many as remain once a response told the limits', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
+    (await limiter.acquire('users')).release(observation(200, { limit: 10, remaining: 3, resetInMs: 5000 }));
+    const held = await Promise.all([1, 2, 3].map(() => limiter.acquire('users')));
+    // 3 remained and 3 are in flight: the fourth waits.
+    const fourth = limiter.acquire('users');
+    expect(await settlesWithin(fourth, 30)).toBe(false);
+    for (const p of held) p.release(observation(200, { limit: 10, remaining: 0, resetInMs: 5000 }));
+    expect(await settlesWithin(fourth, 30)).toBe(false);
   });
 
   it('waits for the reset once the window is used up, then sends again', async () => {

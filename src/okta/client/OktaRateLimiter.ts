@@ -212,11 +212,14 @@ export class OktaRateLimiter {
         state.remaining = Math.max(1, state.limit ?? 1);
         state.resetAt = undefined;
       }
-      // Before the first response of a bucket nothing is known: send one
-      // request and learn the limits from its answer.
+      // Before the first response of a bucket nothing is known: admit as
+      // many as the concurrency limit (Okta's limits for the endpoints we
+      // call are far above it, and a 429 would tell us the reset), and no
+      // more, so none is admitted ahead of what the first answer says.
+      // (Sending one probe first cost a round trip per bucket on every run.)
       const available =
         state.remaining === undefined
-          ? 1 - state.inFlight
+          ? this.concurrency.limit - state.inFlight
           : state.remaining - state.inFlight;
       if (available > 0) break;
       await this.waitForChange(

@@ -147,6 +147,8 @@ interface TransientFailure {
 
 class AttemptTimeoutError extends Error {}
 
+const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
+
 function describeNetworkError(error: unknown): string {
   if (error instanceof AttemptTimeoutError) return error.message;
   const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
@@ -180,6 +182,9 @@ export function nextLinkOf(link: string | null): string | undefined {
   return undefined;
 }
 
+/** Our own response header naming a parsed body the page parser can take. */
+const PARSED_BODY_HEADER = 'x-okta-org-client-parsed-body';
+
 /** Where the SDK is sent for the next page: a short handle of the real URL. */
 const NEXT_PAGE_PATH = '/__okta-org-client/next-page/';
 
@@ -190,6 +195,9 @@ const NEXT_PAGE_PATH = '/__okta-org-client/next-page/';
 export class OktaRequestExecutor extends RequestExecutor {
   private readonly orgOrigin: string;
   private readonly signals = new WeakMap<object, AbortSignal>();
+  /** Parsed bodies of responses handed to the SDK, until the page parser takes them. */
+  private readonly parsedBodies = new Map<string, unknown>();
+  private parsedBodyCount = 0;
   /** Next-page handles given to the SDK, and the URLs they stand for. */
   private readonly nextPages = new Map<string, string>();
   private nextPageCount = 0;
@@ -202,6 +210,20 @@ export class OktaRequestExecutor extends RequestExecutor {
     this.orgOrigin = new URL(options.orgUrl).origin;
     this.maxRetryDelayMs = options.maxRetryDelayMs ?? 30_000;
     this.authorizer = options.authorizer?.(request => this.send(request));
+  }
+
+  /**
+   * The parsed body of a response this executor handed to the SDK, once;
+   * undefined when there is none (the caller then parses the text).
+   *
+   * @param headers - the response headers as the SDK passes them on
+   */
+  takeParsedBody(headers: Record<string, string | undefined>): unknown {
+    const id = headers[PARSED_BODY_HEADER];
+    if (id === undefined) return undefined;
+    const parsed = this.parsedBodies.get(id);
+    this.parsedBodies.delete(id);
+    return parsed;
   }
 
   /**
@@ -253,6 +275,13 @@ export class OktaRequestExecutor extends RequestExecutor {
       const nextHandle = `${this.options.orgUrl}${NEXT_PAGE_PATH}${++this.nextPageCount}`;
       this.nextPages.set(nextHandle, new URL(next, url).toString());
       headers.set('link', `<${nextHandle}>; rel="next"`);
+    }
+    // The body was parsed to check it; the page parser takes that value
+    // instead of parsing the text again (a member page is up to ~2 MB).
+    if (response.json !== undefined) {
+      const id = String(++this.parsedBodyCount);
+      this.parsedBodies.set(id, response.json);
+      headers.set(PARSED_BODY_HEADER, id);
     }
     const text = response.body;
     return {
@@ -416,6 +445,9 @@ export class OktaRequestExecutor extends RequestExecutor {
     }
 
     const verdict = permit.release({ status, headers: responseHeaders, sentAt, receivedAt });
+    // Let a request that was waiting for this slot leave before this body is
+    // parsed (parsing a member page takes milliseconds).
+    await yieldToEventLoop();
     const requestId = responseHeaders.get('x-okta-request-id') ?? undefined;
     if (status === 429) {
       stats.rateLimited++;
@@ -436,13 +468,14 @@ export class OktaRequestExecutor extends RequestExecutor {
       const { errorCode } = oktaErrorOf(body);
       return { reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`, status, errorCode, requestId };
     }
+    let json: unknown;
     if (status >= 200 && status <= 299) {
       try {
-        JSON.parse(body);
+        json = JSON.parse(body);
       } catch {
         return { reason: `HTTP ${status} with a body that is not JSON`, status, requestId };
       }
     }
-    return { response: { status, url, headers: responseHeaders, body }, used: authHeaders };
+    return { response: { status, url, headers: responseHeaders, body, json }, used: authHeaders };
   }
 }

@@ -70,6 +70,23 @@ describe('createOktaOrgClient', () => {
     });
   });
 
+  it('parses each page once: the check that it is JSON gives the page its items', async () => {
+    const c = client();
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      okta.resetStats();
+      const users = await drain(c.listUsers({}));
+      const pages = okta.stats().requests.users!;
+      expect(users).toHaveLength(activeUsers.length);
+      const pageParses = parse.mock.calls.filter(
+        ([text]) => typeof text === 'string' && text.startsWith('[{'),
+      );
+      expect(pageParses).toHaveLength(pages);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+
   it('keeps every profile attribute, custom ones included, and ISO timestamps', async () => {
     const demo = await startFakeOkta({ org: demoOrg() });
     try {

@@ -91,7 +91,7 @@ export function oktaUserFromApi(raw: RawObject, endpoint: string): OktaUser {
     status: typeof raw.status === 'string' ? raw.status : undefined,
     created: optionalString(raw.created),
     lastUpdated: optionalString(raw.lastUpdated),
-    profile: { ...raw.profile },
+    profile: raw.profile,
   };
 }
 
@@ -107,7 +107,7 @@ export function oktaGroupFromApi(raw: RawObject, endpoint: string): OktaGroup {
     type: typeof raw.type === 'string' ? raw.type : undefined,
     lastUpdated: optionalString(raw.lastUpdated),
     lastMembershipUpdated: optionalString(raw.lastMembershipUpdated),
-    profile: { ...raw.profile },
+    profile: raw.profile,
   };
   const stats = isObject(raw._embedded) ? raw._embedded.stats : undefined;
   if (isObject(stats) && typeof stats.usersCount === 'number') {
@@ -116,14 +116,23 @@ export function oktaGroupFromApi(raw: RawObject, endpoint: string): OktaGroup {
   return group;
 }
 
-/** Reads a page's raw JSON array, instead of the SDK's model deserializer. */
-const rawPageParser = {
-  async parseResponse(response: { body: { text(): Promise<string> } }): Promise<unknown[]> {
-    const page: unknown = JSON.parse(await response.body.text());
-    if (!Array.isArray(page)) throw new Error('Okta returned a page that is not a JSON array');
-    return page;
-  },
-};
+/**
+ * Reads a page's raw JSON array, instead of the SDK's model deserializer:
+ * the executor's parsed body when it has one, else the text parsed.
+ */
+function rawPageParser(executor: OktaRequestExecutor) {
+  return {
+    async parseResponse(response: {
+      headers: Record<string, string | undefined>;
+      body: { text(): Promise<string> };
+    }): Promise<unknown[]> {
+      const page: unknown =
+        executor.takeParsedBody(response.headers) ?? JSON.parse(await response.body.text());
+      if (!Array.isArray(page)) throw new Error('Okta returned a page that is not a JSON array');
+      return page;
+    },
+  };
+}
 
 /**
  * Creates a client that reads users, groups and group members from an Okta
@@ -189,6 +198,8 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     cacheMiddleware: null,
   });
 
+  const pageParser = rawPageParser(executor);
+
   async function* list<T>(
     open: () => Promise<Collection<unknown>>,
     map: (raw: RawObject) => T,
@@ -198,7 +209,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     signal?.throwIfAborted();
     const collection = await open();
     executor.bindSignal(collection.request, signal);
-    collection.factory = rawPageParser;
+    collection.factory = pageParser;
     for await (const item of collection) {
       signal?.throwIfAborted();
       // An empty page that still has a next link yields null: skip it.
