@@ -87,6 +87,43 @@ describe('createOktaOrgClient', () => {
     }
   });
 
+  describe('asking for the next page ahead', () => {
+    let slow: FakeOkta;
+    beforeAll(async () => {
+      slow = await startFakeOkta({ org, latency: { fixedMs: 40 } });
+      slow.addApiToken(TOKEN);
+    });
+    afterAll(() => slow.close());
+
+    it('overlaps the next page with the consumer working on this one', async () => {
+      const c = client({ orgUrl: slow.url });
+      const pages = Math.ceil(activeUsers.length / 200);
+      let seen = 0;
+      const t0 = Date.now();
+      for await (const user of c.listUsers({})) {
+        expect(user.id).toBeDefined();
+        // 40 ms of consumer work per page, as long as a round trip.
+        if (seen++ % 200 === 0) await new Promise(resolve => setTimeout(resolve, 40));
+      }
+      const ms = Date.now() - t0;
+      expect(seen).toBe(activeUsers.length);
+      // One after the other it would take pages × (40 + 40) ms at least.
+      expect(ms).toBeLessThan(pages * 80 - 200);
+      expect(ms).toBeGreaterThanOrEqual(pages * 40);
+    });
+
+    it('cancels the page asked ahead when the consumer stops, and sends no more', async () => {
+      const c = client({ orgUrl: slow.url });
+      slow.resetStats();
+      for await (const user of c.listUsers({})) {
+        expect(user.id).toBeDefined();
+        break;
+      }
+      await new Promise(resolve => setTimeout(resolve, 150));
+      expect(slow.stats().requests.users).toBeLessThanOrEqual(2);
+    });
+  });
+
   it('keeps every profile attribute, custom ones included, and ISO timestamps', async () => {
     const demo = await startFakeOkta({ org: demoOrg() });
     try {

@@ -207,21 +207,40 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     endpoint: string,
   ): AsyncGenerator<T> {
     signal?.throwIfAborted();
+    // The listing's own stop, so that a page asked for ahead is cancelled
+    // when the consumer stops early.
+    const stop = new AbortController();
     const collection = await open();
-    executor.bindSignal(collection.request, signal);
+    executor.bindSignal(
+      collection.request,
+      signal ? AbortSignal.any([signal, stop.signal]) : stop.signal,
+    );
     collection.factory = pageParser;
-    for await (const item of collection) {
-      signal?.throwIfAborted();
-      // An empty page that still has a next link yields null: skip it.
-      if (item === null || item === undefined) continue;
-      if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
-      const unusable = unusableRecordReason(item);
-      if (unusable) {
-        const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
-        options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
-        continue;
+    let pending: Promise<unknown[]> | undefined = collection.getNextPage();
+    try {
+      while (pending) {
+        const page = await pending;
+        // Ask for the next page now, while this one is consumed: a cursor
+        // chain then costs one round trip per page, not a round trip plus
+        // the time the consumer spends on the page.
+        pending = collection.nextUri ? collection.getNextPage() : undefined;
+        pending?.catch(() => undefined);
+        for (const item of page) {
+          signal?.throwIfAborted();
+          // An empty page that still has a next link yields null: skip it.
+          if (item === null || item === undefined) continue;
+          if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
+          const unusable = unusableRecordReason(item);
+          if (unusable) {
+            const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
+            options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
+            continue;
+          }
+          yield map(item);
+        }
       }
-      yield map(item);
+    } finally {
+      stop.abort();
     }
   }
 
