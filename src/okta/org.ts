@@ -51,7 +51,9 @@ export interface BuildOrgEntitiesOptions {
   logger: LoggerService;
   /**
    * Records {@link OrgEntityBuilder} may queue for mapping before adding
-   * waits for the mapping to catch up. Default 2000 (two member pages).
+   * waits for the mapping to catch up. Default 1000 (one member page): the
+   * listings ask for their next page before they hand this one over, so a
+   * reader waiting here does not hold up the requests.
    */
   queueCapacity?: number;
 }
@@ -159,7 +161,7 @@ export class OrgEntityBuilder {
   constructor(private readonly options: BuildOrgEntitiesOptions) {
     this.queue = new BackgroundQueue(
       item => (item.kind === 'user' ? this.mapUser(item.user) : this.mapGroup(item.group)),
-      { capacity: options.queueCapacity ?? 2000 },
+      { capacity: options.queueCapacity ?? 1000 },
     );
   }
 

@@ -121,8 +121,6 @@ function builderOptions(
     groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
     parentGroupAttribute: provider.parentGroupAttribute,
     logger: options.logger,
-    // Up to one member page per member listing in flight may wait to be mapped.
-    queueCapacity: (provider.requests.maxConcurrency ?? 10) * 1000,
   };
 }
 
