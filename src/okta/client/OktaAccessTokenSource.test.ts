@@ -230,7 +230,9 @@ describe('OktaAccessTokenSource', () => {
   });
 
   it('renews tokens with a single concurrency slot (no slot held while fetching one)', async () => {
-    const shortLived = await startFakeOkta({ org, tokenLifetimeSeconds: 1 });
+    // Renewed at 80% of the lifetime: each phase below has 1.6 s to finish
+    // on one token, and the pause outlasts the first one.
+    const shortLived = await startFakeOkta({ org, tokenLifetimeSeconds: 2 });
     try {
       const keys = await createServiceAppKeys('ES256');
       shortLived.addServiceApp({ clientId: 'one', publicJwks: [keys.publicJwk], scopes: SCOPES, requireDpop: true });
@@ -242,7 +244,7 @@ describe('OktaAccessTokenSource', () => {
       });
       const groups = org.groups();
       await Promise.all(groups.map(g => drain(c.listGroupMembers(g.id))));
-      await new Promise(r => setTimeout(r, 900));
+      await new Promise(r => setTimeout(r, 1700));
       await Promise.all([drain(c.listUsers({})), ...groups.map(g => drain(c.listGroupMembers(g.id)))]);
       expect(c.stats().tokensFetched).toBe(2);
       expect(shortLived.stats().peakConcurrency).toBe(1);
