@@ -127,6 +127,14 @@ describe('fake Okta listings', () => {
     const renamed = await apiGet(`${okta.url}/api/v1/groups?filter=${encodeURIComponent(`lastUpdated gt "${renamedSince}"`)}`, SSWS);
     expect(renamed.body.map((g: any) => g.profile.name)).toEqual(['Renamed Team']);
 
+    // Listings serve each user's JSON from a cache: a change must show at once.
+    const byId = `${okta.url}/api/v1/users?search=${encodeURIComponent(`id eq "${newcomer.id}"`)}`;
+    expect((await apiGet(byId, SSWS)).body[0].profile.title).toBeUndefined();
+    okta.org.updateUser(newcomer.id, { profile: { title: 'Chief Newcomer' } });
+    expect((await apiGet(byId, SSWS)).body[0].profile.title).toBe('Chief Newcomer');
+    const members = await apiGet(`${okta.url}/api/v1/groups/${team.id}/users`, SSWS);
+    expect(members.body[0].profile.title).toBe('Chief Newcomer');
+
     okta.org.deprovisionUser(newcomer.id);
     const listed = await apiGet(`${okta.url}/api/v1/users?search=${encodeURIComponent(`id eq "${newcomer.id}"`)}`, SSWS);
     expect(listed.body[0].status).toBe('DEPROVISIONED');

@@ -256,14 +256,14 @@ async function readSelection(
   toList.sort((a, b) => (b.usersCount ?? 0) - (a.usersCount ?? 0));
 
   // The groups are handed on while the member listings are in flight.
-  const handingOverGroups = (async () => {
-    await Promise.resolve();
-    if (options.onGroup) {
-      for (const group of groups) {
-        await options.onGroup(group);
-      }
-    }
-  })();
+  const { onGroup } = options;
+  const handingOverGroups = onGroup
+    ? (async () => {
+        for (const group of groups) {
+          await onGroup(group);
+        }
+      })()
+    : Promise.resolve();
   handingOverGroups.catch(() => undefined);
 
   await forEachConcurrently(

@@ -276,12 +276,14 @@ export class OktaRequestExecutor extends RequestExecutor {
       this.nextPages.set(nextHandle, new URL(next, url).toString());
       headers.set('link', `<${nextHandle}>; rel="next"`);
     }
-    // The body was parsed to check it; the page parser takes that value
-    // instead of parsing the text again (a member page is up to ~2 MB).
+    // The body was parsed to check it; the page parser (or json()) takes
+    // that value instead of parsing the text again (a member page is up to
+    // ~2 MB). Whichever reads it first removes it from the map.
+    let parsedId: string | undefined;
     if (response.json !== undefined) {
-      const id = String(++this.parsedBodyCount);
-      this.parsedBodies.set(id, response.json);
-      headers.set(PARSED_BODY_HEADER, id);
+      parsedId = String(++this.parsedBodyCount);
+      this.parsedBodies.set(parsedId, response.json);
+      headers.set(PARSED_BODY_HEADER, parsedId);
     }
     const text = response.body;
     return {
@@ -291,7 +293,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       url: response.url,
       headers,
       text: async () => text,
-      json: async () => JSON.parse(text),
+      json: async () => this.takeParsedBody({ [PARSED_BODY_HEADER]: parsedId }) ?? JSON.parse(text),
       buffer: async () => Buffer.from(text),
     };
   }
