@@ -10,6 +10,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import { abortableDelay, abortReason } from './abortableDelay';
 import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
+import { httpTransport } from './httpTransport';
 import { oktaEndpointOf } from './oktaEndpoints';
 import type { OktaRateLimiter } from './OktaRateLimiter';
 import { OktaClientStats, OktaRequestError } from './types';
@@ -151,8 +152,12 @@ const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve
 
 function describeNetworkError(error: unknown): string {
   if (error instanceof AttemptTimeoutError) return error.message;
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
-  const detail = cause?.code ?? cause?.message ?? (error as Error)?.message ?? String(error);
+  const { code, message, cause } = (error ?? {}) as {
+    code?: unknown;
+    message?: unknown;
+    cause?: { code?: unknown; message?: unknown };
+  };
+  const detail = code ?? cause?.code ?? cause?.message ?? message ?? String(error);
   return `network error (${String(detail)})`;
 }
 
@@ -421,20 +426,20 @@ export class OktaRequestExecutor extends RequestExecutor {
     let body: string;
     let receivedAt: number;
     try {
-      const res = await fetch(request.url, {
+      // Never follows a redirect: Okta's API has none, and following one
+      // would carry our credentials.
+      const res = await httpTransport.send(request.url, {
         method: request.method,
         headers,
         body: prepared.body,
         signal,
-        // Okta's API does not redirect; following one would carry our credentials.
-        redirect: 'manual',
       });
       receivedAt = Date.now();
       status = res.status;
       responseHeaders = res.headers;
-      url = res.url || request.url;
+      url = request.url;
       // Buffer it all within the attempt's timeout: a slow or cut body is a failed attempt.
-      body = await res.text();
+      body = await res.body();
     } catch (error) {
       permit.release();
       if (request.signal?.aborted) throw abortReason(request.signal);

@@ -4,6 +4,7 @@
  * assert that no secret leaks into logs or errors.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { httpTransport } from './httpTransport';
 
 /** A logger that records every line with its level and metadata. */
 export class CapturingLogger implements LoggerService {
@@ -32,14 +33,15 @@ export class CapturingLogger implements LoggerService {
 }
 
 /**
- * Records the credentials in every request made with global fetch:
- * Authorization values, DPoP proofs and client assertions.
+ * Records the credentials in every request the client sends (through
+ * httpTransport): Authorization values, DPoP proofs, client assertions, and
+ * the access tokens Okta answers with.
  */
 export function recordSentCredentials(): { secrets: Set<string>; restore(): void } {
   const secrets = new Set<string>();
-  const original = globalThis.fetch;
-  const spy = jest.spyOn(globalThis, 'fetch').mockImplementation(async (input, init) => {
-    const headers = new Headers(init?.headers);
+  const original = httpTransport.send;
+  const spy = jest.spyOn(httpTransport, 'send').mockImplementation(async (url, init) => {
+    const headers = new Headers(init.headers);
     const authorization = headers.get('authorization');
     if (authorization) {
       secrets.add(authorization);
@@ -47,17 +49,21 @@ export function recordSentCredentials(): { secrets: Set<string>; restore(): void
     }
     const proof = headers.get('dpop');
     if (proof) secrets.add(proof);
-    if (typeof init?.body === 'string') {
+    if (typeof init.body === 'string') {
       const assertion = new URLSearchParams(init.body).get('client_assertion');
       if (assertion) secrets.add(assertion);
     }
-    const response = await original(input, init);
-    if (String(input).endsWith('/oauth2/v1/token')) {
-      const body = await response.clone().text();
-      const token = /"access_token":"([^"]+)"/.exec(body)?.[1];
-      if (token) secrets.add(token);
-    }
-    return response;
+    const exchange = await original(url, init);
+    if (!url.endsWith('/oauth2/v1/token')) return exchange;
+    return {
+      ...exchange,
+      body: async () => {
+        const body = await exchange.body();
+        const token = /"access_token":"([^"]+)"/.exec(body)?.[1];
+        if (token) secrets.add(token);
+        return body;
+      },
+    };
   });
   return { secrets, restore: () => spy.mockRestore() };
 }
