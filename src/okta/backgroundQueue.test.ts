@@ -24,8 +24,17 @@ describe('BackgroundQueue', () => {
       () => new Promise<void>(resolve => gates.push(resolve)),
       { capacity: 2 },
     );
+    // The next item's work starts within a few event-loop turns (the queue
+    // yields between slices): wait for it rather than for a fixed count.
+    const nextGate = async () => {
+      for (let turns = 0; gates.length === 0; turns++) {
+        if (turns > 100) throw new Error('no item was started');
+        await tick();
+      }
+      return gates.shift()!;
+    };
     await queue.push(1); // taken up by the worker
-    await tick();
+    const first = await nextGate();
     await queue.push(2);
     await queue.push(3);
     expect(queue.size).toBe(2);
@@ -33,12 +42,11 @@ describe('BackgroundQueue', () => {
     const fourth = queue.push(4).then(() => (fourthQueued = true));
     await tick();
     expect(fourthQueued).toBe(false);
-    gates.shift()!(); // item 1 done; item 2 starts, which makes room
+    first(); // item 1 done; item 2 starts, which makes room
     await fourth;
     expect(queue.size).toBe(2);
     for (let i = 0; i < 3; i++) {
-      await tick();
-      gates.shift()!();
+      (await nextGate())();
     }
     await queue.drain();
     expect(queue.size).toBe(0);
