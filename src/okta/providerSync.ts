@@ -121,6 +121,9 @@ function builderOptions(
     groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
     parentGroupAttribute: provider.parentGroupAttribute,
     logger: options.logger,
+    // One member page per member listing may wait to be mapped, so that a
+    // burst of big pages never holds up the listings' next requests.
+    queueCapacity: (provider.requests.maxConcurrency ?? 10) * 1000,
   };
 }
 
