@@ -186,7 +186,8 @@ interface FakeProcess {
 
 async function startFake(args: string[]): Promise<FakeProcess> {
   const child: ChildProcess = fork(resolve(__dirname, '../fakeOkta/cli.ts'), args, {
-    execArgv: LOADER,
+    // --expose-gc: the fake collects its garbage between runs (resetStats).
+    execArgv: [...LOADER, '--expose-gc'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const exited = new Promise<never>((_, reject) =>

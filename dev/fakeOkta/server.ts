@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { FakeAuthorizationServer } from './authorizationServer';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
 import { drawFor } from './random';
@@ -241,11 +242,16 @@ class FakeOktaServer implements FakeOkta {
     // The listings are pure reads: answer them while the latency runs, as a
     // real server works within its response time. Done after the latency,
     // the fake's own serializing (milliseconds per big page, one page at a
-    // time in this one process) would add to every response.
-    const early =
-      req.method === 'GET' && LATENCY_HIDES_WORK.has(endpoint)
-        ? this.answer(req, route, rawUrl, q, '')
-        : undefined;
+    // time in this one process) would add to every response. The work waits
+    // for one macrotask first, so that requests arriving together all have
+    // their arrival taken (and their latency started) before any of it:
+    // Okta's servers answer concurrent requests in parallel, this one
+    // process cannot.
+    let early: ReturnType<FakeOktaServer['answer']> | undefined;
+    if (req.method === 'GET' && LATENCY_HIDES_WORK.has(endpoint)) {
+      await nextMacrotask();
+      early = this.answer(req, route, rawUrl, q, '');
+    }
 
     const latency = this.options.latency;
     if (latency && (latency.fixedMs || latency.randomMs)) {

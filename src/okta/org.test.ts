@@ -398,7 +398,6 @@ describe('buildOrgEntities', () => {
           ['00u3', '00u4'].includes(user.id) ? undefined : defaultUserTransformer(user, ctx),
         groupTransformer: defaultGroupTransformer,
         logger,
-        queueCapacity: 2,
       });
       await builder.addGroup(oktaGroup('00g1', 'G1'));
       for (const user of [
@@ -421,7 +420,7 @@ describe('buildOrgEntities', () => {
       ]);
     });
 
-    it('fails the build when a transformer throws while users are queued', async () => {
+    it('fails the add, every later add and the build once a transformer throws', async () => {
       const { logger } = recordingLogger();
       const builder = new OrgEntityBuilder({
         context,
@@ -433,7 +432,9 @@ describe('buildOrgEntities', () => {
         logger,
       });
       await builder.addUser(oktaUser('00u1', 'a@acme.com'));
-      await builder.addUser(oktaUser('00u2', 'b@acme.com'));
+      await expect(builder.addUser(oktaUser('00u2', 'b@acme.com'))).rejects.toThrow(
+        'The user transformer failed for Okta user 00u2; caused by Error: boom',
+      );
       await expect(builder.build(new Map())).rejects.toThrow(
         'The user transformer failed for Okta user 00u2; caused by Error: boom',
       );

@@ -22,7 +22,6 @@ import {
   type UserEntity,
 } from '@backstage/catalog-model';
 import { ForwardedError } from '@backstage/errors';
-import { BackgroundQueue } from './backgroundQueue';
 import type { OktaGroup, OktaUser } from './client/types';
 import {
   defaultGroupTransformer,
@@ -34,6 +33,7 @@ import {
   oktaLocationRef,
 } from './constants';
 import { normalizeEntityName, withNameSuffix } from './entityNames';
+import { TimeSlicer } from './timeSlicer';
 import type {
   OktaGroupTransformer,
   OktaOrgSnapshot,
@@ -49,13 +49,6 @@ export interface BuildOrgEntitiesOptions {
   /** Group profile attribute naming the parent group, by Okta name or id. */
   parentGroupAttribute?: string;
   logger: LoggerService;
-  /**
-   * Records {@link OrgEntityBuilder} may queue for mapping before adding
-   * waits for the mapping to catch up. Default 1000 (one member page): the
-   * listings ask for their next page before they hand this one over, so a
-   * reader waiting here does not hold up the requests.
-   */
-  queueCapacity?: number;
 }
 
 /** How many Okta ids a summarised warning lists before "and N more". */
@@ -154,28 +147,45 @@ export class OrgEntityBuilder {
   private readonly groups: GroupRecord[] = [];
   private readonly seen = { user: new Set<string>(), group: new Set<string>() };
   private readonly leftOut = { user: new LeftOut(), group: new LeftOut() };
-  private readonly queue: BackgroundQueue<
-    { kind: 'user'; user: OktaUser } | { kind: 'group'; group: OktaGroup }
-  >;
+  /** Mapping gives the event loop a turn every millisecond of work. */
+  private readonly slicer = new TimeSlicer();
+  /** Adds not yet settled, so that build() waits for every one. */
+  private readonly adding = new Set<Promise<void>>();
+  private failure: { error: unknown } | undefined;
 
-  constructor(private readonly options: BuildOrgEntitiesOptions) {
-    this.queue = new BackgroundQueue(
-      item => (item.kind === 'user' ? this.mapUser(item.user) : this.mapGroup(item.group)),
-      { capacity: options.queueCapacity ?? 1000 },
-    );
-  }
+  constructor(private readonly options: BuildOrgEntitiesOptions) {}
 
   /**
-   * Queues an Okta user for mapping and returns at once, or, when mapping
-   * has fallen behind, once there is room. Rejects once a transformer threw.
+   * Maps an Okta user now and resolves once it is mapped (waiting first for
+   * a turn of the event loop when this millisecond of mapping is spent), so
+   * the caller's Okta record can go as soon as this resolves: nothing waits
+   * in a queue. Rejects with the transformer's error when it throws, and
+   * with that first error for every add after it.
    */
   addUser(user: OktaUser): Promise<void> {
-    return this.queue.push({ kind: 'user', user });
+    return this.add(() => this.mapUser(user));
   }
 
-  /** Queues an Okta group for mapping, as {@link OrgEntityBuilder.addUser}. */
+  /** Maps an Okta group now, as {@link OrgEntityBuilder.addUser}. */
   addGroup(group: OktaGroup): Promise<void> {
-    return this.queue.push({ kind: 'group', group });
+    return this.add(() => this.mapGroup(group));
+  }
+
+  private add(map: () => Promise<void>): Promise<void> {
+    const adding = (async () => {
+      await this.slicer.turn();
+      if (this.failure) throw this.failure.error;
+      try {
+        await map();
+      } catch (error) {
+        this.failure ??= { error };
+        throw error;
+      }
+    })();
+    this.adding.add(adding);
+    const forget = () => void this.adding.delete(adding);
+    adding.then(forget, forget);
+    return adding;
   }
 
   private async mapGroup(group: OktaGroup): Promise<void> {
@@ -193,8 +203,8 @@ export class OrgEntityBuilder {
   }
 
   /**
-   * Waits for the queued users, then resolves names, memberships and the
-   * hierarchy, and logs what was left out.
+   * Waits for any add still mapping, then resolves names, memberships and
+   * the hierarchy, and logs what was left out. Rejects when any add failed.
    *
    * @param membersByGroupId - Okta group id -> Okta user ids of its members
    * @param selectedUserIds - when given, only these users are emitted (and
@@ -204,7 +214,8 @@ export class OrgEntityBuilder {
     membersByGroupId: Map<string, string[]>,
     selectedUserIds?: ReadonlySet<string>,
   ): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
-    await this.queue.drain();
+    await Promise.allSettled([...this.adding]);
+    if (this.failure) throw this.failure.error;
     const { logger } = this.options;
     const isSelected = selectedUserIds
       ? (oktaId: string) => selectedUserIds.has(oktaId)

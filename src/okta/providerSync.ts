@@ -77,7 +77,9 @@ export async function readProviderEntities(
     {
       logger: options.logger,
       signal: options.signal,
-      memberListingConcurrency: provider.requests.maxConcurrency,
+      // Twice the client's concurrency: while a listing hands its page over
+      // (mapping it), another's request already waits for the slot it freed.
+      memberListingConcurrency: 2 * (provider.requests.maxConcurrency ?? 10),
       onUser: user => builder.addUser(user),
       onGroup: group => builder.addGroup(group),
     },
@@ -121,9 +123,6 @@ function builderOptions(
     groupTransformer: options.groupTransformer ?? defaultGroupTransformer,
     parentGroupAttribute: provider.parentGroupAttribute,
     logger: options.logger,
-    // One member page per member listing may wait to be mapped, so that a
-    // burst of big pages never holds up the listings' next requests.
-    queueCapacity: (provider.requests.maxConcurrency ?? 10) * 1000,
   };
 }
 

@@ -20,14 +20,19 @@ export interface OktaReadOptions {
   logger: LoggerService;
   signal?: AbortSignal;
   /**
-   * Group member listings in flight at once. Set it to the client's
-   * concurrency: more only queues inside the client, holding more pages.
+   * Group member listings running at once. Each holds at most the page it
+   * is handing over plus the request for its next page. Twice the client's
+   * concurrency keeps a listing's request waiting for each slot that frees
+   * while others hand their pages over (a listing hands over its page before
+   * it moves to its next group). Default 10.
    */
   memberListingConcurrency?: number;
   /**
    * Takes each wanted user (once) as it arrives, instead of the result's
-   * `users`; may make the read wait (back pressure). Users it is given may
-   * still be left out of the selection: `selectedUserIds` says which stay.
+   * `users`. The listing waits for it before it goes on to the next user
+   * (back pressure: a listing is never more than one page ahead of it).
+   * Users it is given may still be left out of the selection:
+   * `selectedUserIds` says which stay.
    */
   onUser?: (user: OktaUser) => void | Promise<void>;
   /** Takes each selected group as soon as the group listing has it. */

@@ -45,6 +45,31 @@ describe('OktaRateLimiter', () => {
     for (const p of groups) p.release();
   });
 
+  it('gives a freed slot to a request first in line before earlier ones, in order among themselves', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 2 });
+    const held = await Promise.all([1, 2].map(() => limiter.acquire('other')));
+    const granted: string[] = [];
+    const wait = (name: string, firstInLine: boolean, signal?: AbortSignal) =>
+      limiter.acquire(firstInLine ? 'users' : 'other', signal, { firstInLine }).then(permit => {
+        granted.push(name);
+        return permit;
+      });
+    const members = [wait('member-1', false), wait('member-2', false)];
+    const aborted = new AbortController();
+    const gone = wait('cancelled', true, aborted.signal);
+    gone.catch(() => undefined);
+    const users1 = wait('users-1', true);
+    const users2 = wait('users-2', true);
+    aborted.abort(new Error('stop'));
+    await expect(gone).rejects.toThrow('stop');
+    held[0].release();
+    (await users1).release();
+    held[1].release();
+    (await users2).release();
+    await Promise.all(members);
+    expect(granted).toEqual(['users-1', 'users-2', 'member-1', 'member-2']);
+  });
+
   it('sends only as many as remain once a response told the limits', async () => {
     const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
     (await limiter.acquire('users')).release(observation(200, { limit: 10, remaining: 3, resetInMs: 5000 }));

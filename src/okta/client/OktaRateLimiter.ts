@@ -123,6 +123,8 @@ class AdaptiveConcurrencyLimit {
   private inFlight = 0;
   private successes = 0;
   private readonly queue: Array<() => void> = [];
+  /** How many at the head of the queue came first in line. */
+  private firstInLineWaiting = 0;
 
   constructor(private readonly max: number) {
     this.cap = max;
@@ -132,20 +134,25 @@ class AdaptiveConcurrencyLimit {
     return this.cap;
   }
 
-  async acquire(signal?: AbortSignal): Promise<void> {
+  async acquire(signal?: AbortSignal, firstInLine = false): Promise<void> {
     if (this.inFlight < this.cap && this.queue.length === 0) {
       this.inFlight++;
       return;
     }
     const queue = this.queue;
+    const leaveQueue = (waiter: () => void) => {
+      const i = queue.indexOf(waiter);
+      if (i < 0) return;
+      queue.splice(i, 1);
+      if (i < this.firstInLineWaiting) this.firstInLineWaiting--;
+    };
     await new Promise<void>((resolve, reject) => {
       function grant() {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       }
       function onAbort() {
-        const i = queue.indexOf(grant);
-        if (i >= 0) queue.splice(i, 1);
+        leaveQueue(grant);
         reject(abortReason(signal!));
       }
       if (signal?.aborted) {
@@ -153,7 +160,12 @@ class AdaptiveConcurrencyLimit {
         return;
       }
       signal?.addEventListener('abort', onAbort, { once: true });
-      queue.push(grant);
+      if (firstInLine) {
+        // Behind any others first in line, ahead of everyone else.
+        queue.splice(this.firstInLineWaiting++, 0, grant);
+      } else {
+        queue.push(grant);
+      }
     });
   }
 
@@ -173,6 +185,7 @@ class AdaptiveConcurrencyLimit {
   private dispatch(): void {
     while (this.inFlight < this.cap && this.queue.length > 0) {
       this.inFlight++;
+      this.firstInLineWaiting = Math.max(0, this.firstInLineWaiting - 1);
       this.queue.shift()!();
     }
   }
@@ -201,7 +214,18 @@ export class OktaRateLimiter {
    * Waits until a request may be sent in `bucket` and a concurrency slot is
    * free. Rejects with the signal's reason when it aborts.
    */
-  async acquire(bucket: OktaRateLimitBucket, signal?: AbortSignal): Promise<OktaRateLimitPermit> {
+  async acquire(
+    bucket: OktaRateLimitBucket,
+    signal?: AbortSignal,
+    options?: {
+      /**
+       * Takes the next free concurrency slot ahead of requests without it:
+       * for sequential cursor listings (the user directory), whose every
+       * wait for a slot adds to the whole read.
+       */
+      firstInLine?: boolean;
+    },
+  ): Promise<OktaRateLimitPermit> {
     const state = this.bucketState(bucket);
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
@@ -230,7 +254,7 @@ export class OktaRateLimiter {
     }
     state.inFlight++;
     try {
-      await this.concurrency.acquire(signal);
+      await this.concurrency.acquire(signal, options?.firstInLine);
     } catch (error) {
       state.inFlight--;
       this.notify(state);

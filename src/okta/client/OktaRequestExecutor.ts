@@ -323,7 +323,11 @@ export class OktaRequestExecutor extends RequestExecutor {
         // Before taking a slot: a token request must not wait for our own slot.
         credentials = await this.authorizer.credentials(signal);
       }
-      const permit = await limiter.acquire(endpoint.bucket, signal);
+      // The token and the user and group listings are single cursor chains
+      // that everything else waits on; the many member listings are not.
+      const permit = await limiter.acquire(endpoint.bucket, signal, {
+        firstInLine: endpoint.key !== 'groupMembers',
+      });
       let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
       try {
         outcome = await this.attempt(request, permit, endpoint.key, credentials);
