@@ -307,6 +307,10 @@ interface RunRow {
   peakRssMb: number;
   peakRssSampledMb: number;
   baselineRssMb: number;
+  /** Most listing pages the read held at once (complete, not yet wholly mapped). */
+  peakPagesHeld?: number;
+  /** Most requests on the wire at once. */
+  peakRequestsInFlight?: number;
   fakeCpuSeconds: number;
   users: number;
   groups: number;
@@ -392,7 +396,7 @@ function printScenario(report: ScenarioReport) {
     [
       'run', 'req tok/usr/grp/mem', 'req', 'min', 'req/min', '429 (client/fake)', 'retries',
       'wall s', 'bound s', 'wall/bound', 'w/(b+1s·B)', 'read s', d ? 'commit+catalog s' : 'build s',
-      'CPU s', 'peak RSS MB', 'base RSS MB', 'fake CPU s', 'fake peak conc',
+      'CPU s', 'peak RSS MB', 'base RSS MB', 'pages held/in flight', 'fake CPU s', 'fake peak conc',
     ],
     report.runs.map(r => {
       const protocolBound = report.bound.seconds + report.windowBoundaries;
@@ -415,6 +419,7 @@ function printScenario(report: ScenarioReport) {
         fixed(r.cpuSeconds, 2),
         fixed(r.peakRssMb, 0),
         fixed(r.baselineRssMb, 0),
+        `${r.peakPagesHeld ?? '-'}/${r.peakRequestsInFlight ?? '-'}`,
         fixed(r.fakeCpuSeconds, 2),
         String(r.fakePeakConcurrency),
       ];
@@ -621,6 +626,8 @@ async function main() {
               peakRssMb: Math.max(result.peakRssHwmMb || 0, result.peakRssSampledMb),
               peakRssSampledMb: result.peakRssSampledMb,
               baselineRssMb: result.baselineRssMb,
+              peakPagesHeld: result.clientStats.peakPagesHeld,
+              peakRequestsInFlight: result.clientStats.peakRequestsInFlight,
               fakeCpuSeconds:
                 (fakeAfter.cpu.user - fakeBefore.cpu.user + fakeAfter.cpu.system - fakeBefore.cpu.system) / 1e6,
               users: result.users,

@@ -43,7 +43,6 @@ const waitFor = async (condition: () => boolean) => {
 
 describe('readProviderEntities: raw Okta data held while mapping', () => {
   let fake: FakeOkta;
-  let client: OktaOrgClient;
   let app: Awaited<ReturnType<typeof addServiceApp>>;
   const logger = new RecordingLogger();
 
@@ -52,9 +51,13 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
       org: generateOrg({ seed: 23, users: 600, groups: 12, emptyGroupShare: 0 }),
     });
     app = await addServiceApp(fake);
-    // Small pages, so that a read that ran ahead of its mapping would show
-    // as many requests.
-    client = createOktaOrgClient({
+  });
+  afterAll(() => fake.close());
+
+  // Small pages, so that a read that ran ahead of its mapping would show as
+  // many requests. A new client per test: its stats hold peaks.
+  function smallPageClient(): OktaOrgClient {
+    return createOktaOrgClient({
       orgUrl: fake.url,
       auth: {
         kind: 'privateKey',
@@ -67,8 +70,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
       userPageSize: PAGE,
       groupMemberPageSize: PAGE,
     });
-  });
-  afterAll(() => fake.close());
+  }
 
   function provider(selection: Record<string, unknown>): OktaProviderConfig {
     const [config] = readOktaProviderConfigs(
@@ -94,6 +96,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
 
   it('stops the user listing one page ahead of a stalled mapping, then completes', async () => {
     const stall = stallingTransformer();
+    const client = smallPageClient();
     fake.resetStats();
     const reading = readProviderEntities(client, provider({}), {
       logger,
@@ -105,12 +108,18 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     // The page being mapped and the next one asked for ahead: no more.
     expect(fake.stats().requests.users).toBeLessThanOrEqual(2);
     expect(stall.state.started).toBe(1);
+    // The stalled user page, and at most the group page beside it.
+    expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(2);
 
     stall.release();
     const result = await reading;
     const listed = fake.org.users().filter(u => u.status !== 'DEPROVISIONED');
     expect(result.users).toHaveLength(listed.length);
     expect(fake.stats().requests.users).toBe(Math.ceil(listed.length / PAGE));
+    // One page per listing at most: the user and group listings and the
+    // member listings (twice the concurrency) running beside them.
+    expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(2 + 2 * CONCURRENCY);
+    expect(client.stats().peakRequestsInFlight).toBeLessThanOrEqual(CONCURRENCY);
   });
 
   it('holds at most one page per member listing while the mapping is stalled', async () => {
@@ -120,6 +129,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
       .slice(0, 3);
     expect(groups).toHaveLength(3);
     const stall = stallingTransformer();
+    const client = smallPageClient();
     fake.resetStats();
     const reading = readProviderEntities(
       client,
@@ -132,6 +142,8 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     expect(fake.stats().requests.groupUsers).toBeLessThanOrEqual(2 * groups.length);
     // One user at a time per listing: nothing waits in a queue.
     expect(stall.state.started).toBe(groups.length);
+    // The page each member listing is mapping, and at most the group page.
+    expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(groups.length + 1);
 
     stall.release();
     const result = await reading;

@@ -207,6 +207,7 @@ export class OktaRequestExecutor extends RequestExecutor {
   private readonly nextPages = new Map<string, string>();
   private nextPageCount = 0;
   private readonly maxRetryDelayMs: number;
+  private requestsInFlight = 0;
   /** Authorizes API requests. */
   readonly authorizer?: OktaAuthorizer;
 
@@ -423,6 +424,8 @@ export class OktaRequestExecutor extends RequestExecutor {
       ? AbortSignal.any([request.signal, timeout.signal])
       : timeout.signal;
     stats.requests[endpointKey] = (stats.requests[endpointKey] ?? 0) + 1;
+    this.requestsInFlight++;
+    stats.peakRequestsInFlight = Math.max(stats.peakRequestsInFlight ?? 0, this.requestsInFlight);
     const sentAt = Date.now();
     let status: number;
     let responseHeaders: Headers;
@@ -453,6 +456,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       };
     } finally {
       clearTimeout(timer);
+      this.requestsInFlight--;
     }
 
     const verdict = permit.release({ status, headers: responseHeaders, sentAt, receivedAt });

@@ -67,6 +67,10 @@ describe('createOktaOrgClient', () => {
       retries: 0,
       rateLimited: 0,
       tokensFetched: 0,
+      // One listing after another: one page held (being consumed) while
+      // one request (the next page, asked ahead) is on the wire.
+      peakPagesHeld: 1,
+      peakRequestsInFlight: 1,
     });
   });
 

@@ -199,6 +199,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   });
 
   const pageParser = rawPageParser(executor);
+  let pagesHeld = 0;
 
   async function* list<T>(
     open: () => Promise<Collection<unknown>>,
@@ -217,6 +218,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     );
     collection.factory = pageParser;
     let pending: Promise<unknown[]> | undefined = collection.getNextPage();
+    let holding = false;
     try {
       while (pending) {
         const page = await pending;
@@ -225,6 +227,9 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         // the time the consumer spends on the page.
         pending = collection.nextUri ? collection.getNextPage() : undefined;
         pending?.catch(() => undefined);
+        holding = true;
+        pagesHeld++;
+        stats.peakPagesHeld = Math.max(stats.peakPagesHeld ?? 0, pagesHeld);
         for (const item of page) {
           signal?.throwIfAborted();
           // An empty page that still has a next link yields null: skip it.
@@ -238,8 +243,12 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
           }
           yield map(item);
         }
+        // The consumer has taken the page's last record.
+        holding = false;
+        pagesHeld--;
       }
     } finally {
+      if (holding) pagesHeld--;
       stop.abort();
     }
   }

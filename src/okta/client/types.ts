@@ -90,6 +90,13 @@ export interface OktaClientStats {
   rateLimited: number;
   /** Access tokens fetched (0 with an API token). */
   tokensFetched: number;
+  /** Most requests on the wire at once (sent, response not yet complete). */
+  peakRequestsInFlight?: number;
+  /**
+   * Most listing pages held at once: a page is held from when its response
+   * is complete until the listing's consumer has taken its last record.
+   */
+  peakPagesHeld?: number;
 }
 
 /**
