@@ -309,6 +309,8 @@ interface RunRow {
   baselineRssMb: number;
   /** Most listing pages the read held at once (complete, not yet wholly mapped). */
   peakPagesHeld?: number;
+  /** Most Okta records of those pages held at once (not yet mapped). */
+  peakRecordsHeld?: number;
   /** Most requests on the wire at once. */
   peakRequestsInFlight?: number;
   fakeCpuSeconds: number;
@@ -396,7 +398,7 @@ function printScenario(report: ScenarioReport) {
     [
       'run', 'req tok/usr/grp/mem', 'req', 'min', 'req/min', '429 (client/fake)', 'retries',
       'wall s', 'bound s', 'wall/bound', 'w/(b+1s·B)', 'read s', d ? 'commit+catalog s' : 'build s',
-      'CPU s', 'peak RSS MB', 'base RSS MB', 'pages held/in flight', 'fake CPU s', 'fake peak conc',
+      'CPU s', 'peak RSS MB', 'base RSS MB', 'held pages/records, in flight', 'fake CPU s', 'fake peak conc',
     ],
     report.runs.map(r => {
       const protocolBound = report.bound.seconds + report.windowBoundaries;
@@ -419,7 +421,7 @@ function printScenario(report: ScenarioReport) {
         fixed(r.cpuSeconds, 2),
         fixed(r.peakRssMb, 0),
         fixed(r.baselineRssMb, 0),
-        `${r.peakPagesHeld ?? '-'}/${r.peakRequestsInFlight ?? '-'}`,
+        `${r.peakPagesHeld ?? '-'}/${r.peakRecordsHeld ?? '-'}, ${r.peakRequestsInFlight ?? '-'}`,
         fixed(r.fakeCpuSeconds, 2),
         String(r.fakePeakConcurrency),
       ];
@@ -627,6 +629,7 @@ async function main() {
               peakRssSampledMb: result.peakRssSampledMb,
               baselineRssMb: result.baselineRssMb,
               peakPagesHeld: result.clientStats.peakPagesHeld,
+              peakRecordsHeld: result.clientStats.peakRecordsHeld,
               peakRequestsInFlight: result.clientStats.peakRequestsInFlight,
               fakeCpuSeconds:
                 (fakeAfter.cpu.user - fakeBefore.cpu.user + fakeAfter.cpu.system - fakeBefore.cpu.system) / 1e6,

@@ -110,6 +110,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     expect(stall.state.started).toBe(1);
     // The stalled user page, and at most the group page beside it.
     expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(2);
+    expect(client.stats().peakRecordsHeld).toBeLessThanOrEqual(2 * PAGE);
 
     stall.release();
     const result = await reading;
@@ -144,6 +145,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     expect(stall.state.started).toBe(groups.length);
     // The page each member listing is mapping, and at most the group page.
     expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(groups.length + 1);
+    expect(client.stats().peakRecordsHeld).toBeLessThanOrEqual((groups.length + 1) * PAGE);
 
     stall.release();
     const result = await reading;

@@ -71,6 +71,8 @@ describe('createOktaOrgClient', () => {
       // one request (the next page, asked ahead) is on the wire.
       peakPagesHeld: 1,
       peakRequestsInFlight: 1,
+      // The biggest page: a full member page.
+      peakRecordsHeld: Math.max(200, org.groups().length, 1000),
     });
   });
 

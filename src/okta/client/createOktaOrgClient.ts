@@ -199,7 +199,11 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   });
 
   const pageParser = rawPageParser(executor);
+  // What the listings hold of Okta's data, for the stats: pages from their
+  // complete response until the consumer is done with their last record,
+  // and those records not yet done with.
   let pagesHeld = 0;
+  let recordsHeld = 0;
 
   async function* list<T>(
     open: () => Promise<Collection<unknown>>,
@@ -219,6 +223,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     collection.factory = pageParser;
     let pending: Promise<unknown[]> | undefined = collection.getNextPage();
     let holding = false;
+    let recordsLeft = 0;
     try {
       while (pending) {
         const page = await pending;
@@ -230,25 +235,39 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         holding = true;
         pagesHeld++;
         stats.peakPagesHeld = Math.max(stats.peakPagesHeld ?? 0, pagesHeld);
-        for (const item of page) {
-          signal?.throwIfAborted();
-          // An empty page that still has a next link yields null: skip it.
-          if (item === null || item === undefined) continue;
-          if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
-          const unusable = unusableRecordReason(item);
-          if (unusable) {
-            const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
-            options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
-            continue;
+        recordsLeft = page.length;
+        recordsHeld += recordsLeft;
+        stats.peakRecordsHeld = Math.max(stats.peakRecordsHeld ?? 0, recordsHeld);
+        for (let i = 0; i < page.length; i++) {
+          const item = page[i];
+          // The page lets go of each record as it is taken, so a record the
+          // consumer is done with is not kept alive by the rest of its page.
+          page[i] = undefined;
+          try {
+            signal?.throwIfAborted();
+            // An empty page that still has a next link yields null: skip it.
+            if (item === null || item === undefined) continue;
+            if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
+            const unusable = unusableRecordReason(item);
+            if (unusable) {
+              const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
+              options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
+              continue;
+            }
+            // Resumes once the consumer is done with the record.
+            yield map(item);
+          } finally {
+            recordsLeft--;
+            recordsHeld--;
           }
-          yield map(item);
         }
-        // The consumer has taken the page's last record.
+        // The consumer is done with the page's last record.
         holding = false;
         pagesHeld--;
       }
     } finally {
       if (holding) pagesHeld--;
+      recordsHeld -= recordsLeft;
       stop.abort();
     }
   }

@@ -97,6 +97,8 @@ export interface OktaClientStats {
    * is complete until the listing's consumer has taken its last record.
    */
   peakPagesHeld?: number;
+  /** Most records of those pages held at once (not yet done with by the consumer). */
+  peakRecordsHeld?: number;
 }
 
 /**
