@@ -23,6 +23,9 @@ const LETTER_TRANSLITERATIONS: Record<string, string> = {
   ŧ: 't',
 };
 
+/** What the function below returns for names of up to 63 characters. */
+const NORMALIZED_NAME = /^[a-z0-9]+(?:[-_.][a-z0-9]+)*$/;
+
 /**
  * Normalises an arbitrary string into a valid Backstage entity name, or
  * `undefined` when nothing usable remains (empty, or only characters with no
@@ -44,6 +47,10 @@ export function normalizeEntityName(
 ): string | undefined {
   if (typeof value !== 'string') {
     return undefined;
+  }
+  // Already a name (as every name this module made is): unchanged.
+  if (value.length <= MAX_ENTITY_NAME_LENGTH && NORMALIZED_NAME.test(value)) {
+    return value;
   }
   const ascii = value
     .normalize('NFKD')
