@@ -45,4 +45,21 @@ describe('TimeSlicer', () => {
     expect(work.sort()).toEqual(['a', 'a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'b']);
     expect(events.filter(e => e === 'io').length).toBeGreaterThanOrEqual(7);
   });
+
+  it('lets the work that had the last slice go on before others start', async () => {
+    const slicer = new TimeSlicer(1);
+    const order: string[] = [];
+    const worker = async (name: string) => {
+      for (let i = 0; i < 3; i++) {
+        await slicer.turn();
+        busyFor(2);
+        order.push(name);
+      }
+    };
+    await Promise.all([worker('a'), worker('b'), worker('c')]);
+    // All three ask before any work is done, so all start in the first
+    // slice; from then on each runs through before the next one starts.
+    expect(order).toEqual(['a', 'b', 'c', 'a', 'a', 'b', 'b', 'c', 'c']);
+  });
 });
+
