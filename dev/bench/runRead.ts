@@ -186,7 +186,8 @@ async function run(request: RunRequest): Promise<RunResult> {
       memberships: Number(read.memberships),
     };
     readSeconds = Number(read.seconds);
-    buildSeconds = seconds(t0, t1) - readSeconds;
+    // The provider logs its read time rounded: never below 0 here.
+    buildSeconds = Math.max(0, seconds(t0, t1) - readSeconds);
     const expected = counts.users + counts.groups;
     for (;;) {
       const response = await fetch(
