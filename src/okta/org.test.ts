@@ -173,6 +173,24 @@ describe('buildOrgEntities', () => {
     expectConsistentRelations(users, groups);
   });
 
+  it('lists a member once however often a listing repeats it, in name order', async () => {
+    const { users, groups } = await build(
+      snapshot(
+        [
+          oktaUser('00u1', 'zed@acme.com'),
+          oktaUser('00u2', 'amy@acme.com'),
+          oktaUser('00u3', 'Bob@acme.com'),
+        ],
+        [oktaGroup('00g1', 'Engineering')],
+        // A cursor that went back a record, as a retried page could.
+        { '00g1': ['00u1', '00u2', '00u1', '00u3', '00u2'] },
+      ),
+    );
+    expect(byName(groups).engineering.spec.members).toEqual(['amy', 'bob', 'zed']);
+    expect(byName(users).zed.spec.memberOf).toEqual(['engineering']);
+    expectConsistentRelations(users, groups);
+  });
+
   describe('name collisions', () => {
     const jane1 = oktaUser('00uB', 'jane@acme.com', {
       created: '2020-01-01T00:00:00.000Z',

@@ -497,7 +497,9 @@ function relativeRef(
 ): string {
   const targetNamespace = target.metadata.namespace ?? DEFAULT_NAMESPACE;
   const fromNamespace = from.metadata.namespace ?? DEFAULT_NAMESPACE;
-  return targetNamespace.toLowerCase() === fromNamespace.toLowerCase()
+  // Called twice per membership: the common case without lower-casing.
+  return targetNamespace === fromNamespace ||
+    targetNamespace.toLowerCase() === fromNamespace.toLowerCase()
     ? target.metadata.name
     : `${kind}:${targetNamespace}/${target.metadata.name}`;
 }
@@ -510,8 +512,10 @@ function fillMemberships(
 ) {
   const userByOktaId = new Map(users.map(record => [record.oktaId, record]));
   const groupByOktaId = new Map(groups.map(record => [record.oktaId, record]));
-  const members = new Map<GroupRecord, Set<string>>();
-  const memberOf = new Map<UserRecord, Set<string>>();
+  // Lists, sorted and made unique at the end: with 400,000 memberships,
+  // Sets cost several times the time (and memory) of this.
+  const members = new Map<GroupRecord, string[]>();
+  const memberOf = new Map<UserRecord, string[]>();
   const unknownUsers = new Set<string>();
   let droppedMemberships = 0;
 
@@ -521,6 +525,11 @@ function fillMemberships(
       // The group itself was skipped (and warned about) or never read.
       continue;
     }
+    let groupMembers = members.get(group);
+    if (!groupMembers) {
+      groupMembers = [];
+      members.set(group, groupMembers);
+    }
     for (const userId of userIds) {
       const user = userByOktaId.get(userId);
       if (!user) {
@@ -528,16 +537,16 @@ function fillMemberships(
         droppedMemberships++;
         continue;
       }
-      addToSet(members, group, relativeRef('user', user.entity, group.entity));
-      addToSet(memberOf, user, relativeRef('group', group.entity, user.entity));
+      groupMembers.push(relativeRef('user', user.entity, group.entity));
+      addToList(memberOf, user, relativeRef('group', group.entity, user.entity));
     }
   }
 
   for (const group of groups) {
-    group.entity.spec.members = [...(members.get(group) ?? [])].sort();
+    group.entity.spec.members = sortedUnique(members.get(group) ?? []);
   }
   for (const user of users) {
-    user.entity.spec.memberOf = [...(memberOf.get(user) ?? [])].sort();
+    user.entity.spec.memberOf = sortedUnique(memberOf.get(user) ?? []);
   }
 
   if (droppedMemberships > 0) {
@@ -718,13 +727,22 @@ function breakCycles(
   }
 }
 
-function addToSet<K, V>(map: Map<K, Set<V>>, key: K, value: V) {
-  const existing = map.get(key);
-  if (existing) {
-    existing.add(value);
-  } else {
-    map.set(key, new Set([value]));
+/** The order of sort()'s default (UTF-16 code units), as a comparator. */
+function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  return a < b ? -1 : 1;
+}
+
+/** Sorts `values` in place and drops repeats. */
+function sortedUnique(values: string[]): string[] {
+  // A comparator is several times faster than sort()'s default for strings.
+  values.sort(compareStrings);
+  let kept = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (i === 0 || values[i] !== values[kept - 1]) values[kept++] = values[i];
   }
+  values.length = kept;
+  return values;
 }
 
 function addToList<K, V>(map: Map<K, V[]>, key: K, value: V) {
