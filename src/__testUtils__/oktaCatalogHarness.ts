@@ -19,6 +19,7 @@ import {
   type FakeOkta,
   type ServiceAppKeys,
 } from '../../dev/fakeOkta';
+import type { OktaAuthOptions } from '../okta/client/types';
 import { readOktaProviderConfigs } from '../okta/config';
 import { OktaOrgEntityProvider } from '../processors/OktaOrgEntityProvider';
 
@@ -84,6 +85,8 @@ export interface FakeServiceAppAccess {
   keys: ServiceAppKeys;
   /** Provider config keys for this app (no id, no filters). */
   providerConfig: JsonObject;
+  /** The same credentials as `createOktaOrgClient` takes them. */
+  auth: OktaAuthOptions;
 }
 
 let appCounter = 0;
@@ -110,6 +113,7 @@ export async function addServiceApp(
   return {
     clientId,
     keys,
+    auth: { kind: 'privateKey', clientId, keyId: keys.kid, privateKey: keys.privateKeyPem },
     providerConfig: {
       oktaUrl: fake.url,
       allowInsecureHttp: true,

@@ -188,20 +188,6 @@ export class OrgEntityBuilder {
     return adding;
   }
 
-  private async mapGroup(group: OktaGroup): Promise<void> {
-    const oktaId = this.admit('group', group);
-    if (!oktaId) return;
-    const entity = await this.transform(
-      'group',
-      oktaId,
-      () => this.options.groupTransformer(group, this.options.context),
-      this.options.groupTransformer !== defaultGroupTransformer,
-    );
-    if (entity && (await this.prepare('group', oktaId, entity))) {
-      this.groups.push({ oktaId, source: group, entity });
-    }
-  }
-
   /**
    * Waits for any add still mapping, then resolves names, memberships and
    * the hierarchy, and logs what was left out. Rejects when any add failed.
@@ -240,18 +226,47 @@ export class OrgEntityBuilder {
   }
 
   private async mapUser(user: OktaUser): Promise<void> {
-    const oktaId = this.admit('user', user);
-    if (!oktaId) return;
-    const entity = await this.transform(
+    const { userTransformer, context } = this.options;
+    const mapped = await this.map(
       'user',
-      oktaId,
-      () => this.options.userTransformer(user, this.options.context),
-      this.options.userTransformer !== defaultUserTransformer,
+      user,
+      () => userTransformer(user, context),
+      userTransformer !== defaultUserTransformer,
     );
-    if (entity && (await this.prepare('user', oktaId, entity))) {
+    if (mapped) {
       const created = typeof user.created === 'string' ? user.created : '';
-      this.users.set(oktaId, { oktaId, created, entity });
+      this.users.set(mapped.oktaId, { ...mapped, created });
     }
+  }
+
+  private async mapGroup(group: OktaGroup): Promise<void> {
+    const { groupTransformer, context } = this.options;
+    const mapped = await this.map(
+      'group',
+      group,
+      () => groupTransformer(group, context),
+      groupTransformer !== defaultGroupTransformer,
+    );
+    if (mapped) this.groups.push({ ...mapped, source: group });
+  }
+
+  /**
+   * One record through admission (id, duplicates), its transformer and
+   * preparation; undefined (noted for the warnings) when it yields no entity.
+   *
+   * @param custom - whether the transformer is an admin's (its output is copied)
+   */
+  private async map<E extends UserEntity | GroupEntity>(
+    kind: OrgKind,
+    source: { id?: unknown },
+    transformer: () => E | undefined | Promise<E | undefined>,
+    custom: boolean,
+  ): Promise<{ oktaId: string; entity: E } | undefined> {
+    const oktaId = this.admit(kind, source);
+    if (!oktaId) return undefined;
+    const entity = await this.transform(kind, oktaId, transformer, custom);
+    if (!entity || !(await this.prepare(kind, oktaId, entity))) return undefined;
+    return { oktaId, entity };
   }
 
   /** The record's Okta id, or undefined (noted) when it has none or was seen. */

@@ -59,12 +59,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
   function smallPageClient(): OktaOrgClient {
     return createOktaOrgClient({
       orgUrl: fake.url,
-      auth: {
-        kind: 'privateKey',
-        clientId: app.clientId,
-        keyId: app.keys.kid,
-        privateKey: app.keys.privateKeyPem,
-      },
+      auth: app.auth,
       logger,
       maxConcurrency: CONCURRENCY,
       userPageSize: PAGE,
@@ -79,11 +74,7 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
           providers: {
             okta: {
               id: 'held',
-              oktaUrl: fake.url,
-              allowInsecureHttp: true,
-              clientId: app.clientId,
-              keyId: app.keys.kid,
-              privateKey: app.keys.privateKeyPem,
+              ...app.providerConfig,
               requests: { maxConcurrency: CONCURRENCY },
               ...selection,
             },

@@ -56,12 +56,7 @@ describe('readOktaOrg over HTTP against a generated org', () => {
     const app = await addServiceApp(fake);
     client = createOktaOrgClient({
       orgUrl: fake.url,
-      auth: {
-        kind: 'privateKey',
-        clientId: app.clientId,
-        keyId: app.keys.kid,
-        privateKey: app.keys.privateKeyPem,
-      },
+      auth: app.auth,
       logger,
     });
   });
