@@ -130,6 +130,21 @@ describe('createOktaOrgClient', () => {
     });
   });
 
+  it('lets go of a page the consumer stops in the middle of: it is no longer counted as held', async () => {
+    const c = client();
+    // 200 users on the first page; stop after the first of them.
+    for await (const user of c.listUsers({})) {
+      expect(user.id).toBeDefined();
+      break;
+    }
+    const everyone = org.everyone()!;
+    await drain(c.listGroupMembers(everyone.id));
+    // Only the member pages (1,000 each) at a time: the 199 users left on the
+    // abandoned page are not added to them.
+    expect(c.stats().peakPagesHeld).toBe(1);
+    expect(c.stats().peakRecordsHeld).toBe(1000);
+  });
+
   it('keeps every profile attribute, custom ones included, and ISO timestamps', async () => {
     const demo = await startFakeOkta({ org: demoOrg() });
     try {
