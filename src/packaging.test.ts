@@ -2,11 +2,14 @@
  * Packs the module as `npm publish` would (prepack and postpack included) and
  * checks what a consumer gets: the file list, the rewritten package.json, a
  * dist entry point that loads as a backend feature, and a config schema that
- * Backstage can load. Needs `npm run build` first (CI builds before testing).
+ * Backstage can load.
  *
  * The Backstage CLI's prepack compiles config.d.ts into config.schema.json
  * and points `configSchema` at it, so the tarball ships the JSON schema, not
  * the .d.ts.
+ *
+ * The build comes from dev/jestGlobalSetup.js, which builds before the tests
+ * when dist/ is missing or older than the sources.
  */
 import { execFileSync } from 'node:child_process';
 import {
@@ -61,7 +64,7 @@ describe('the packed package', () => {
   beforeAll(() => {
     if (!existsSync(join(REPO_DIR, 'dist', 'index.cjs.js'))) {
       throw new Error(
-        'dist/index.cjs.js is missing: run `npm run build` before this test (CI builds before testing)',
+        'dist/index.cjs.js is missing although dev/jestGlobalSetup.js builds it before the tests',
       );
     }
     packDir = mkdtempSync(join(tmpdir(), 'okta-module-pack-'));
