@@ -22,7 +22,13 @@ export type {
   OktaUserNaming,
   OktaUserTransformer,
 } from './okta/types';
-export type { OktaGroup, OktaUser } from './okta/client/types';
+export type {
+  OktaAuthOptions,
+  OktaClientStats,
+  OktaGroup,
+  OktaOrgClient,
+  OktaUser,
+} from './okta/client/types';
 export {
   defaultGroupTransformer,
   defaultUserTransformer,

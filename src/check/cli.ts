@@ -33,7 +33,11 @@ produce (all, or the first N with --limit), without touching any catalog.
 Exit code: 0 all passed (warnings allowed), 1 a step failed, 2 usage or config error.
 `;
 
-/** Where the CLI writes; the process's streams by default. */
+/**
+ * Where the CLI writes; the process's streams by default.
+ *
+ * @alpha
+ */
 export interface CheckCliIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -104,7 +108,7 @@ function parseArgs(argv: string[]): CheckCliArgs | 'help' {
 }
 
 /** Replaces every secret of the providers (and each long line of a PEM) in `text`. */
-export function redactSecrets(text: string, providers: OktaProviderConfig[]): string {
+function redactSecrets(text: string, providers: OktaProviderConfig[]): string {
   const secrets = new Set<string>();
   for (const { auth } of providers) {
     const secret = auth.kind === 'apiToken' ? auth.token : auth.privateKey;
@@ -142,7 +146,13 @@ async function loadProviders(args: CheckCliArgs, cwd: string): Promise<OktaProvi
   return chosen;
 }
 
-/** Runs the CLI; resolves to the exit code. */
+/**
+ * Runs the set-up check CLI (the package's `okta-catalog-check` bin) with
+ * these arguments; resolves to its exit code. The bin is the supported
+ * interface; calling this from code is not settled yet.
+ *
+ * @alpha
+ */
 export async function runCheckCli(
   argv: string[],
   io: CheckCliIo = {

@@ -6,7 +6,11 @@ import type { SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-
 import type { GroupEntity, UserEntity } from '@backstage/catalog-model';
 import type { OktaAuthOptions, OktaGroup, OktaUser } from './client/types';
 
-/** How a User entity's `metadata.name` is derived from the Okta profile. */
+/**
+ * How a User entity's `metadata.name` is derived from the Okta profile.
+ *
+ * @public
+ */
 export type OktaUserNaming =
   /** The local part of `profile.email` (else of `profile.login`): `jane.doe`. Default. */
   | 'emailLocalPart'
@@ -15,7 +19,11 @@ export type OktaUserNaming =
   /** The whole login, normalised. */
   | 'login';
 
-/** Which groups a provider reads. */
+/**
+ * Which groups a provider reads.
+ *
+ * @public
+ */
 export type OktaGroupFilter =
   | { kind: 'all' }
   /** Groups whose `profile.name` is one of these (exact, case-sensitive as Okta). */
@@ -23,7 +31,11 @@ export type OktaGroupFilter =
   /** Groups matching an Okta search expression. */
   | { kind: 'search'; search: string };
 
-/** One provider's configuration, read and validated from `catalog.providers.okta`. */
+/**
+ * One provider's configuration, read and validated from `catalog.providers.okta`.
+ *
+ * @public
+ */
 export interface OktaProviderConfig {
   /** Unique per backend; the provider name is `OktaOrgEntityProvider:<id>`. */
   id: string;
@@ -52,7 +64,11 @@ export interface OktaProviderConfig {
   };
 }
 
-/** What a transformer knows of the run it is called in. */
+/**
+ * What a transformer knows of the run it is called in.
+ *
+ * @public
+ */
 export interface OktaTransformerContext {
   providerId: string;
   orgUrl: string;

@@ -40,7 +40,11 @@ export interface OktaOrgEntityProviderOptions {
   groupTransformer?: OktaGroupTransformer;
 }
 
-/** A transformer for every provider, or one per provider id. */
+/**
+ * A transformer for every provider, or one per provider id.
+ *
+ * @public
+ */
 export type OktaTransformerSelection<T> = T | Record<string, T>;
 
 function pickTransformer<T extends Function>(

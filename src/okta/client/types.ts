@@ -5,7 +5,11 @@
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 
-/** How the module authenticates to Okta. */
+/**
+ * How the module authenticates to Okta.
+ *
+ * @public
+ */
 export type OktaAuthOptions =
   | {
       /** OAuth 2.0 client credentials with a private-key JWT (an "API Services" app). */
@@ -45,7 +49,11 @@ export interface OktaClientOptions {
   groupMemberPageSize?: number;
 }
 
-/** The subset of Okta's User object the module reads. */
+/**
+ * The subset of Okta's User object the module reads.
+ *
+ * @public
+ */
 export interface OktaUser {
   id: string;
   status?: string;
@@ -60,7 +68,11 @@ export interface OktaUser {
   };
 }
 
-/** The subset of Okta's Group object the module reads. */
+/**
+ * The subset of Okta's Group object the module reads.
+ *
+ * @public
+ */
 export interface OktaGroup {
   id: string;
   type?: string;
@@ -77,7 +89,11 @@ export interface OktaGroup {
   usersCount?: number;
 }
 
-/** Counters of one client, for logging and the benchmark. */
+/**
+ * Counters of one client, for logging and the benchmark.
+ *
+ * @public
+ */
 export interface OktaClientStats {
   /**
    * HTTP requests sent, including retries, by endpoint key: `token`, `users`,
@@ -123,7 +139,11 @@ export class OktaRequestError extends Error {
   }
 }
 
-/** Reads an Okta org. Each listing follows Okta's Link headers to the end. */
+/**
+ * Reads an Okta org. Each listing follows Okta's Link headers to the end.
+ *
+ * @public
+ */
 export interface OktaOrgClient {
   /** GET /api/v1/users (with `search` when given). */
   listUsers(
@@ -135,7 +155,7 @@ export interface OktaOrgClient {
     query: { search?: string; expandStats?: boolean },
     signal?: AbortSignal,
   ): AsyncIterable<OktaGroup>;
-  /** GET /api/v1/groups/{id}/users. */
+  /** `GET /api/v1/groups/{id}/users`. */
   listGroupMembers(
     groupId: string,
     signal?: AbortSignal,
