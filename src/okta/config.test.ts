@@ -15,6 +15,9 @@ const EC_PEM = generateKeyPairSync('ec', { namedCurve: 'P-256' })
 const ED25519_PEM = generateKeyPairSync('ed25519')
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
+const SECP256K1_PEM = generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
+  .privateKey.export({ format: 'pem', type: 'pkcs8' })
+  .toString();
 const PUBLIC_PEM = rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString();
 
 const TOKEN = '00SECRETtokenValue_abcdefghijklmnopqrstuvwx';
@@ -356,6 +359,7 @@ describe('readOktaProviderConfigs', () => {
         ['a PEM cut short', RSA_PEM.slice(0, 400)],
         ['a public key', PUBLIC_PEM],
         ['an Ed25519 key', ED25519_PEM],
+        ['an EC key on a curve Okta does not accept (secp256k1)', SECP256K1_PEM],
         ['bare base64 without PEM armour', body],
         ['a JWK that is not JSON', `{"kty":"RSA","d":"${RSA_JWK.d}",`],
         ['a JWK without d', JSON.stringify({ ...RSA_JWK, d: undefined })],
@@ -366,6 +370,12 @@ describe('readOktaProviderConfigs', () => {
       it.each(broken)('rejects %s', (_label, privateKey) => {
         expect(errorOf(privateKeyProvider({ privateKey }))).toMatch(
           /^catalog\.providers\.okta \(id "default"\): "privateKey" /,
+        );
+      });
+
+      it('names the curve of an EC key the client could not sign with, at start-up', () => {
+        expect(errorOf(privateKeyProvider({ privateKey: SECP256K1_PEM }))).toBe(
+          'catalog.providers.okta (id "default"): "privateKey" is an EC key on curve secp256k1, which Okta does not accept; use P-256, P-384 or P-521 (or an RSA key)',
         );
       });
 

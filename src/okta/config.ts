@@ -18,6 +18,7 @@ import {
   type Config,
 } from '@backstage/config';
 import { Duration } from 'luxon';
+import { signingAlgorithmOf } from './client/clientAssertion';
 import type { OktaAuthOptions } from './client/types';
 import type {
   OktaGroupFilter,
@@ -443,7 +444,7 @@ function parsePrivateKey(
     if (!key) {
       throw errors.error('"privateKey" is a JWK that does not parse as a private key');
     }
-    checkKeyType(key, errors);
+    checkKeyType(key, errors, fields.alg);
     return {
       privateKey: value,
       ...(typeof fields.kid === 'string' && fields.kid.length > 0
@@ -484,12 +485,11 @@ function tryCreatePrivateKey(create: () => KeyObject): KeyObject | undefined {
   }
 }
 
-/** Okta signs client assertions with RS256/384/512 or ES256/384/512 only. */
-function checkKeyType(key: KeyObject, errors: ProviderConfigErrors) {
-  if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') {
-    throw errors.error(
-      `"privateKey" is a ${key.asymmetricKeyType ?? 'unknown'} key; Okta accepts RSA or EC keys only`,
-    );
+/** Only keys the client can sign with pass: the client's own rule decides. */
+function checkKeyType(key: KeyObject, errors: ProviderConfigErrors, preferred?: unknown) {
+  const usable = signingAlgorithmOf(key, preferred);
+  if ('unusable' in usable) {
+    throw errors.error(`"privateKey" ${usable.unusable}`);
   }
 }
 

@@ -42,7 +42,7 @@ export interface OktaAuthorizer {
 export class OktaApiTokenAuthorizer implements OktaAuthorizer {
   constructor(private readonly token: string) {
     if (!token.trim()) {
-      throw new Error('The Okta API token (auth.token) is empty');
+      throw new Error('The Okta API token (token) is empty');
     }
   }
 

@@ -66,7 +66,7 @@ describe('loadSigningKey', () => {
 
   it('rejects garbage, public keys and unsupported curves without echoing the key', () => {
     const garbage = '-----BEGIN PRIVATE KEY-----\nSECRETSECRET\n-----END PRIVATE KEY-----';
-    expect(() => loadSigningKey(garbage)).toThrow(/auth\.privateKey\) is neither/);
+    expect(() => loadSigningKey(garbage)).toThrow(/\(privateKey\) is neither/);
     let message = '';
     try {
       loadSigningKey(garbage);

@@ -18,22 +18,32 @@ const EC_ALGORITHMS: Record<string, OktaJwsAlgorithm> = {
   secp521r1: 'ES512',
 };
 
-function algorithmOf(key: KeyObject, preferred: unknown): OktaJwsAlgorithm {
+/**
+ * The algorithm Okta verifies a client assertion signed with this key under
+ * (RS256, or the JWK's RS384/RS512, for RSA; ES256/384/512 by EC curve), or
+ * why Okta cannot use the key. The one rule for which keys are usable: config
+ * validation asks it at start-up, the client when it loads the key.
+ */
+export function signingAlgorithmOf(
+  key: KeyObject,
+  preferred?: unknown,
+): { alg: OktaJwsAlgorithm } | { unusable: string } {
   if (key.asymmetricKeyType === 'rsa') {
     // A JWK may say which RSA algorithm its public half is registered under.
-    if (preferred === 'RS384' || preferred === 'RS512') return preferred;
-    return 'RS256';
+    if (preferred === 'RS384' || preferred === 'RS512') return { alg: preferred };
+    return { alg: 'RS256' };
   }
   if (key.asymmetricKeyType === 'ec') {
-    const alg = EC_ALGORITHMS[key.asymmetricKeyDetails?.namedCurve ?? ''];
-    if (alg) return alg;
-    throw new Error(
-      'The Okta private key (auth.privateKey) is on an EC curve Okta does not accept; use P-256, P-384 or P-521',
-    );
+    const curve = key.asymmetricKeyDetails?.namedCurve ?? 'unknown';
+    const alg = EC_ALGORITHMS[curve];
+    if (alg) return { alg };
+    return {
+      unusable: `is an EC key on curve ${curve}, which Okta does not accept; use P-256, P-384 or P-521 (or an RSA key)`,
+    };
   }
-  throw new Error(
-    `The Okta private key (auth.privateKey) is of type ${key.asymmetricKeyType}; Okta accepts RSA or EC keys`,
-  );
+  return {
+    unusable: `is a ${key.asymmetricKeyType ?? 'unknown'} key; Okta accepts RSA or EC (P-256, P-384, P-521) keys only`,
+  };
 }
 
 /**
@@ -57,13 +67,17 @@ export function loadSigningKey(privateKey: string): OktaSigningKey {
     }
   } catch {
     throw new Error(
-      'The Okta private key (auth.privateKey) is neither a PEM private key (PKCS#8, PKCS#1 or SEC1) nor a private JWK',
+      'The Okta private key (privateKey) is neither a PEM private key (PKCS#8, PKCS#1 or SEC1) nor a private JWK',
     );
   }
   if (key.type !== 'private') {
-    throw new Error('The Okta private key (auth.privateKey) is a public key; give the private key');
+    throw new Error('The Okta private key (privateKey) is a public key; give the private key');
   }
-  return { key, alg: algorithmOf(key, preferred) };
+  const usable = signingAlgorithmOf(key, preferred);
+  if ('unusable' in usable) {
+    throw new Error(`The Okta private key (privateKey) ${usable.unusable}`);
+  }
+  return { key, alg: usable.alg };
 }
 
 /** Builds a signed client assertion for the org authorization server's token endpoint. */
