@@ -29,10 +29,14 @@ const connection: EntityProviderConnection = {
   refresh: async () => {},
 };
 
-function fromConfig(okta: JsonObject, logger: RecordingLogger) {
+function fromConfig(
+  okta: JsonObject,
+  logger: RecordingLogger,
+  lifecycle?: { addShutdownHook(hook: () => void): void },
+) {
   return OktaOrgEntityProvider.fromConfig(
     new ConfigReader({ catalog: { providers: { okta } } }),
-    { logger, scheduler },
+    { logger, scheduler, lifecycle },
   );
 }
 
@@ -128,6 +132,44 @@ describe('the start-up set-up check', () => {
       await waitFor(() => logger.messages('warn').length > 0);
       expect(logger.messages('warn')[0]).toContain('no answer within 1000 ms');
       expect(logger.messages('warn')[0]).toContain('not an Okta org URL');
+    } finally {
+      hanging.closeAllConnections();
+      hanging.close();
+    }
+  });
+
+  it('is cancelled when the backend shuts down, logging nothing', async () => {
+    let socketClosed = false;
+    let requested = false;
+    const hanging = createServer(req => {
+      requested = true;
+      req.socket.on('close', () => {
+        socketClosed = true;
+      });
+    });
+    await new Promise<void>(resolve => hanging.listen(0, '127.0.0.1', resolve));
+    const { port } = hanging.address() as AddressInfo;
+    try {
+      const hooks: Array<() => void> = [];
+      const app = await addServiceApp(fake);
+      const logger = new RecordingLogger();
+      const [provider] = fromConfig(
+        {
+          ...app.providerConfig,
+          oktaUrl: `http://127.0.0.1:${port}`,
+          requests: { timeout: { seconds: 30 } },
+        },
+        logger,
+        { addShutdownHook: hook => hooks.push(hook) },
+      );
+      await provider.connect(connection);
+      await waitFor(() => requested);
+      expect(hooks).toHaveLength(1);
+      hooks.forEach(hook => hook());
+      // The request is abandoned at once, not after its 30 s timeout.
+      await waitFor(() => socketClosed, 2_000);
+      await new Promise(resolve => setTimeout(resolve, 300));
+      expect(logger.lines.filter(l => l.level === 'warn')).toEqual([]);
     } finally {
       hanging.closeAllConnections();
       hanging.close();

@@ -10,7 +10,8 @@ import { checkOktaSetup } from './checkOktaSetup';
 
 /**
  * Runs the set-up check without its `selection` step and logs each failed
- * step as a warning. Always resolves.
+ * step as a warning. Always resolves; once `signal` aborts (the backend shuts
+ * down), at once and without logging.
  */
 export async function warnAboutOktaSetup(
   provider: OktaProviderConfig,
@@ -22,6 +23,9 @@ export async function warnAboutOktaSetup(
       includeSelection: false,
       signal: options.signal,
     });
+    if (options.signal?.aborted) {
+      return; // shutting down: what the check found no longer matters
+    }
     for (const step of report.steps) {
       if (step.status !== 'failed') continue;
       logger.warn(
@@ -32,6 +36,9 @@ export async function warnAboutOktaSetup(
       );
     }
   } catch (error) {
+    if (options.signal?.aborted) {
+      return;
+    }
     // A broken check must never be mistaken for a broken set-up.
     logger.debug(
       `Okta provider "${provider.id}" set-up check could not run: ${

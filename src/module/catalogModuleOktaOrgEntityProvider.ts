@@ -47,8 +47,9 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         config: coreServices.rootConfig,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ catalog, config, logger, scheduler }) {
+      async init({ catalog, config, logger, scheduler, lifecycle }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -59,6 +60,7 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
           OktaOrgEntityProvider.fromConfig(config, {
             logger,
             scheduler,
+            lifecycle,
             userTransformer,
             groupTransformer,
           }),

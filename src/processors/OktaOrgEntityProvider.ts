@@ -1,4 +1,5 @@
 import type {
+  LifecycleService,
   LoggerService,
   SchedulerService,
   SchedulerServiceTaskRunner,
@@ -38,6 +39,14 @@ export interface OktaOrgEntityProviderOptions {
   client?: OktaOrgClient;
   userTransformer?: OktaUserTransformer;
   groupTransformer?: OktaGroupTransformer;
+  /**
+   * Run the cheap set-up check (no full read) once, in the background, at
+   * `connect()`, logging a warning per failed step. Default false;
+   * `fromConfig` sets it from `checkSetupOnStart`.
+   */
+  checkSetupOnConnect?: boolean;
+  /** Its shutdown cancels the set-up check and anything else in flight. */
+  lifecycle?: Pick<LifecycleService, 'addShutdownHook'>;
 }
 
 /**
@@ -68,8 +77,9 @@ function pickTransformer<T extends Function>(
 export class OktaOrgEntityProvider implements EntityProvider {
   private connection?: EntityProviderConnection;
   private readonly client: OktaOrgClient;
-  /** Set by fromConfig: run the cheap set-up check once, at connect(). */
-  private checkSetupOnConnect = false;
+  private setupCheckPending: boolean;
+  /** Aborted when the backend shuts down. */
+  private readonly shutdown = new AbortController();
 
   /**
    * One provider per entry of `catalog.providers.okta`, each scheduled on its
@@ -80,6 +90,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
     options: {
       logger: LoggerService;
       scheduler: SchedulerService;
+      lifecycle?: Pick<LifecycleService, 'addShutdownHook'>;
       userTransformer?: OktaTransformerSelection<OktaUserTransformer>;
       groupTransformer?: OktaTransformerSelection<OktaGroupTransformer>;
     },
@@ -88,6 +99,10 @@ export class OktaOrgEntityProvider implements EntityProvider {
       const entityProvider = new OktaOrgEntityProvider({
         provider,
         logger: options.logger,
+        lifecycle: options.lifecycle,
+        // Only the module path checks the set-up: providers built directly
+        // (tests, custom wiring) send no requests but their sync's.
+        checkSetupOnConnect: provider.checkSetupOnStart ?? true,
         taskRunner: options.scheduler.createScheduledTaskRunner({
           ...provider.schedule,
           // One replica at a time runs a provider's sync.
@@ -102,15 +117,14 @@ export class OktaOrgEntityProvider implements EntityProvider {
           provider.id,
         ),
       });
-      // Only the module path checks the set-up: providers built directly
-      // (tests, custom wiring) send no requests but their sync's.
-      entityProvider.checkSetupOnConnect = provider.checkSetupOnStart ?? true;
       return entityProvider;
     });
   }
 
   constructor(private readonly options: OktaOrgEntityProviderOptions) {
     const { provider } = options;
+    this.setupCheckPending = options.checkSetupOnConnect ?? false;
+    options.lifecycle?.addShutdownHook(() => this.shutdown.abort());
     this.client =
       options.client ??
       createProviderClient(
@@ -128,11 +142,13 @@ export class OktaOrgEntityProvider implements EntityProvider {
     this.connection = connection;
     // Once per process, before any sync: see prepareEntityValidation.
     await prepareEntityValidation();
-    if (this.checkSetupOnConnect) {
-      this.checkSetupOnConnect = false;
+    if (this.setupCheckPending) {
+      this.setupCheckPending = false;
       // In the background: start-up never waits for Okta, and the check
       // never throws; failed steps become warnings naming the fix.
-      void warnAboutOktaSetup(this.options.provider, this.options.logger);
+      void warnAboutOktaSetup(this.options.provider, this.options.logger, {
+        signal: this.shutdown.signal,
+      });
     }
     const { taskRunner } = this.options;
     if (!taskRunner) {
