@@ -4,7 +4,7 @@
  * against the vendored oauth.yaml, and ID tokens are checked with
  * node:crypto against the keys /oauth2/v1/keys publishes.
  */
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeOkta, FakeOrg, startFakeOkta } from './index';
 import { submitFakeOktaLogin, TestBrowser } from './testing/browser';
@@ -154,12 +154,13 @@ describe('fake Okta OIDC sign-in', () => {
     expect(typeof tokens.body.refresh_token).toBe('string');
 
     const idToken = decode(tokens.body.id_token);
-    const jwks = (await (await fetch(`${okta.url}/oauth2/v1/keys`)).json()) as { keys: JsonWebKey[] };
-    const jwk = jwks.keys.find(k => (k as { kid?: string }).kid === idToken.header.kid)!;
+    const jwks = (await (await fetch(`${okta.url}/oauth2/v1/keys`)).json()) as { keys: Array<NodeJsonWebKey & { kid?: string }> };
+    const jwk = jwks.keys.find(k => k.kid === idToken.header.kid)!;
+    const publicKey = createPublicKey({ key: jwk, format: 'jwk' });
     expect(idToken.header.alg).toBe('RS256');
-    expect(cryptoVerify('sha256', Buffer.from(idToken.input), createPublicKey({ key: jwk as any, format: 'jwk' }), idToken.signature)).toBe(true);
+    expect(cryptoVerify('sha256', Buffer.from(idToken.input), publicKey, idToken.signature)).toBe(true);
     // A changed claim breaks the signature.
-    expect(cryptoVerify('sha256', Buffer.from(`${idToken.input}x`), createPublicKey({ key: jwk as any, format: 'jwk' }), idToken.signature)).toBe(false);
+    expect(cryptoVerify('sha256', Buffer.from(`${idToken.input}x`), publicKey, idToken.signature)).toBe(false);
     const nowS = Math.floor(Date.now() / 1000);
     expect(idToken.claims).toMatchObject({
       iss: okta.url,

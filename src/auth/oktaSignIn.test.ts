@@ -11,7 +11,8 @@
  * `byEmail` (Backstage's emailMatchingUserEntityAnnotation) and `byUserId`
  * (this module's oktaUserIdMatchingUserEntityAnnotation).
  */
-import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
+import { createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
+import type { SchedulerService, ServiceFactory } from '@backstage/backend-plugin-api';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
@@ -51,7 +52,9 @@ function postedMessage(html: string): AuthorizationResponse {
 describe('signing in to Backstage with Okta', () => {
   let fake: FakeOkta;
   let baseUrl: string;
-  const scheduler = mockServices.scheduler();
+  // A MockSchedulerService (its class is not exported): tasks run at start-up
+  // and when triggered, so "the next sync" is a call.
+  const scheduler = mockServices.scheduler() as SchedulerService & { factory(): ServiceFactory };
   const org = new FakeOrg({ seed: 18 });
   const platform = org.addGroup({ profile: { name: 'Platform Team' } });
   const web = org.addGroup({ profile: { name: 'Web Team' } });
@@ -101,11 +104,11 @@ describe('signing in to Backstage with Okta', () => {
   /** The Backstage identity token's claims, after checking its signature against the auth backend's JWKS. */
   async function verifiedClaims(token: string): Promise<{ sub: string; ent: string[]; iss: string }> {
     const jwt = decodeJwt(token);
-    const jwks = (await (await fetch(`${baseUrl}/api/auth/.well-known/jwks.json`)).json()) as { keys: Array<JsonWebKey & { kid: string }> };
+    const jwks = (await (await fetch(`${baseUrl}/api/auth/.well-known/jwks.json`)).json()) as { keys: Array<NodeJsonWebKey & { kid: string }> };
     const jwk = jwks.keys.find(k => k.kid === jwt.header.kid);
     expect(jwk).toBeDefined();
     expect(jwt.header.alg).toBe('ES256');
-    const key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    const key = createPublicKey({ key: jwk!, format: 'jwk' });
     expect(cryptoVerify('sha256', Buffer.from(jwt.input), { key, dsaEncoding: 'ieee-p1363' }, jwt.signature)).toBe(true);
     return jwt.claims;
   }
