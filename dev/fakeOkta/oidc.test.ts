@@ -182,10 +182,15 @@ describe('fake Okta OIDC sign-in', () => {
       expect(info.body).toMatchObject({ sub: jane, email: 'jane@acme.test', email_verified: true, given_name: 'Jane', family_name: 'Doe' });
     }
 
-    // The session is reused: a second /authorize goes straight back to the app.
-    const again = await browser.request(authorizeUrl({ state: 'st-2' }));
+    // The session is reused: a second /authorize goes straight back to the
+    // app, and a nonce sent there comes back in the ID token.
+    const again = await browser.request(authorizeUrl({ state: 'st-2', nonce: 'n-0S6_WzA2Mj' }));
     expect(again.status).toBe(302);
-    expect(new URL(again.headers.get('location')!).searchParams.get('state')).toBe('st-2');
+    const secondRedirect = new URL(again.headers.get('location')!);
+    expect(secondRedirect.searchParams.get('state')).toBe('st-2');
+    const second = await exchange(secondRedirect.searchParams.get('code')!);
+    expect(decode(second.body.id_token).claims).toMatchObject({ sub: jane, nonce: 'n-0S6_WzA2Mj' });
+    expect(idToken.claims.nonce).toBeUndefined();
 
     const refreshed = await refresh(tokens.body.refresh_token);
     expect(refreshed.status).toBe(200);

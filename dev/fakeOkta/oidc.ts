@@ -346,7 +346,8 @@ export class FakeOidcProvider implements FakeOidc {
     const sid = opaque('102');
     this.sessions.set(sid, { userId: user.id, authTime: Math.floor(this.clock() / 1000) });
     return redirect(`${request.base}${fromURI}`, {
-      'Set-Cookie': `${SESSION_COOKIE}=${sid}; Path=/; HttpOnly; SameSite=None`,
+      // Okta's is also Secure; the fake serves plain http.
+      'Set-Cookie': `${SESSION_COOKIE}=${sid}; Path=/; HttpOnly`,
     });
   }
 
