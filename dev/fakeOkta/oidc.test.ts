@@ -4,7 +4,7 @@
  * against the vendored oauth.yaml, and ID tokens are checked with
  * node:crypto against the keys /oauth2/v1/keys publishes.
  */
-import { createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
+import { createHash, createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { FakeOkta, FakeOrg, startFakeOkta } from './index';
 import { submitFakeOktaLogin, TestBrowser } from './testing/browser';
@@ -172,6 +172,9 @@ describe('fake Okta OIDC sign-in', () => {
       preferred_username: 'jane@acme.test',
       amr: ['pwd'],
     });
+    // at_hash: the left half of SHA-256 of the access token (OIDC Core 3.1.3.6).
+    const digest = createHash('sha256').update(tokens.body.access_token).digest();
+    expect(idToken.claims.at_hash).toBe(digest.subarray(0, 16).toString('base64url'));
     expect(idToken.claims.exp).toBeGreaterThan(nowS);
     expect(idToken.claims.iat).toBeLessThanOrEqual(nowS + 1);
 
