@@ -34,3 +34,8 @@ export {
   defaultUserTransformer,
 } from './okta/defaultTransformers';
 export * from './okta/constants';
+export {
+  oktaOrgSignInResolvers,
+  oktaUserIdMatchingUserEntityAnnotation,
+} from './auth/oktaUserIdSignInResolver';
+export { authModuleOktaProviderWithUserIdSignIn } from './auth/authModuleOktaProviderWithUserIdSignIn';

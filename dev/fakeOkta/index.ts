@@ -23,6 +23,7 @@ export { createServiceAppKeys } from './jws';
 export type { ServiceAppKeys } from './jws';
 export { DEFAULT_APP_SHARE, DEFAULT_RATE_LIMITS } from './rateLimits';
 export { userToApi, groupToApi } from './serialize';
+export type { FakeOidc, FakeOidcWebApp } from './oidc';
 export type {
   FakeJwk,
   FakeOkta,

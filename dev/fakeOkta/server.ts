@@ -8,6 +8,7 @@ import { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { FakeAuthorizationServer } from './authorizationServer';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
+import { FakeOidcProvider } from './oidc';
 import { drawFor } from './random';
 import { FakeRateLimiter } from './rateLimits';
 import {
@@ -97,6 +98,8 @@ class FakeOktaServer implements FakeOkta {
   readonly org: FakeOrg;
   private readonly server: http.Server;
   private readonly auth: FakeAuthorizationServer;
+  /** OIDC sign-in for web apps (oidc.ts). */
+  readonly oidc: FakeOidcProvider;
   private readonly limiter: FakeRateLimiter;
   private readonly clock: () => number;
   private readonly seed: number;
@@ -119,6 +122,7 @@ class FakeOktaServer implements FakeOkta {
     this.faults = [...(options.faults ?? [])];
     this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
+    this.oidc = new FakeOidcProvider(this.org, this.clock);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(error => {
         if (!res.headersSent) {
@@ -354,7 +358,8 @@ class FakeOktaServer implements FakeOkta {
   private sendRaw(res: ServerResponse, status: number, json: string): void {
     const bytes = Buffer.from(json);
     res.writeHead(status, {
-      'Content-Type': 'application/json',
+      // A reply may set its own (the OIDC login step's HTML).
+      'Content-Type': res.getHeader('Content-Type') ?? 'application/json',
       'Content-Length': String(bytes.length),
     });
     res.end(bytes);
@@ -367,6 +372,10 @@ class FakeOktaServer implements FakeOkta {
   private route(req: IncomingMessage, route: Route, rawUrl: string, query: string, body: string): Reply {
     const method = req.method ?? 'GET';
     const base = this.baseOf(req);
+    // OIDC sign-in (oidc.ts): /authorize, the login step, userinfo, keys,
+    // discovery, and the web apps' token requests.
+    const oidcReply = this.oidc.route({ method, pathname: rawUrl.split('?')[0], query, body, headers: req.headers, base });
+    if (oidcReply) return oidcReply;
     if (route.endpoint === 'token') {
       if (method !== 'POST') {
         return this.error(405, 'E0000022', 'The endpoint does not support the provided HTTP method');

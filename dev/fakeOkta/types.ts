@@ -2,6 +2,7 @@
  * Options and public shapes of the fake Okta server.
  */
 import type { FakeOrg } from './FakeOrg';
+import type { FakeOidc } from './oidc';
 
 /** A JWK as registered on an app or held by a client: with `kid`. */
 export type FakeJwk = JsonWebKey & { kid?: string };
@@ -115,6 +116,8 @@ export interface FakeOkta {
   org: FakeOrg;
   addServiceApp(app: FakeServiceApp): void;
   updateServiceApp(clientId: string, patch: Partial<Omit<FakeServiceApp, 'clientId'>>): void;
+  /** OIDC sign-in: web apps, passwords, email_verified (oidc.ts). */
+  readonly oidc: FakeOidc;
   /** Registers an SSWS API token (all read scopes). */
   addApiToken(token: string, opts?: { adminRole?: boolean }): void;
   setFaults(rules: FaultRule[]): void;
