@@ -54,8 +54,8 @@ export function oktaUserIdOfSignIn(
 
 /**
  * A sign-in resolver for Backstage's Okta auth provider that signs the Okta
- * user in as the User entity annotated `okta.com/user-id: <their Okta user
- * id>`, which this module writes on every user it emits.
+ * user in as the User entity whose `okta.com/user-id` annotation is their
+ * Okta user id, which this module writes on every user it emits.
  *
  * @remarks
  *
