@@ -2,7 +2,9 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { OktaSyncMetrics } from '../metrics/oktaSyncMetrics';
 import {
   OktaOrgEntityProvider,
   type OktaTransformerSelection,
@@ -47,20 +49,23 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         config: coreServices.rootConfig,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
+        metrics: metricsServiceRef,
       },
-      async init({ catalog, config, logger, scheduler }) {
+      async init({ catalog, config, logger, scheduler, metrics }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
           );
           return;
         }
+        const syncMetrics = new OktaSyncMetrics(metrics);
         catalog.addEntityProvider(
           OktaOrgEntityProvider.fromConfig(config, {
             logger,
             scheduler,
             userTransformer,
             groupTransformer,
+            onSyncSummary: summary => syncMetrics.record(summary),
           }),
         );
       },
