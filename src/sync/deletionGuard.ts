@@ -144,6 +144,20 @@ function guardReasons(
   return reasons;
 }
 
+/**
+ * The fewest users and groups a sync after one that applied `counts` may
+ * leave without the share rule refusing it.
+ */
+export function fewestKept(
+  counts: OktaEntityCounts,
+  maxRemovedShare: number,
+): OktaEntityCounts {
+  // The epsilon keeps 0.25 * 100 at 25 whatever the floating point does.
+  const kept = (n: number) =>
+    n === 0 ? 0 : Math.max(1, n - Math.floor(n * maxRemovedShare + 1e-9));
+  return { users: kept(counts.users), groups: kept(counts.groups) };
+}
+
 /** The share of `before` that is gone, by count (0 when it grew). */
 function removedShare(before: number, after: number): number {
   return before > 0 && after < before ? (before - after) / before : 0;
