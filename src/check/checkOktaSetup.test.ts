@@ -372,7 +372,7 @@ describe('the set-up check reports what the deletion guard would say', () => {
     const guard = step(report, 'deletionGuard');
     expect(guard.status).toBe('failed');
     expect(guard.detail).toContain(
-      'OktaOrgEntityProvider:checked refused to apply this sync: it would remove 9 of 11 users (82%) and it would remove 5 of 6 groups (83%)',
+      'OktaOrgEntityProvider:checked refused to apply this sync: it would remove 9 of 11 users (82%) and 5 of 6 groups (83%)',
     );
     expect(guard.fix).toContain('deletionGuard.allowLargeRemovals: true');
     expect(report.ok).toBe(false);

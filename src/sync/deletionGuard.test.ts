@@ -64,7 +64,7 @@ describe('decideDeletionGuard', () => {
   it('names the provider, the counts, the likely causes and the key that allows it', () => {
     const verdict = decide({ users: 120, groups: 8 }, { users: 30, groups: 2 });
     expect(verdict.message).toBe(
-      'OktaOrgEntityProvider:emea refused to apply this sync: it would remove 90 of 120 users (75%) and it would remove 6 of 8 groups (75%), ' +
+      'OktaOrgEntityProvider:emea refused to apply this sync: it would remove 90 of 120 users (75%) and 6 of 8 groups (75%), ' +
         'more than deletionGuard.maxRemovedShare (25%) (before: 120 users, 8 groups; would remain: 30 users, 2 groups). ' +
         'The catalog keeps its previous entities; the next run checks again. ' +
         "Likely causes: the Okta app's admin role was narrowed (a resource set reduced, or a role such as Group Administrator that cannot see every user or Okta's Everyone group); " +

@@ -182,29 +182,36 @@ function refusalMessage(
   reasons: OktaDeletionGuardReason[],
 ): string {
   const { before, after, config } = input;
-  const what = reasons.map(reason => {
+  const removed = reasons.flatMap(reason => {
     switch (reason) {
-      case 'empty':
-        return 'the read returned no users and no groups';
       case 'noUsers':
-        return `it would remove all ${before!.users} users`;
+        return [`all ${before!.users} users`];
       case 'noGroups':
-        return `it would remove all ${before!.groups} groups`;
+        return [`all ${before!.groups} groups`];
       case 'usersShare':
-        return `it would remove ${before!.users - after.users} of ${before!.users} users (${percent(
-          removedShare(before!.users, after.users),
-        )})`;
+        return [
+          `${before!.users - after.users} of ${before!.users} users (${percent(
+            removedShare(before!.users, after.users),
+          )})`,
+        ];
+      case 'groupsShare':
+        return [
+          `${before!.groups - after.groups} of ${before!.groups} groups (${percent(
+            removedShare(before!.groups, after.groups),
+          )})`,
+        ];
       default:
-        return `it would remove ${before!.groups - after.groups} of ${before!.groups} groups (${percent(
-          removedShare(before!.groups, after.groups),
-        )})`;
+        return [];
     }
   });
+  const what = reasons.includes('empty')
+    ? 'the read returned no users and no groups'
+    : `it would remove ${removed.join(' and ')}`;
   const shareNote = reasons.some(r => r === 'usersShare' || r === 'groupsShare')
     ? `, more than deletionGuard.maxRemovedShare (${percent(config.maxRemovedShare)})`
     : '';
   return (
-    `${input.providerName} refused to apply this sync: ${what.join(' and ')}${shareNote} ` +
+    `${input.providerName} refused to apply this sync: ${what}${shareNote} ` +
     `(${describeChange(before, after)}). The catalog keeps its previous entities; the next run checks again. ` +
     'Likely causes: the Okta app\'s admin role was narrowed (a resource set reduced, or a role such as Group Administrator that cannot see every user or Okta\'s Everyone group); ' +
     'userSearchFilter, groupSearchFilter or groupNames now select far less (a typo matches nothing); ' +
