@@ -129,6 +129,27 @@ interface OktaOrgProviderConfig {
   checkSetupOnStart?: boolean;
 
   /**
+   * Refuses a sync that would remove too much at once: an empty result, none
+   * of the users or none of the groups the last applied sync had, or more
+   * than `maxRemovedShare` of the users or of the groups. Such a read is
+   * usually an admin role that was narrowed, a filter typo, or Okta
+   * answering empty pages. A refused sync applies nothing and logs one
+   * error; the next run checks again.
+   */
+  deletionGuard?: {
+    /**
+     * The largest share of the users, or of the groups, one sync may
+     * remove: above 0, at most 1. Default 0.25.
+     */
+    maxRemovedShare?: number;
+    /**
+     * Applies syncs the guard would refuse: set it for a deliberate large
+     * change (e.g. a narrower filter), then remove it. Default false.
+     */
+    allowLargeRemovals?: boolean;
+  };
+
+  /**
    * Tuning of the requests to Okta.
    */
   requests?: {

@@ -12,8 +12,27 @@ export {
 export {
   OktaOrgEntityProvider,
   type OktaOrgEntityProviderOptions,
+  type OktaSyncSummaryListener,
   type OktaTransformerSelection,
 } from './processors/OktaOrgEntityProvider';
+export {
+  OktaSyncError,
+  type OktaEntityCounts,
+  type OktaSyncEndpointRequests,
+  type OktaSyncFailureReason,
+  type OktaSyncOutcome,
+  type OktaSyncRequests,
+  type OktaSyncSummary,
+} from './sync/syncSummary';
+export type {
+  OktaDeletionGuardConfig,
+  OktaDeletionGuardReason,
+  OktaDeletionGuardVerdict,
+} from './sync/deletionGuard';
+export {
+  InMemoryOktaAppliedCountsStore,
+  type OktaAppliedCountsStore,
+} from './sync/appliedCounts';
 export type {
   OktaGroupFilter,
   OktaGroupTransformer,
@@ -29,6 +48,7 @@ export type {
   OktaOrgClient,
   OktaUser,
 } from './okta/client/types';
+export { OktaRequestError } from './okta/client/types';
 export {
   defaultGroupTransformer,
   defaultUserTransformer,

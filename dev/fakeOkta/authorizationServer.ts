@@ -15,6 +15,7 @@ import {
   verifyJws,
 } from './jws';
 import type { FakeJwk, FakeServiceApp } from './types';
+import type { FakeAdminRoleScope } from './adminRoleScope';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MAX_ASSERTION_LIFETIME_S = 3600;
@@ -52,6 +53,8 @@ export interface ApiPrincipal {
   id: string;
   scopes: Set<string>;
   adminRole: boolean;
+  /** What the admin role covers; absent: the whole org. */
+  adminRoleScope?: FakeAdminRoleScope;
 }
 
 export type ApiAuthResult =
@@ -65,7 +68,9 @@ export type ApiAuthResult =
       wwwAuthenticate?: string;
     };
 
-interface RegisteredApp extends Required<FakeServiceApp> {}
+interface RegisteredApp extends Required<Omit<FakeServiceApp, 'adminRoleScope'>> {
+  adminRoleScope?: FakeAdminRoleScope;
+}
 
 function oauthError(
   status: number,
@@ -119,6 +124,7 @@ export class FakeAuthorizationServer {
       scopes: [...app.scopes],
       requireDpop: app.requireDpop ?? false,
       adminRole: app.adminRole ?? true,
+      ...(app.adminRoleScope && { adminRoleScope: app.adminRoleScope }),
     });
   }
 
@@ -435,6 +441,7 @@ export class FakeAuthorizationServer {
         id: token.clientId,
         scopes: token.scopes,
         adminRole: app?.adminRole ?? false,
+        ...(app?.adminRoleScope && { adminRoleScope: app.adminRoleScope }),
       };
     } else {
       return invalid();

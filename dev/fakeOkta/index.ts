@@ -20,6 +20,7 @@ export type {
 export { generateOrg, demoOrg } from './generateOrg';
 export type { GenerateOrgOptions } from './generateOrg';
 export { createServiceAppKeys } from './jws';
+export type { FakeAdminRoleScope } from './adminRoleScope';
 export type { ServiceAppKeys } from './jws';
 export { DEFAULT_APP_SHARE, DEFAULT_RATE_LIMITS } from './rateLimits';
 export { userToApi, groupToApi } from './serialize';

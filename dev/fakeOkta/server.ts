@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
+import { AdminRoleView } from './adminRoleScope';
 import { FakeAuthorizationServer } from './authorizationServer';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
 import { FakeOidcProvider } from './oidc';
@@ -410,15 +411,19 @@ class FakeOktaServer implements FakeOkta {
     }
     const params = new URLSearchParams(query);
     const selfLink = `<${base}${rawUrl}>; rel="self"`;
+    // An admin role limited to part of the org (a resource set) sees only that part.
+    const roleScope = auth.principal.adminRoleScope;
+    const view = roleScope ? new AdminRoleView(this.org, roleScope) : undefined;
     try {
       switch (route.endpoint) {
         case 'users':
-          return this.listUsers(params, base, selfLink);
+          return this.listUsers(params, base, selfLink, view);
         case 'groups':
-          return this.listGroups(params, base, selfLink);
+          return this.listGroups(params, base, selfLink, view);
         case 'groupById': {
           const group = this.org.getGroup(decodeURIComponent(route.id!));
           if (!group) return this.notFound(route.id!, 'UserGroup');
+          if (view && !view.canSeeGroup(group)) return this.forbidden();
           return { status: 200, body: groupToApi(group, base) };
         }
         case 'userById': {
@@ -427,7 +432,7 @@ class FakeOktaServer implements FakeOkta {
           return { status: 200, body: userToApi(user, base, true) };
         }
         case 'groupUsers':
-          return this.listGroupUsers(decodeURIComponent(route.id!), params, base, selfLink);
+          return this.listGroupUsers(decodeURIComponent(route.id!), params, base, selfLink, view);
         case 'userGroups': {
           const userId = decodeURIComponent(route.id!);
           const user = this.org.findUser(userId);
@@ -447,6 +452,10 @@ class FakeOktaServer implements FakeOkta {
       }
       throw error;
     }
+  }
+
+  private forbidden(): Reply {
+    return this.error(403, 'E0000006', 'You do not have permission to perform the requested action');
   }
 
   private notFound(id: string, kind: string): Reply {
@@ -495,13 +504,14 @@ class FakeOktaServer implements FakeOkta {
     return { expressions, searched: search !== null || filter !== null };
   }
 
-  private listUsers(params: URLSearchParams, base: string, selfLink: string): Reply {
+  private listUsers(params: URLSearchParams, base: string, selfLink: string, view?: AdminRoleView): Reply {
     const { expressions, searched } = this.compile(params, USER_SEARCH_RULES, USER_FILTER_RULES);
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? USERS_QUERY_LIMIT : USERS_LIMIT);
     const qLower = q?.toLowerCase();
     const keep = (user: OktaUser): boolean => {
       if (!searched && user.status === 'DEPROVISIONED') return false;
+      if (view && !view.canSeeUser(user)) return false;
       for (const { expression, rules } of expressions) {
         if (!matchesSearch(user, expression, rules)) return false;
       }
@@ -526,15 +536,16 @@ class FakeOktaServer implements FakeOkta {
     return { status: 200, body: undefined, json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`, headers: { Link: links } };
   }
 
-  private listGroups(params: URLSearchParams, base: string, selfLink: string): Reply {
+  private listGroups(params: URLSearchParams, base: string, selfLink: string, view?: AdminRoleView): Reply {
     const { expressions, searched } = this.compile(params, GROUP_SEARCH_RULES, GROUP_FILTER_RULES);
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? GROUPS_QUERY_LIMIT : GROUPS_LIMIT);
     const qLower = q?.toLowerCase();
     const keep =
-      expressions.length === 0 && qLower === undefined
+      expressions.length === 0 && qLower === undefined && !view
         ? undefined
         : (group: OktaGroup): boolean => {
+            if (view && !view.canSeeGroup(group)) return false;
             for (const { expression, rules } of expressions) {
               if (!matchesSearch(group, expression, rules)) return false;
             }
@@ -560,9 +571,16 @@ class FakeOktaServer implements FakeOkta {
     };
   }
 
-  private listGroupUsers(groupId: string, params: URLSearchParams, base: string, selfLink: string): Reply {
+  private listGroupUsers(
+    groupId: string,
+    params: URLSearchParams,
+    base: string,
+    selfLink: string,
+    view?: AdminRoleView,
+  ): Reply {
     const group = this.org.getGroup(groupId);
     if (!group) return this.notFound(groupId, 'UserGroup');
+    if (view && !view.canSeeGroup(group)) return this.forbidden();
     const limit = parseLimit(params.get('limit'), GROUP_USERS_LIMIT);
     const { items, next } = this.page(
       this.org.memberIdsOf(groupId),

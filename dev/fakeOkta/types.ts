@@ -1,6 +1,7 @@
 /*
  * Options and public shapes of the fake Okta server.
  */
+import type { FakeAdminRoleScope } from './adminRoleScope';
 import type { FakeOrg } from './FakeOrg';
 import type { FakeOidc } from './oidc';
 
@@ -85,6 +86,11 @@ export interface FakeServiceApp {
   requireDpop?: boolean;
   /** Whether the app has an admin role (needed for the management APIs); default true. */
   adminRole?: boolean;
+  /**
+   * Limits the admin role to some groups and users, as an Okta resource set
+   * does; default the whole org. Listings show only what it covers.
+   */
+  adminRoleScope?: FakeAdminRoleScope;
 }
 
 export interface FakeOktaRequestLogEntry {

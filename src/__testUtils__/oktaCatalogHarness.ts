@@ -17,6 +17,7 @@ import {
 import {
   createServiceAppKeys,
   type FakeOkta,
+  type FakeServiceApp,
   type ServiceAppKeys,
 } from '../../dev/fakeOkta';
 import type { OktaAuthOptions } from '../okta/client/types';
@@ -99,6 +100,7 @@ export async function addServiceApp(
     requireDpop?: boolean;
     scopes?: string[];
     adminRole?: boolean;
+    adminRoleScope?: FakeServiceApp['adminRoleScope'];
   } = {},
 ): Promise<FakeServiceAppAccess> {
   const keys = await createServiceAppKeys(options.alg ?? 'RS256');
@@ -109,6 +111,7 @@ export async function addServiceApp(
     scopes: options.scopes ?? ['okta.users.read', 'okta.groups.read'],
     requireDpop: options.requireDpop,
     adminRole: options.adminRole,
+    adminRoleScope: options.adminRoleScope,
   });
   return {
     clientId,
@@ -131,7 +134,11 @@ export function providersFromConfig(
   extra: Partial<
     Pick<
       ConstructorParameters<typeof OktaOrgEntityProvider>[0],
-      'userTransformer' | 'groupTransformer' | 'taskRunner'
+      | 'userTransformer'
+      | 'groupTransformer'
+      | 'taskRunner'
+      | 'appliedCounts'
+      | 'onSyncSummary'
     >
   > = {},
 ): OktaOrgEntityProvider[] {

@@ -65,6 +65,7 @@ describe('checkOktaSetup against the fake Okta org', () => {
       groupSearchFilter: 'skipped',
       groupNames: 'skipped',
       selection: 'passed',
+      deletionGuard: 'passed',
     });
     expect(report.ok).toBe(true);
     // demoOrg: 11 users but the deprovisioned one, 6 groups but Everyone.
@@ -278,6 +279,9 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(step(empty, 'groupSearchFilter').status).toBe('warning');
     expect(step(empty, 'selection').status).toBe('warning');
     expect(step(empty, 'selection').fix).toContain('selects nothing');
+    // With no baseline the guard would refuse the empty result: a warning.
+    expect(step(empty, 'deletionGuard').status).toBe('warning');
+    expect(step(empty, 'deletionGuard').detail).toContain('the read returned no users and no groups');
     expect(empty.ok).toBe(true);
   });
 
@@ -344,5 +348,51 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(step(report, 'apiToken').status).toBe('passed');
     expect(step(report, 'readUsers').status).toBe('failed');
     expect(step(report, 'readUsers').fix).toContain('the admin who created the API token');
+  });
+});
+
+describe('the set-up check reports what the deletion guard would say', () => {
+  it('passes a read the guard would apply, and says what a later sync may not remove', async () => {
+    const app = await addServiceApp(fake);
+    const report = await checkOktaSetup(providerOf(app.providerConfig));
+    expect(step(report, 'deletionGuard')).toEqual({
+      id: 'deletionGuard',
+      title: 'What the deletion guard would say',
+      status: 'passed',
+      detail:
+        'With no record of the last applied sync here (pass --last-applied USERS,GROUPS to compare), the guard would apply this sync. ' +
+        'Once applied, a later sync is refused when it keeps fewer than 9 of these 11 users or 5 of these 6 groups (deletionGuard.maxRemovedShare 25%), or none of a kind.',
+    });
+  });
+
+  it('fails when the read would be refused against the last applied counts, naming the key that allows it', async () => {
+    const app = await addServiceApp(fake);
+    const provider = providerOf({ ...app.providerConfig, groupNames: ['Sales'] });
+    const report = await checkOktaSetup(provider, { lastApplied: { users: 11, groups: 6 } });
+    const guard = step(report, 'deletionGuard');
+    expect(guard.status).toBe('failed');
+    expect(guard.detail).toContain(
+      'OktaOrgEntityProvider:checked refused to apply this sync: it would remove 9 of 11 users (82%) and 5 of 6 groups (83%)',
+    );
+    expect(guard.fix).toContain('deletionGuard.allowLargeRemovals: true');
+    expect(report.ok).toBe(false);
+
+    const allowed = await checkOktaSetup(
+      providerOf({ ...app.providerConfig, groupNames: ['Sales'], deletionGuard: { allowLargeRemovals: true } }),
+      { lastApplied: { users: 11, groups: 6 } },
+    );
+    expect(step(allowed, 'deletionGuard').status).toBe('warning');
+    expect(step(allowed, 'deletionGuard').fix).toBe(
+      'remove deletionGuard.allowLargeRemovals once the large change is applied',
+    );
+    expect(allowed.ok).toBe(true);
+  });
+
+  it('is skipped when the read fails, and left out of the start-up check', async () => {
+    const app = await addServiceApp(fake, { adminRole: false });
+    const report = await checkOktaSetup(providerOf(app.providerConfig));
+    expect(step(report, 'deletionGuard').status).toBe('skipped');
+    const startup = await checkOktaSetup(providerOf(app.providerConfig), { includeSelection: false });
+    expect(startup.steps.map(s => s.id)).not.toContain('deletionGuard');
   });
 });

@@ -38,6 +38,13 @@ import type {
   OktaProviderConfig,
   OktaUserTransformer,
 } from '../okta/types';
+import {
+  ALLOW_LARGE_REMOVALS_KEY,
+  decideDeletionGuard,
+  DEFAULT_MAX_REMOVED_SHARE,
+  fewestKept,
+} from '../sync/deletionGuard';
+import type { OktaEntityCounts } from '../sync/syncSummary';
 import { closestNames } from './closestNames';
 import type {
   OktaSetupReport,
@@ -60,6 +67,12 @@ export interface CheckOktaSetupOptions {
   groupTransformer?: OktaGroupTransformer;
   /** Stops the check: probes still to run fail at once (reported as failed). */
   signal?: AbortSignal;
+  /**
+   * The counts of the provider's last applied sync, for the `deletionGuard`
+   * step (e.g. from the applied-counts store, or `--last-applied`); without
+   * them the step reports what the guard would say with no baseline.
+   */
+  lastApplied?: OktaEntityCounts;
 }
 
 const USERS_SCOPE = 'okta.users.read';
@@ -85,6 +98,7 @@ const TITLES: Record<OktaSetupStepId, string> = {
   groupSearchFilter: 'groupSearchFilter accepted by Okta',
   groupNames: 'groupNames exist in Okta',
   selection: 'What a sync would read',
+  deletionGuard: 'What the deletion guard would say',
 };
 
 const NOT_AN_OKTA_ORG_FIX =
@@ -770,6 +784,8 @@ async function checkSelection(
  * 4. `userSearchFilter`, `groupSearchFilter`, `groupNames`.
  * 5. `selection`: a full read and the entities it gives (unless
  *    `includeSelection` is false).
+ * 6. `deletionGuard`: whether the deletion guard would apply that read,
+ *    compared with `lastApplied` when given.
  *
  * Never throws for what Okta answers, and never reports a secret.
  */
@@ -899,9 +915,62 @@ export async function checkOktaSetup(
       'groupSearchFilter',
     )
   ) {
+    steps.skipIfBlocked('deletionGuard', 'selection');
     return report();
   }
   const { step, selection } = await checkSelection(provider, options, logger);
   steps.add(step);
+  if (!steps.skipIfBlocked('deletionGuard', 'selection') && selection) {
+    steps.add(deletionGuardStep(provider, selection, options.lastApplied));
+  }
   return report(selection);
+}
+
+/** Step h: the deletion guard's verdict on the selection just read. */
+function deletionGuardStep(
+  provider: OktaProviderConfig,
+  selection: OktaSetupSelection,
+  lastApplied: OktaEntityCounts | undefined,
+): Omit<OktaSetupStep, 'title'> {
+  const config = provider.deletionGuard ?? {
+    maxRemovedShare: DEFAULT_MAX_REMOVED_SHARE,
+    allowLargeRemovals: false,
+  };
+  const after = { users: selection.users.length, groups: selection.groups.length };
+  const verdict = decideDeletionGuard({
+    providerName: `OktaOrgEntityProvider:${provider.id}`,
+    providerId: provider.id,
+    before: lastApplied,
+    after,
+    config,
+  });
+  const next = fewestKept(after, config.maxRemovedShare);
+  const share = `${Math.round(config.maxRemovedShare * 100)}%`;
+  const later = `Once applied, a later sync is refused when it keeps fewer than ${next.users} of these ${after.users} users or ${next.groups} of these ${after.groups} groups (deletionGuard.maxRemovedShare ${share}), or none of a kind.`;
+  const baseline = lastApplied
+    ? `Compared with the last applied sync (${lastApplied.users} users, ${lastApplied.groups} groups)`
+    : 'With no record of the last applied sync here (pass --last-applied USERS,GROUPS to compare)';
+  if (verdict.decision === 'apply') {
+    return {
+      id: 'deletionGuard',
+      status: 'passed',
+      detail: `${baseline}, the guard would apply this sync. ${later}`,
+    };
+  }
+  if (verdict.decision === 'allowed') {
+    return {
+      id: 'deletionGuard',
+      status: 'warning',
+      detail: verdict.message!,
+      fix: `remove ${ALLOW_LARGE_REMOVALS_KEY} once the large change is applied`,
+    };
+  }
+  return {
+    id: 'deletionGuard',
+    // Without a baseline an empty result may have nothing to protect: a
+    // warning, as for a selection that is empty.
+    status: lastApplied ? 'failed' : 'warning',
+    detail: verdict.message!,
+    fix: `check the app's admin role and the filters; if the change is deliberate, set ${ALLOW_LARGE_REMOVALS_KEY}: true for the sync that should apply it`,
+  };
 }

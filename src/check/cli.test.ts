@@ -146,6 +146,25 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
     expectNoSecret(run);
   });
 
+  it('compares the read with --last-applied as the deletion guard would, exiting 1 when it would refuse', async () => {
+    const config = writeConfig('narrow.yaml', { groupNames: ['Sales'] });
+    const run = await runCli(['check', '--config', config, '--last-applied', '11,6']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('✖ What the deletion guard would say');
+    expect(run.stdout).toContain('it would remove 9 of 11 users (82%)');
+    expect(run.stdout).toContain('deletionGuard.allowLargeRemovals: true');
+
+    const same = await runCli(['check', '--config', writeConfig('same.yaml', {}), '--last-applied=11,6']);
+    expect(same.code).toBe(0);
+    expect(same.stdout).toContain(
+      'Compared with the last applied sync (11 users, 6 groups), the guard would apply this sync.',
+    );
+
+    const bad = await runCli(['check', '--config', config, '--last-applied', 'many']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--last-applied must be USERS,GROUPS, e.g. 120,8');
+  });
+
   it('exits 2 on usage and config errors, naming the key and no secret', async () => {
     const unknown = await runCli(['check', '--bogus']);
     expect(unknown.code).toBe(2);

@@ -4,7 +4,7 @@
  *
  *   npx @okta-org/plugin-catalog-backend-module-okta check \
  *     --config app-config.yaml [--config more.yaml] [--provider <id>] \
- *     [--dry-run] [--output summary|yaml] [--limit N]
+ *     [--dry-run] [--output summary|yaml] [--limit N] [--last-applied USERS,GROUPS]
  *
  * Config is loaded as a Backstage backend loads it (files merged in order,
  * ${ENV} substitution, APP_CONFIG_* variables). Exit code 0 when no step
@@ -25,11 +25,14 @@ import {
 
 const USAGE = `Usage: okta-catalog-check check --config app-config.yaml [--config more.yaml]
          [--provider <id>] [--dry-run] [--output summary|yaml] [--limit N]
+         [--last-applied USERS,GROUPS]
 
 Checks each Okta provider in catalog.providers.okta against its Okta org and
 names the Okta setting to fix. --dry-run also prints the entities a sync would
 produce (all, or the first N with --limit), without touching any catalog.
 --output yaml prints the report (and entities) as a YAML stream on stdout.
+--last-applied compares the read with the users and groups the provider has in
+the catalog now, as the deletion guard of a sync would.
 Exit code: 0 all passed (warnings allowed), 1 a step failed, 2 usage or config error.
 `;
 
@@ -50,6 +53,7 @@ interface CheckCliArgs {
   dryRun: boolean;
   output: 'summary' | 'yaml';
   limit?: number;
+  lastApplied?: { users: number; groups: number };
 }
 
 class UsageError extends Error {}
@@ -95,6 +99,14 @@ function parseArgs(argv: string[]): CheckCliArgs | 'help' {
           throw new UsageError('--limit must be a whole number');
         }
         args.limit = limit;
+        break;
+      }
+      case '--last-applied': {
+        const match = /^(\d+),(\d+)$/.exec(take());
+        if (!match) {
+          throw new UsageError('--last-applied must be USERS,GROUPS, e.g. 120,8');
+        }
+        args.lastApplied = { users: Number(match[1]), groups: Number(match[2]) };
         break;
       }
       case '--help':
@@ -180,7 +192,7 @@ export async function runCheckCli(
   const out = (text: string) => io.stdout(redactSecrets(text, providers));
   let failed = false;
   for (const [index, provider] of providers.entries()) {
-    const report = await checkOktaSetup(provider);
+    const report = await checkOktaSetup(provider, { lastApplied: args.lastApplied });
     failed ||= !report.ok;
     const entities = args.dryRun ? dryRunEntities(report, args.limit) : [];
     const total = report.selection

@@ -18,7 +18,8 @@ export type OktaSetupStepId =
   | 'userSearchFilter'
   | 'groupSearchFilter'
   | 'groupNames'
-  | 'selection';
+  | 'selection'
+  | 'deletionGuard';
 
 /** One checked setting. */
 export interface OktaSetupStep {

@@ -2,7 +2,9 @@ import {
   coreServices,
   createBackendModule,
 } from '@backstage/backend-plugin-api';
+import { metricsServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogProcessingExtensionPoint } from '@backstage/plugin-catalog-node';
+import { OktaSyncMetrics } from '../metrics/oktaSyncMetrics';
 import {
   OktaOrgEntityProvider,
   type OktaTransformerSelection,
@@ -48,14 +50,16 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
         lifecycle: coreServices.lifecycle,
+        metrics: metricsServiceRef,
       },
-      async init({ catalog, config, logger, scheduler, lifecycle }) {
+      async init({ catalog, config, logger, scheduler, lifecycle, metrics }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
           );
           return;
         }
+        const syncMetrics = new OktaSyncMetrics(metrics);
         catalog.addEntityProvider(
           OktaOrgEntityProvider.fromConfig(config, {
             logger,
@@ -63,6 +67,7 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
             lifecycle,
             userTransformer,
             groupTransformer,
+            onSyncSummary: summary => syncMetrics.record(summary),
           }),
         );
       },

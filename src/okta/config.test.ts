@@ -77,6 +77,7 @@ describe('readOktaProviderConfigs', () => {
         userNaming: 'emailLocalPart',
         requests: {},
         checkSetupOnStart: true,
+        deletionGuard: { maxRemovedShare: 0.25, allowLargeRemovals: false },
       });
     });
 
@@ -99,6 +100,7 @@ describe('readOktaProviderConfigs', () => {
           allowInsecureHttp: false,
           checkSetupOnStart: false,
           requests: { maxConcurrency: 20, timeout: { seconds: 10 }, maxRetries: 3 },
+          deletionGuard: { maxRemovedShare: 0.5, allowLargeRemovals: true },
         }),
       );
       expect(config).toEqual({
@@ -118,6 +120,7 @@ describe('readOktaProviderConfigs', () => {
         parentGroupAttribute: 'parentGroup',
         requests: { maxConcurrency: 20, requestTimeoutMs: 10000, maxRetries: 3 },
         checkSetupOnStart: false,
+        deletionGuard: { maxRemovedShare: 0.5, allowLargeRemovals: true },
       });
     });
 
@@ -547,6 +550,28 @@ describe('readOktaProviderConfigs', () => {
         readOne(privateKeyProvider({ requests: { maxConcurrency: 1, maxRetries: 20 } }))
           .requests,
       ).toEqual({ maxConcurrency: 1, maxRetries: 20 });
+    });
+  });
+  describe('deletionGuard', () => {
+    it('rejects a share outside (0, 1], naming the key', () => {
+      for (const maxRemovedShare of [0, -0.1, 1.5, 25]) {
+        expect(errorOf(privateKeyProvider({ deletionGuard: { maxRemovedShare } }))).toBe(
+          `catalog.providers.okta (id "default"): "deletionGuard.maxRemovedShare" must be a number above 0 and at most 1 (a share: 0.25 is a quarter), got ${maxRemovedShare}`,
+        );
+      }
+      expect(readOne(privateKeyProvider({ deletionGuard: { maxRemovedShare: 1 } })).deletionGuard).toEqual({
+        maxRemovedShare: 1,
+        allowLargeRemovals: false,
+      });
+    });
+
+    it('rejects unknown keys and wrong types under deletionGuard', () => {
+      expect(errorOf(privateKeyProvider({ deletionGuard: { allow: true } }))).toMatch(
+        /: unknown key "deletionGuard\.allow" \(known keys: deletionGuard\.maxRemovedShare, deletionGuard\.allowLargeRemovals\)/,
+      );
+      expect(errorOf(privateKeyProvider({ deletionGuard: { allowLargeRemovals: 5 } }))).toMatch(
+        /^catalog\.providers\.okta \(id "default"\): "deletionGuard\.allowLargeRemovals" is invalid/,
+      );
     });
   });
 });

@@ -19,6 +19,10 @@ import {
 } from '@backstage/config';
 import { Duration } from 'luxon';
 import { signingAlgorithmOf } from './client/clientAssertion';
+import {
+  DEFAULT_MAX_REMOVED_SHARE,
+  type OktaDeletionGuardConfig,
+} from '../sync/deletionGuard';
 import type { OktaAuthOptions } from './client/types';
 import type {
   OktaGroupFilter,
@@ -70,9 +74,11 @@ const PROVIDER_KEYS = new Set([
   'allowInsecureHttp',
   'checkSetupOnStart',
   'requests',
+  'deletionGuard',
 ]);
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
 const REQUESTS_KEYS = new Set(['maxConcurrency', 'timeout', 'maxRetries']);
+const DELETION_GUARD_KEYS = new Set(['maxRemovedShare', 'allowLargeRemovals']);
 
 /** Keys admins plausibly write for a key of ours (from other providers' docs). */
 const KEY_SUGGESTIONS: Record<string, string> = {
@@ -188,6 +194,7 @@ function readProviderConfig(
   const checkSetupOnStart = readOptional('checkSetupOnStart', errors, k =>
     config.getOptionalBoolean(k),
   );
+  const deletionGuard = readDeletionGuard(config, errors);
 
   return {
     id,
@@ -201,6 +208,7 @@ function readProviderConfig(
     ...(parentGroupAttribute !== undefined && { parentGroupAttribute }),
     requests,
     checkSetupOnStart: checkSetupOnStart ?? true,
+    deletionGuard,
   };
 }
 
@@ -641,6 +649,41 @@ function readRequests(
     ...(maxConcurrency !== undefined && { maxConcurrency }),
     ...(requestTimeoutMs !== undefined && { requestTimeoutMs }),
     ...(maxRetries !== undefined && { maxRetries }),
+  };
+}
+
+function readDeletionGuard(
+  config: Config,
+  errors: ProviderConfigErrors,
+): OktaDeletionGuardConfig {
+  const guard = readOptional('deletionGuard', errors, k =>
+    config.getOptionalConfig(k),
+  );
+  if (!guard) {
+    return {
+      maxRemovedShare: DEFAULT_MAX_REMOVED_SHARE,
+      allowLargeRemovals: false,
+    };
+  }
+  rejectUnknownKeys(guard, DELETION_GUARD_KEYS, 'deletionGuard.', errors);
+  const nested = errors.at('deletionGuard.');
+  const maxRemovedShare = readOptional('maxRemovedShare', nested, k =>
+    guard.getOptionalNumber(k),
+  );
+  if (
+    maxRemovedShare !== undefined &&
+    !(maxRemovedShare > 0 && maxRemovedShare <= 1)
+  ) {
+    throw errors.error(
+      `"deletionGuard.maxRemovedShare" must be a number above 0 and at most 1 (a share: 0.25 is a quarter), got ${maxRemovedShare}`,
+    );
+  }
+  const allowLargeRemovals = readOptional('allowLargeRemovals', nested, k =>
+    guard.getOptionalBoolean(k),
+  );
+  return {
+    maxRemovedShare: maxRemovedShare ?? DEFAULT_MAX_REMOVED_SHARE,
+    allowLargeRemovals: allowLargeRemovals ?? false,
   };
 }
 

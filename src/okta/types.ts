@@ -4,6 +4,7 @@
  */
 import type { SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-plugin-api';
 import type { GroupEntity, UserEntity } from '@backstage/catalog-model';
+import type { OktaDeletionGuardConfig } from '../sync/deletionGuard';
 import type { OktaAuthOptions, OktaGroup, OktaUser } from './client/types';
 
 /**
@@ -56,6 +57,11 @@ export interface OktaProviderConfig {
    * is wrong as warnings. Default true.
    */
   checkSetupOnStart?: boolean;
+  /**
+   * When a sync is refused for removing too much (`deletionGuard`); absent
+   * means the defaults (share 0.25, not allowed).
+   */
+  deletionGuard?: OktaDeletionGuardConfig;
   /** Client tuning, passed to the Okta client (undefined means its default). */
   requests: {
     maxConcurrency?: number;

@@ -16,13 +16,34 @@ import { prepareEntityValidation } from '../okta/org';
 import {
   createProviderClient,
   readProviderEntities,
-  totalRequests,
 } from '../okta/providerSync';
 import type {
   OktaGroupTransformer,
   OktaProviderConfig,
   OktaUserTransformer,
 } from '../okta/types';
+import {
+  InMemoryOktaAppliedCountsStore,
+  type OktaAppliedCountsStore,
+} from '../sync/appliedCounts';
+import {
+  DEFAULT_MAX_REMOVED_SHARE,
+  decideDeletionGuard,
+} from '../sync/deletionGuard';
+import {
+  failureReasonOf,
+  OktaSyncError,
+  requestsBetween,
+  type OktaSyncSummary,
+} from '../sync/syncSummary';
+
+/**
+ * Receives the summary of every sync run, applied, refused or failed (the
+ * module's metrics are recorded this way).
+ *
+ * @public
+ */
+export type OktaSyncSummaryListener = (summary: OktaSyncSummary) => void;
 
 /**
  * Options of {@link OktaOrgEntityProvider}.
@@ -47,6 +68,13 @@ export interface OktaOrgEntityProviderOptions {
   checkSetupOnConnect?: boolean;
   /** Its shutdown cancels the set-up check and anything else in flight. */
   lifecycle?: Pick<LifecycleService, 'addShutdownHook'>;
+  /**
+   * The deletion guard's baseline: the counts of the last applied sync.
+   * Default in memory (lost on restart, not shared by replicas).
+   */
+  appliedCounts?: OktaAppliedCountsStore;
+  /** Called with the summary of every run, applied, refused or failed. */
+  onSyncSummary?: OktaSyncSummaryListener;
 }
 
 /**
@@ -80,6 +108,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private setupCheckPending: boolean;
   /** Aborted when the backend shuts down. */
   private readonly shutdown = new AbortController();
+  private readonly appliedCounts: OktaAppliedCountsStore;
 
   /**
    * One provider per entry of `catalog.providers.okta`, each scheduled on its
@@ -93,6 +122,9 @@ export class OktaOrgEntityProvider implements EntityProvider {
       lifecycle?: Pick<LifecycleService, 'addShutdownHook'>;
       userTransformer?: OktaTransformerSelection<OktaUserTransformer>;
       groupTransformer?: OktaTransformerSelection<OktaGroupTransformer>;
+      /** The deletion guard's baseline per provider id; default in memory. */
+      appliedCounts?: (providerId: string) => OktaAppliedCountsStore;
+      onSyncSummary?: OktaSyncSummaryListener;
     },
   ): OktaOrgEntityProvider[] {
     return readOktaProviderConfigs(config).map(provider => {
@@ -116,6 +148,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
           options.groupTransformer,
           provider.id,
         ),
+        appliedCounts: options.appliedCounts?.(provider.id),
+        onSyncSummary: options.onSyncSummary,
       });
       return entityProvider;
     });
@@ -131,6 +165,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
         provider,
         options.logger.child({ oktaProvider: provider.id }),
       );
+    this.appliedCounts =
+      options.appliedCounts ?? new InMemoryOktaAppliedCountsStore();
   }
 
   /** `OktaOrgEntityProvider:<id>`: stable, since renaming it orphans entities. */
@@ -168,7 +204,9 @@ export class OktaOrgEntityProvider implements EntityProvider {
         } catch (error) {
           // Logged once here; the scheduler tries again on the next run.
           logger.error(
-            `${this.getProviderName()} sync failed; the catalog keeps its previous Okta entities: ${describeError(error)}`,
+            error instanceof OktaSyncError
+              ? error.message
+              : `${this.getProviderName()} sync failed; the catalog keeps its previous Okta entities: ${describeError(error)}`,
           );
         }
       },
@@ -176,65 +214,165 @@ export class OktaOrgEntityProvider implements EntityProvider {
   }
 
   /**
-   * Reads the whole selection and applies it as one full mutation. Rejects,
-   * applying nothing, when any part of the read fails or `signal` aborts.
+   * Reads the whole selection and, unless the deletion guard refuses it,
+   * applies it as one full mutation. Resolves with the run's summary once
+   * applied. Rejects with an {@link OktaSyncError} (carrying the summary),
+   * applying nothing, when the guard refuses, any part of the read fails or
+   * `signal` aborts.
    */
   async read(options?: {
     logger?: LoggerService;
     signal?: AbortSignal;
-  }): Promise<void> {
+  }): Promise<OktaSyncSummary> {
     if (!this.connection) {
       throw new Error(`${this.getProviderName()} is not connected yet`);
     }
+    const connection = this.connection;
     const { provider } = this.options;
     const logger = options?.logger ?? this.options.logger;
+    const signal = options?.signal;
+    const startedAt = new Date().toISOString();
     const started = performance.now();
-    const requestsBefore = totalRequests(this.client);
+    const statsBefore = this.client.stats();
+    let run: Partial<OktaSyncSummary> = {};
+    const summary = (
+      fields: Pick<OktaSyncSummary, 'outcome'> & Partial<OktaSyncSummary>,
+    ): OktaSyncSummary => ({
+      providerId: provider.id,
+      startedAt,
+      durationSeconds: (performance.now() - started) / 1000,
+      requests: requestsBetween(statsBefore, this.client.stats()),
+      ...run,
+      ...fields,
+    });
+    let committing = false;
 
-    logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
-    const { users, groups, memberships, unmatchedGroupNames } =
-      await readProviderEntities(this.client, provider, {
+    try {
+      logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
+      const read = await readProviderEntities(this.client, provider, {
         logger,
-        signal: options?.signal,
+        signal,
         userTransformer: this.options.userTransformer,
         groupTransformer: this.options.groupTransformer,
       });
-    for (const name of unmatchedGroupNames) {
-      logger.warn(
-        `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
+      const { users, groups, memberships, unmatchedGroupNames } = read;
+      for (const name of unmatchedGroupNames) {
+        logger.warn(
+          `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
+        );
+      }
+      if (signal?.aborted) {
+        throw new Error('The Okta sync was aborted before it was committed');
+      }
+      run = {
+        readSeconds: read.readSeconds,
+        buildSeconds: read.finishSeconds,
+        entities: { users: users.length, groups: groups.length, memberships },
+        emptyGroupsSkipped: read.emptyGroupsSkipped,
+        unmatchedGroupNames,
+      };
+
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      const requests = requestsBetween(statsBefore, this.client.stats());
+      logger.info(
+        `Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${requests.total} requests). Committing...`,
+        {
+          users: users.length,
+          groups: groups.length,
+          memberships,
+          seconds: Number(seconds),
+          requests: requests.total,
+        },
+      );
+
+      const previous = await this.appliedCounts.lastApplied();
+      const counts = { users: users.length, groups: groups.length };
+      const guard = decideDeletionGuard({
+        providerName: this.getProviderName(),
+        providerId: provider.id,
+        before: previous,
+        after: counts,
+        config: provider.deletionGuard ?? {
+          maxRemovedShare: DEFAULT_MAX_REMOVED_SHARE,
+          allowLargeRemovals: false,
+        },
+      });
+      run = { ...run, ...(previous && { previous }), guard };
+      if (guard.decision === 'refuse') {
+        throw new OktaSyncError(
+          guard.message!,
+          summary({ outcome: 'refused', error: guard.message }),
+        );
+      }
+      if (guard.decision === 'allowed') {
+        logger.warn(guard.message!);
+      }
+
+      committing = true;
+      const commitStarted = performance.now();
+      const locationKey = this.getProviderName();
+      await connection.applyMutation({
+        type: 'full',
+        entities: [...users, ...groups].map(entity => ({
+          entity,
+          locationKey,
+        })),
+      });
+      const commitSeconds = (performance.now() - commitStarted) / 1000;
+      committing = false;
+      try {
+        await this.appliedCounts.recordApplied(counts);
+      } catch (error) {
+        // Applied all the same: the guard compares the next run with the
+        // older counts, which errs on the side of refusing.
+        logger.warn(
+          `${this.getProviderName()}: could not record the applied counts for the deletion guard: ${describeError(error)}`,
+        );
+      }
+      const applied = summary({ outcome: 'applied', commitSeconds });
+      logger.info(
+        `Committed ${users.length + groups.length} Okta entities in ${applied.durationSeconds.toFixed(1)} seconds`,
+        {
+          outcome: applied.outcome,
+          users: users.length,
+          groups: groups.length,
+          requests: applied.requests.total,
+          rateLimited: applied.requests.rateLimited,
+          retries: applied.requests.retries,
+          seconds: Number(applied.durationSeconds.toFixed(3)),
+        },
+      );
+      this.report(applied, logger);
+      return applied;
+    } catch (error) {
+      if (error instanceof OktaSyncError) {
+        this.report(error.summary, logger);
+        throw error;
+      }
+      const message = describeError(error);
+      const failed = summary({
+        outcome: 'failed',
+        failureReason: failureReasonOf(error, { signal, committing }),
+        error: message,
+      });
+      this.report(failed, logger);
+      throw new OktaSyncError(
+        `${this.getProviderName()} sync failed; the catalog keeps its previous Okta entities: ${message}`,
+        failed,
+        { cause: error },
       );
     }
-    if (options?.signal?.aborted) {
-      throw new Error('The Okta sync was aborted before it was committed');
+  }
+
+  /** Hands the summary to the listener; a throwing listener never fails a sync. */
+  private report(summary: OktaSyncSummary, logger: LoggerService) {
+    try {
+      this.options.onSyncSummary?.(summary);
+    } catch (error) {
+      logger.warn(
+        `${this.getProviderName()}: the sync summary listener failed: ${describeError(error)}`,
+      );
     }
-
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    logger.info(
-      `Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${
-        totalRequests(this.client) - requestsBefore
-      } requests). Committing...`,
-      {
-        users: users.length,
-        groups: groups.length,
-        memberships,
-        seconds: Number(seconds),
-      },
-    );
-
-    const locationKey = this.getProviderName();
-    await this.connection.applyMutation({
-      type: 'full',
-      entities: [...users, ...groups].map(entity => ({
-        entity,
-        locationKey,
-      })),
-    });
-    logger.info(
-      `Committed ${users.length + groups.length} Okta entities in ${(
-        (performance.now() - started) /
-        1000
-      ).toFixed(1)} seconds`,
-    );
   }
 }
 

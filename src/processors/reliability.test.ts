@@ -35,6 +35,7 @@ import {
   startRecordingOktaProxy,
 } from '../__testUtils__/recordingOktaProxy';
 import type { OktaOrgEntityProvider } from './OktaOrgEntityProvider';
+import type { OktaSyncError } from '../sync/syncSummary';
 
 jest.setTimeout(60_000);
 
@@ -84,7 +85,7 @@ async function newApp(fake: FakeOkta, options: Parameters<typeof addServiceApp>[
 }
 
 /** The rejection of a read that must fail, kept for the secret scan. */
-async function failedRead(read: Promise<void>): Promise<Error & { details?: Record<string, unknown> }> {
+async function failedRead(read: Promise<unknown>): Promise<Error & { details?: Record<string, unknown> }> {
   try {
     await read;
   } catch (error) {
@@ -629,7 +630,9 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     const abortedAt = performance.now();
     controller.abort(reason);
     const error = await reading;
-    expect(error).toBe(reason);
+    // The abort's reason, inside the error that carries the run's summary.
+    expect(error.cause).toBe(reason);
+    expect((error as OktaSyncError).summary).toMatchObject({ outcome: 'failed', failureReason: 'aborted' });
     // Promptly: not after the listings in flight finish.
     expect(performance.now() - abortedAt).toBeLessThan(1000);
 

@@ -13,6 +13,7 @@ import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAu
 import { httpTransport } from './httpTransport';
 import { oktaEndpointOf } from './oktaEndpoints';
 import type { OktaRateLimiter } from './OktaRateLimiter';
+import { countResponse } from './responseCounts';
 import { OktaClientStats, OktaRequestError } from './types';
 
 /** One logical request; the executor may send it several times. */
@@ -449,6 +450,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       body = await res.body();
     } catch (error) {
       permit.release();
+      countResponse(stats, endpointKey, 0);
       if (request.signal?.aborted) throw abortReason(request.signal);
       const timedOut = timeout.signal.aborted;
       return {
@@ -459,6 +461,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       this.requestsInFlight--;
     }
 
+    countResponse(stats, endpointKey, status);
     const verdict = permit.release({ status, headers: responseHeaders, sentAt, receivedAt });
     // Let a request that was waiting for this slot leave before this body is
     // parsed (parsing a member page takes milliseconds).

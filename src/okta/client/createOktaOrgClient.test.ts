@@ -64,6 +64,11 @@ describe('createOktaOrgClient', () => {
         groups: 1,
         groupMembers: Math.ceil(members.length / 1000),
       },
+      responses: {
+        users: { 200: Math.ceil(activeUsers.length / 200) },
+        groups: { 200: 1 },
+        groupMembers: { 200: Math.ceil(members.length / 1000) },
+      },
       retries: 0,
       rateLimited: 0,
       tokensFetched: 0,

@@ -100,6 +100,12 @@ export interface OktaClientStats {
    * `groups`, `groupMembers`, `userGroups`, `other`.
    */
   requests: Record<string, number>;
+  /**
+   * Attempts by endpoint key, then by HTTP status (`0`: no complete
+   * response: a network error, a cut body, a timeout or an abort). Sums to
+   * `requests`.
+   */
+  responses?: Record<string, Record<number, number>>;
   /** Retries of any kind. */
   retries: number;
   /** 429 responses received. */
@@ -120,6 +126,8 @@ export interface OktaClientStats {
 /**
  * A failed Okta call after retries: names the endpoint, Okta's error code and
  * request id, never a secret.
+ *
+ * @public
  */
 export class OktaRequestError extends Error {
   constructor(
