@@ -162,11 +162,6 @@ export class FakeAuthorizationServer {
     return this.tokens.get(credential)?.clientId;
   }
 
-  /** Whether a principal id belongs to an OAuth app (appShare applies). */
-  isApp(principalId: string): boolean {
-    return this.apps.has(principalId);
-  }
-
   /** POST /oauth2/v1/token. */
   token(
     form: URLSearchParams,

@@ -38,16 +38,32 @@ const GROUPS_QUERY_LIMIT = { default: 300, max: 10000 };
 const GROUP_USERS_LIMIT = { default: 1000, max: 1000 };
 const MAX_FORM_BYTES = 64 * 1024;
 
+/**
+ * Okta's buckets, from its path-to-bucket mapping (generated from Okta's
+ * service code, published in okta/terraform-provider-okta
+ * `okta/internal/apimutex/rate_limit_lines.go`: "/api/v1/groups/ID/users GET
+ * /api/v1/groups") and its rate-limit reference ("/api/v1/groups except
+ * /api/v1/groups/{id}"): every /api/v1/groups/* path except exactly
+ * /api/v1/groups/{id} counts in the groups bucket, so member listings drain
+ * the same X-Rate-Limit-Remaining as the group listing; /api/v1/groups/{id}
+ * has its own; /api/v1/users/{id}/groups counts in the users bucket.
+ */
 const BUCKET_OF: Record<FakeOktaEndpoint, RateLimitBucket> = {
   token: 'token',
   users: 'users',
   groups: 'groups',
   groupById: 'groupById',
-  groupUsers: 'other',
-  userGroups: 'other',
+  groupUsers: 'groups',
+  userGroups: 'users',
   userById: 'other',
   other: 'other',
 };
+
+/** The bucket of a request; paths the fake does not serve count as Okta would. */
+function bucketOf(endpoint: FakeOktaEndpoint, pathname: string): RateLimitBucket {
+  if (endpoint === 'other' && pathname.startsWith('/api/v1/groups/')) return 'groups';
+  return BUCKET_OF[endpoint];
+}
 
 /** Endpoints whose answer the fake prepares during the latency (pure reads). */
 const LATENCY_HIDES_WORK: ReadonlySet<FakeOktaEndpoint> = new Set(['users', 'groups', 'groupUsers']);
@@ -232,7 +248,10 @@ class FakeOktaServer implements FakeOkta {
 
     if (this.inFlight > this.concurrency) {
       this.served429++;
-      res.setHeader('X-Rate-Limit-Limit', String(this.concurrency));
+      // Okta's rate-limit headers doc: X-Rate-Limit-Limit and -Remaining are
+      // "always 0 for concurrent rate limit errors", which is how a client
+      // tells them from a bucket's window 429.
+      res.setHeader('X-Rate-Limit-Limit', '0');
       res.setHeader('X-Rate-Limit-Remaining', '0');
       res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(this.clock() / 1000) + 1));
       this.sendJson(res, 429, this.tooManyRequests());
@@ -273,9 +292,9 @@ class FakeOktaServer implements FakeOkta {
       return;
     }
 
+    // OAuth apps and SSWS tokens alike get their share of each bucket.
     const principalId = this.auth.peekPrincipalId(req.headers.authorization);
-    const appId = principalId && this.auth.isApp(principalId) ? principalId : undefined;
-    const decision = this.limiter.take(BUCKET_OF[endpoint], appId);
+    const decision = this.limiter.take(bucketOf(endpoint, pathname), principalId);
     res.setHeader('X-Rate-Limit-Limit', String(decision.limit));
     res.setHeader('X-Rate-Limit-Remaining', String(decision.remaining));
     res.setHeader('X-Rate-Limit-Reset', String(decision.reset));

@@ -48,7 +48,7 @@ export interface FakeOktaRateLimitOptions {
   windowSeconds?: number;
   /** Requests per window per bucket; defaults are Okta's published Workforce numbers. */
   limits?: Partial<Record<RateLimitBucket, number>>;
-  /** Fraction of each bucket one OAuth app may use; default 0.5, as in Okta. */
+  /** Fraction of each bucket one OAuth app or SSWS token may use; default 0.5, as in Okta. */
   appShare?: number;
   /** Requests in flight per org before 429; default 75. */
   concurrency?: number;

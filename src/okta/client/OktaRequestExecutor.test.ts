@@ -116,21 +116,27 @@ describe('OktaRequestExecutor', () => {
   });
 
   it('paces a listing to the bucket limit without any 429', async () => {
-    const okta = await start({ rateLimits: { windowSeconds: 1, limits: { users: 20, other: 20 } } });
+    // An SSWS token gets half of each bucket, as in Okta: 20 user and 10
+    // group requests per second-long window.
+    const okta = await start({ rateLimits: { windowSeconds: 1, limits: { users: 40, groups: 20 } } });
     try {
       const { client: c } = client(okta, { userPageSize: 10 });
       const t0 = Date.now();
-      const [users] = await Promise.all([
+      const [users, groups] = await Promise.all([
         drain(c.listUsers({})),
-        // Group member listings share the `other` bucket and run concurrently.
+        drain(c.listGroups({})),
+        // Member listings share the groups bucket with the group listing.
         Promise.all(org.groups().map(g => drain(c.listGroupMembers(g.id)))),
       ]);
       const seconds = (Date.now() - t0) / 1000;
       expect(users).toHaveLength(activeUsers);
+      expect(groups).toHaveLength(org.groups().length);
       expect(okta.stats().served429).toBe(0);
       expect(c.stats().rateLimited).toBe(0);
-      // 43 user pages at 20 per second-long window: 3 windows at least.
+      // 45 user pages at 20 per window, and 1 + 25 requests in the groups
+      // bucket at 10 per window: 3 windows each, so 2 s at least.
       expect(okta.stats().requests.users).toBe(Math.ceil(activeUsers / 10));
+      expect(okta.stats().requests.groups + okta.stats().requests.groupUsers).toBe(26);
       expect(seconds).toBeGreaterThan(1.9);
       expect(seconds).toBeLessThan(8);
     } finally {
