@@ -59,11 +59,31 @@ export type ApiAuthResult =
   | {
       ok: false;
       status: 401 | 403;
-      errorCode: 'E0000011' | 'E0000006';
+      errorCode: 'E0000011' | 'E0000006' | 'E0000005';
       summary: string;
       cause?: string;
       wwwAuthenticate?: string;
+    }
+  | {
+      ok: false;
+      /** A bad DPoP proof: an empty body, the reason only in WWW-Authenticate. */
+      status: 400;
+      emptyBody: true;
+      wwwAuthenticate: string;
     };
+
+/** The algorithms a DPoP challenge names (those the fake verifies). */
+const DPOP_ALGS = 'RS256 RS384 RS512 ES256 ES384 ES512';
+
+/** Okta's path comparison for `htu`: percent-decoded (see checkDpopProof). */
+function decodedPath(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${decodeURIComponent(parsed.pathname)}`;
+  } catch {
+    return undefined;
+  }
+}
 
 interface RegisteredApp extends Required<FakeServiceApp> {}
 
@@ -344,7 +364,11 @@ export class FakeAuthorizationServer {
     if (payload.htm !== htm) {
       return { ok: false, description: "The DPoP proof JWT 'htm' claim does not match the request method." };
     }
-    if (payload.htu !== htu) {
+    // Okta percent-decodes the request path before comparing it with htu
+    // (okta-sdk-java and okta-sdk-python bug reports about encoded ids in
+    // proofs), so an encoded and a decoded path are the same URL here.
+    const htuPath = typeof payload.htu === 'string' ? decodedPath(payload.htu) : undefined;
+    if (htuPath === undefined || htuPath !== decodedPath(htu)) {
       return { ok: false, description: "The DPoP proof JWT 'htu' claim does not match the request URL." };
     }
     const nowS = Math.floor(this.clock() / 1000);
@@ -412,16 +436,20 @@ export class FakeAuthorizationServer {
         if (!token.jkt) {
           return invalid('The access token is not DPoP-bound.', 'Bearer error="invalid_token"');
         }
+        // Okta answers a bad or missing proof on /api/v1 with HTTP 400, an
+        // empty body and the reason only in WWW-Authenticate (RFC 9449
+        // section 7.1 names the header; Okta's status and empty body were
+        // seen against real orgs and are in shared/FACTS.md).
+        const badProof = (description: string): ApiAuthResult => ({
+          ok: false,
+          status: 400,
+          emptyBody: true,
+          wwwAuthenticate: `DPoP algs="${DPOP_ALGS}", error="invalid_dpop_proof", error_description="${description}"`,
+        });
         const proof = this.checkDpopProof(dpopHeader, method, htu, credential);
-        if (!proof.ok) {
-          return invalid(
-            proof.description,
-            `DPoP error="invalid_dpop_proof", error_description="${proof.description}"`,
-          );
-        }
+        if (!proof.ok) return badProof(proof.description);
         if (proof.jkt !== token.jkt) {
-          const description = 'The DPoP proof key does not match the access token binding.';
-          return invalid(description, `DPoP error="invalid_dpop_proof", error_description="${description}"`);
+          return badProof('The DPoP proof key does not match the access token binding.');
         }
       }
       const app = this.apps.get(token.clientId);

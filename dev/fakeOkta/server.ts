@@ -372,8 +372,9 @@ class FakeOktaServer implements FakeOkta {
 
   private sendRaw(res: ServerResponse, status: number, json: string): void {
     const bytes = Buffer.from(json);
+    // An empty body (a DPoP proof error) comes without a content type.
     res.writeHead(status, {
-      'Content-Type': 'application/json',
+      ...(bytes.length ? { 'Content-Type': 'application/json' } : {}),
       'Content-Length': String(bytes.length),
     });
     res.end(bytes);
@@ -414,6 +415,9 @@ class FakeOktaServer implements FakeOkta {
       scope,
     );
     if (!auth.ok) {
+      if ('emptyBody' in auth) {
+        return { status: auth.status, body: undefined, json: '', headers: { 'WWW-Authenticate': auth.wwwAuthenticate } };
+      }
       const reply = this.error(auth.status, auth.errorCode, auth.summary, auth.cause ? [auth.cause] : []);
       if (auth.wwwAuthenticate) reply.headers = { 'WWW-Authenticate': auth.wwwAuthenticate };
       return reply;

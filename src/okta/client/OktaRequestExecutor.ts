@@ -9,7 +9,13 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import { abortableDelay, abortReason } from './abortableDelay';
-import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
+import {
+  OktaApiTokenAuthorizer,
+  type OktaAuthorizer,
+  type OktaCredentials,
+  type OktaHttpResponse,
+} from './OktaAuthorizer';
+import { oktaFixFor, wwwAuthenticateError } from './oktaFixes';
 import { httpTransport } from './httpTransport';
 import { oktaEndpointOf } from './oktaEndpoints';
 import type { OktaRateLimiter } from './OktaRateLimiter';
@@ -101,15 +107,15 @@ export function oktaErrorOf(body: string): { errorCode?: string; summary?: strin
   return { errorCode, summary };
 }
 
-/** What Okta tends to mean by a final status, and what to change. */
-function hintFor(status: number, errorCode: string | undefined): string {
-  if (status === 403 || errorCode === 'E0000006') {
-    return ' The Okta app needs an admin role (e.g. Read-Only Administrator) and the okta.users.read and okta.groups.read scopes.';
-  }
-  if (status === 401) {
-    return ' Check the credentials in auth (client id, key id and private key, or API token).';
-  }
-  return '';
+/**
+ * Whether Okta rejected the request's DPoP proof: on /api/v1 it answers 400
+ * with an empty body and the reason only in WWW-Authenticate.
+ */
+export function isDpopProofRejection(response: OktaHttpResponse): boolean {
+  return (
+    response.status === 400 &&
+    wwwAuthenticateError(response.headers.get('www-authenticate')).error === 'invalid_dpop_proof'
+  );
 }
 
 /** The error for a final, non-2xx response. */
@@ -117,15 +123,28 @@ export function oktaRequestErrorFromResponse(
   template: string,
   response: OktaHttpResponse,
   attempts: number,
+  authKind: 'privateKey' | 'apiToken' = 'privateKey',
 ): OktaRequestError {
-  const { errorCode, summary } = oktaErrorOf(response.body);
+  const fromBody = oktaErrorOf(response.body);
+  // Without an error body (a DPoP proof error), Okta's reason is in the challenge.
+  const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
+  const errorCode = fromBody.errorCode ?? challenge.error;
+  const summary = fromBody.summary ?? challenge.description;
   const requestId = response.headers.get('x-okta-request-id') ?? undefined;
   const parts = [`Okta ${template} failed with HTTP ${response.status}`];
   if (errorCode) parts.push(` ${errorCode}`);
   if (summary) parts.push(`: ${summary}`);
   if (requestId) parts.push(` (request id ${requestId})`);
   if (attempts > 1) parts.push(` after ${attempts} attempts`);
-  parts.push('.', hintFor(response.status, errorCode));
+  parts.push('.');
+  let resource: 'Users' | 'Groups' | undefined;
+  if (template.includes('/api/v1/users')) resource = 'Users';
+  else if (template.includes('/api/v1/groups')) resource = 'Groups';
+  const fix = oktaFixFor(
+    { status: response.status, errorCode, description: summary },
+    { auth: authKind, resource },
+  );
+  if (fix) parts.push(` To fix: ${fix}.`);
   return new OktaRequestError(parts.join(''), {
     endpoint: template,
     status: response.status,
@@ -208,6 +227,8 @@ export class OktaRequestExecutor extends RequestExecutor {
   private nextPageCount = 0;
   private readonly maxRetryDelayMs: number;
   private requestsInFlight = 0;
+  /** Attempts behind a final response of `send`, for its error message. */
+  private readonly attemptsOf = new WeakMap<OktaHttpResponse, number>();
   /** Authorizes API requests. */
   readonly authorizer?: OktaAuthorizer;
 
@@ -269,7 +290,12 @@ export class OktaRequestExecutor extends RequestExecutor {
       signal: this.signals.get(request as object),
     });
     if (response.status < 200 || response.status > 299) {
-      throw oktaRequestErrorFromResponse(endpoint.template, response, 1);
+      throw oktaRequestErrorFromResponse(
+        endpoint.template,
+        response,
+        this.attemptsOf.get(response) ?? 1,
+        this.authorizer instanceof OktaApiTokenAuthorizer ? 'apiToken' : 'privateKey',
+      );
     }
     // The SDK's Link parser (parse-link-header) silently returns nothing for
     // headers over 2000 characters, which long search expressions produce,
@@ -315,6 +341,7 @@ export class OktaRequestExecutor extends RequestExecutor {
     const { signal } = request;
     let retries = 0;
     let renewals = 0;
+    let proofRetries = 0;
     let attempts = 0;
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
@@ -359,6 +386,20 @@ export class OktaRequestExecutor extends RequestExecutor {
           );
           continue;
         }
+        // A rejected DPoP proof: retry once with a fresh one (a new jti and
+        // iat; the proof is made per attempt). A second rejection is final
+        // and its error says what Okta said.
+        if (request.authorize && proofRetries < 1 && isDpopProofRejection(response)) {
+          proofRetries++;
+          stats.retries++;
+          logger.debug(
+            `Okta ${endpoint.template} rejected the DPoP proof (${
+              wwwAuthenticateError(response.headers.get('www-authenticate')).description ?? 'no reason given'
+            }); retrying with a fresh proof`,
+          );
+          continue;
+        }
+        this.attemptsOf.set(response, attempts);
         return response;
       }
 
