@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import http from 'node:http';
 import { FakeOkta, generateOrg, startFakeOkta } from './index';
 import { apiGet, nextLink } from './testing/fakeOktaClient';
 
@@ -27,6 +28,23 @@ describe('fake Okta listings', () => {
     }
     return { pages, links, items: pages.flat() };
   }
+
+  it('builds links on the canonical host: a request to acme-admin gets links on acme', async () => {
+    const port = new URL(okta.url).port;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http
+        .get(`${okta.url}/api/v1/users?limit=2`, {
+          headers: { host: `acme-admin.okta.example:${port}`, authorization: `SSWS ${SSWS.ssws}` },
+          agent: false,
+        }, resolve)
+        .on('error', reject);
+    });
+    let body = '';
+    for await (const chunk of res) body += chunk;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.link).toMatch(new RegExp(`^<http://acme\\.okta\\.example:${port}/api/v1/users\\?limit=2>; rel="self", <http://acme\\.okta\\.example:${port}/api/v1/users\\?limit=2&after=`));
+    expect(JSON.parse(body)[0]._links.self.href).toMatch(/^http:\/\/acme\.okta\.example:/);
+  });
 
   it('pages users 200 at a time with self and next links, leaving out DEPROVISIONED', async () => {
     const { pages, links, items } = await walk(`${okta.url}/api/v1/users`);

@@ -198,6 +198,20 @@ class FakeOktaServer implements FakeOkta {
     return req.headers.host ? `http://${req.headers.host}` : this.url;
   }
 
+  /**
+   * Where Link URLs (and `_links`) point: Okta builds them on the org's
+   * canonical host, so a request to acme-admin.okta.com gets next links on
+   * acme.okta.com (shared/FACTS.md). The port of the request is kept.
+   */
+  private linkBaseOf(req: IncomingMessage): string {
+    const host = req.headers.host;
+    if (!host) return this.url;
+    const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
+    const [name, port] = m ? [m[1], m[2] ?? ''] : [host, ''];
+    const canonical = this.options.canonicalHost ?? name.replace(/^([^.]+)-admin\./i, '$1.');
+    return `http://${canonical}${port}`;
+  }
+
   private matchingFault(
     endpoint: FakeOktaEndpoint,
     n: number,
@@ -423,32 +437,34 @@ class FakeOktaServer implements FakeOkta {
       return reply;
     }
     const params = new URLSearchParams(query);
-    const selfLink = `<${base}${rawUrl}>; rel="self"`;
+    // Links are on the canonical host; the checks above use the host asked.
+    const links = this.linkBaseOf(req);
+    const selfLink = `<${links}${rawUrl}>; rel="self"`;
     try {
       switch (route.endpoint) {
         case 'users':
-          return this.listUsers(params, base, selfLink);
+          return this.listUsers(params, links, selfLink);
         case 'groups':
-          return this.listGroups(params, base, selfLink);
+          return this.listGroups(params, links, selfLink);
         case 'groupById': {
           const group = this.org.getGroup(decodeURIComponent(route.id!));
           if (!group) return this.notFound(route.id!, 'UserGroup');
-          return { status: 200, body: groupToApi(group, base) };
+          return { status: 200, body: groupToApi(group, links) };
         }
         case 'userById': {
           const user = this.org.findUser(decodeURIComponent(route.id!));
           if (!user) return this.notFound(route.id!, 'User');
-          return { status: 200, body: userToApi(user, base, true) };
+          return { status: 200, body: userToApi(user, links, true) };
         }
         case 'groupUsers':
-          return this.listGroupUsers(decodeURIComponent(route.id!), params, base, selfLink);
+          return this.listGroupUsers(decodeURIComponent(route.id!), params, links, selfLink);
         case 'userGroups': {
           const userId = decodeURIComponent(route.id!);
           const user = this.org.findUser(userId);
           if (!user) return this.notFound(userId, 'User');
           return {
             status: 200,
-            body: this.org.groupsOf(user.id).map(g => groupToApi(g, base)),
+            body: this.org.groupsOf(user.id).map(g => groupToApi(g, links)),
             headers: { Link: [selfLink] },
           };
         }

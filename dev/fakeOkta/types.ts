@@ -67,6 +67,13 @@ export interface FakeOktaOptions {
   seed?: number;
   /** Millisecond clock (token expiry, rate windows, timestamps); default Date.now. */
   clock?: () => number;
+  /**
+   * Host name of the org's canonical domain, on which Link URLs are built
+   * (Okta answers a request to acme-admin.okta.com with next links on
+   * acme.okta.com). Default: the request's host with a `-admin` suffix of
+   * its first label removed.
+   */
+  canonicalHost?: string;
   /** Port to listen on (standalone use); default 0, a free port. */
   port?: number;
   /** Host to listen on; default 127.0.0.1. */

@@ -17,6 +17,7 @@ import { OKTA_FIXES, oktaFixFor, wwwAuthenticateError } from '../okta/client/okt
 import { OktaRateLimiter } from '../okta/client/OktaRateLimiter';
 import {
   nextLinkOf,
+  nextPageUrl,
   oktaErrorOf,
   OktaRequestExecutor,
   type OktaHttpRequest,
@@ -236,7 +237,9 @@ class OktaProbe {
         status: response.status,
         requestId,
         items,
-        ...(next ? { next: new URL(next, url).toString() } : {}),
+        ...(next
+          ? { next: nextPageUrl(next, url, new URL(this.provider.orgUrl).origin) }
+          : {}),
       };
     }
     const fromBody = oktaErrorOf(response.body);

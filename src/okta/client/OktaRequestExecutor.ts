@@ -206,6 +206,20 @@ export function nextLinkOf(link: string | null): string | undefined {
   return undefined;
 }
 
+/**
+ * The URL to ask for the page a next link points to: the link resolved
+ * against the request, on the org's own origin. Okta builds next links on
+ * the org's canonical host (a request to acme-admin.okta.com is answered with
+ * links on acme.okta.com; shared/FACTS.md), and a proxy or custom domain can
+ * do the same; the cursor is in the path and query, so those are kept and
+ * the page is asked for where the credentials belong.
+ */
+export function nextPageUrl(next: string, requestUrl: string, orgOrigin: string): string {
+  const resolved = new URL(next, requestUrl);
+  if (resolved.origin === orgOrigin) return resolved.toString();
+  return new URL(`${resolved.pathname}${resolved.search}`, orgOrigin).toString();
+}
+
 /** Our own response header naming a parsed body the page parser can take. */
 const PARSED_BODY_HEADER = 'x-okta-org-client-parsed-body';
 
@@ -227,6 +241,7 @@ export class OktaRequestExecutor extends RequestExecutor {
   private nextPageCount = 0;
   private readonly maxRetryDelayMs: number;
   private requestsInFlight = 0;
+  private loggedHostChange = false;
   /** Attempts behind a final response of `send`, for its error message. */
   private readonly attemptsOf = new WeakMap<OktaHttpResponse, number>();
   /** Authorizes API requests. */
@@ -274,7 +289,8 @@ export class OktaRequestExecutor extends RequestExecutor {
     const method = (request.method ?? 'GET').toUpperCase();
     const endpoint = oktaEndpointOf(method, url);
     if (new URL(url).origin !== this.orgOrigin) {
-      // Next links come from the server; never send credentials elsewhere.
+      // Never send credentials elsewhere (next links are moved to the org's
+      // origin above; anything else off it is a bug).
       throw new OktaRequestError(
         `Okta ${endpoint.template} refused: the URL is not on the org ${this.orgOrigin}.`,
         { endpoint: endpoint.template },
@@ -305,7 +321,14 @@ export class OktaRequestExecutor extends RequestExecutor {
     const next = nextLinkOf(response.headers.get('link'));
     if (next) {
       const nextHandle = `${this.options.orgUrl}${NEXT_PAGE_PATH}${++this.nextPageCount}`;
-      this.nextPages.set(nextHandle, new URL(next, url).toString());
+      const nextUrl = nextPageUrl(next, url, this.orgOrigin);
+      if (!this.loggedHostChange && new URL(next, url).origin !== this.orgOrigin) {
+        this.loggedHostChange = true;
+        this.options.logger.debug(
+          `Okta's next links are on ${new URL(next, url).origin}, not ${this.orgOrigin}; following them on ${this.orgOrigin}`,
+        );
+      }
+      this.nextPages.set(nextHandle, nextUrl);
       headers.set('link', `<${nextHandle}>; rel="next"`);
     }
     // The body was parsed to check it; the page parser (or json()) takes
