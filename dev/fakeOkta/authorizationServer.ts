@@ -228,14 +228,12 @@ export class FakeAuthorizationServer {
     if (!isSupportedAlgorithm(header.alg)) {
       return oauthError(401, 'invalid_client', 'The client_assertion JWT signature algorithm is not supported.');
     }
-    let candidates: FakeJwk[];
-    if (header.kid !== undefined) {
-      candidates = app.publicJwks.filter(k => k.kid === header.kid);
-      if (candidates.length === 0) {
-        return oauthError(401, 'invalid_client', 'The client_assertion JWT kid is invalid');
-      }
-    } else {
-      candidates = app.publicJwks;
+    // Okta requires the kid of a registered key; without one the answer is
+    // the same as for an unknown kid (Okta's private_key_jwt docs: "kid" is
+    // required when the app has keys; the message is Okta's).
+    const candidates = app.publicJwks.filter(k => header.kid !== undefined && k.kid === header.kid);
+    if (candidates.length === 0) {
+      return oauthError(401, 'invalid_client', 'The client_assertion JWT kid is invalid.');
     }
     const verified = candidates.some(jwk => {
       const key = importPublicJwk(jwk);
@@ -406,11 +404,22 @@ export class FakeAuthorizationServer {
       cause,
       wwwAuthenticate,
     });
+    // An Authorization header Okta cannot read (no scheme and credential, or
+    // a scheme it does not know) is 403 E0000005 "Invalid session", unlike a
+    // missing header or an unknown token (401 E0000011): the answers reported
+    // against real orgs in the Okta SDKs' issues (okta-sdk-nodejs, -python).
+    const malformed: ApiAuthResult = {
+      ok: false,
+      status: 403,
+      errorCode: 'E0000005',
+      summary: 'Invalid session',
+    };
     if (!authorization) return invalid();
     const space = authorization.indexOf(' ');
-    if (space < 0) return invalid();
+    if (space < 0) return malformed;
     const scheme = authorization.slice(0, space).toLowerCase();
     const credential = authorization.slice(space + 1).trim();
+    if (!credential || /\s/.test(credential)) return malformed;
     let principal: ApiPrincipal;
     if (scheme === 'ssws') {
       const apiToken = this.apiTokens.get(credential);
@@ -460,7 +469,7 @@ export class FakeAuthorizationServer {
         adminRole: app?.adminRole ?? false,
       };
     } else {
-      return invalid();
+      return malformed;
     }
     const manageScope = requiredScope.replace(/\.read$/, '.manage');
     if (!principal.adminRole || !(principal.scopes.has(requiredScope) || principal.scopes.has(manageScope))) {

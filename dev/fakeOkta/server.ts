@@ -37,6 +37,8 @@ const GROUPS_LIMIT = { default: 10000, max: 10000 };
 const GROUPS_QUERY_LIMIT = { default: 300, max: 10000 };
 const GROUP_USERS_LIMIT = { default: 1000, max: 1000 };
 const MAX_FORM_BYTES = 64 * 1024;
+/** Small, so that tests meet the lag without waiting long for it. */
+export const DEFAULT_SEARCH_LAG_MS = 50;
 
 /**
  * Okta's buckets, from its path-to-bucket mapping (generated from Okta's
@@ -117,6 +119,7 @@ class FakeOktaServer implements FakeOkta {
   private readonly clock: () => number;
   private readonly seed: number;
   private readonly concurrency: number;
+  private readonly searchLagMs: number;
   private faults: FaultRule[];
   private inFlight = 0;
   private sequence = 0;
@@ -132,6 +135,7 @@ class FakeOktaServer implements FakeOkta {
     if (options.clock) this.org.clock = options.clock;
     this.seed = options.seed ?? 1;
     this.concurrency = options.rateLimits?.concurrency ?? 75;
+    this.searchLagMs = options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS;
     this.faults = [...(options.faults ?? [])];
     this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
@@ -525,13 +529,27 @@ class FakeOktaServer implements FakeOkta {
     return { expressions, searched: search !== null || filter !== null };
   }
 
+  /**
+   * The newest lastUpdated that `search` and `filter` results show: Okta's
+   * search index is eventually consistent (its Users API reference: search
+   * results "might not reflect the latest information"; older reference
+   * pages put the lag of filter at "typically less than one second"), so an
+   * object created or changed within the last `searchLagMs` is left out of
+   * them until the lag has passed. Plain listings show it at once.
+   */
+  private settledBefore(): string {
+    return new Date(this.clock() - this.searchLagMs).toISOString();
+  }
+
   private listUsers(params: URLSearchParams, base: string, selfLink: string): Reply {
     const { expressions, searched } = this.compile(params, USER_SEARCH_RULES, USER_FILTER_RULES);
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? USERS_QUERY_LIMIT : USERS_LIMIT);
     const qLower = q?.toLowerCase();
+    const settled = this.settledBefore();
     const keep = (user: OktaUser): boolean => {
       if (!searched && user.status === 'DEPROVISIONED') return false;
+      if (searched && user.lastUpdated > settled) return false;
       for (const { expression, rules } of expressions) {
         if (!matchesSearch(user, expression, rules)) return false;
       }
@@ -561,10 +579,12 @@ class FakeOktaServer implements FakeOkta {
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? GROUPS_QUERY_LIMIT : GROUPS_LIMIT);
     const qLower = q?.toLowerCase();
+    const settled = this.settledBefore();
     const keep =
       expressions.length === 0 && qLower === undefined
         ? undefined
         : (group: OktaGroup): boolean => {
+            if (searched && group.lastUpdated > settled) return false;
             for (const { expression, rules } of expressions) {
               if (!matchesSearch(group, expression, rules)) return false;
             }

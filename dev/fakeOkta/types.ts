@@ -63,6 +63,12 @@ export interface FakeOktaOptions {
   /** Added to every request; default 0. */
   latency?: { fixedMs?: number; randomMs?: number };
   faults?: FaultRule[];
+  /**
+   * How long a created or changed object stays out of `search` and `filter`
+   * results (Okta's search is eventually consistent); default 50 ms, 0 for
+   * none. Plain listings show changes at once.
+   */
+  searchLagMs?: number;
   /** Drives random latency and rate-based faults; default 1. */
   seed?: number;
   /** Millisecond clock (token expiry, rate windows, timestamps); default Date.now. */
