@@ -177,6 +177,17 @@ describe('fake Okta faults', () => {
     );
   });
 
+  it('can fail only big listing pages (minPageSize), by the limit asked or the default', async () => {
+    await withFake({ faults: [{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, minPageSize: 500 }] }, async okta => {
+      const group = okta.org.groups()[0];
+      const members = `${okta.url}/api/v1/groups/${group.id}/users`;
+      expect((await rawGet(members, auth)).status).toBe(500);
+      expect((await rawGet(`${members}?limit=500`, auth)).status).toBe(500);
+      expect((await rawGet(`${members}?limit=499`, auth)).status).toBe(200);
+      expect((await rawGet(`${okta.url}/api/v1/groups`, auth)).status).toBe(200);
+    });
+  });
+
   it('draws rate-based faults deterministically from the seed', async () => {
     const run = async (seed: number) => {
       const statuses: Array<number | undefined> = [];

@@ -110,6 +110,14 @@ function parseLimit(raw: string | null, spec: { default: number; max: number }):
   return Math.min(n, spec.max);
 }
 
+/** The page size a listing request asks for (undefined for other endpoints). */
+function pageSizeOf(endpoint: FakeOktaEndpoint, query: string): number | undefined {
+  const spec =
+    endpoint === 'users' ? USERS_LIMIT : endpoint === 'groups' ? GROUPS_LIMIT : endpoint === 'groupUsers' ? GROUP_USERS_LIMIT : undefined;
+  if (!spec) return undefined;
+  return parseLimit(new URLSearchParams(query).get('limit'), spec);
+}
+
 class FakeOktaServer implements FakeOkta {
   url = '';
   readonly org: FakeOrg;
@@ -220,12 +228,16 @@ class FakeOktaServer implements FakeOkta {
     endpoint: FakeOktaEndpoint,
     n: number,
     kinds: ReadonlyArray<FaultRule['kind']>,
+    pageSize: number | undefined,
   ): FaultRule | undefined {
     for (let i = 0; i < this.faults.length; i++) {
       const rule = this.faults[i];
       if (!kinds.includes(rule.kind)) continue;
       const on = rule.endpoint ?? '*';
       if (on !== '*' && on !== endpoint) continue;
+      if (rule.minPageSize !== undefined && (pageSize === undefined || pageSize < rule.minPageSize)) {
+        continue;
+      }
       if (rule.requestNumbers?.includes(n)) return rule;
       if (rule.rate !== undefined && drawFor(this.seed, 'fault', i, endpoint, n) < rule.rate) {
         return rule;
@@ -295,10 +307,11 @@ class FakeOktaServer implements FakeOkta {
       const latencyMs = (latency.fixedMs ?? 0) + (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n);
       await sleep(latencyMs - (performance.now() - t0));
     }
-    const extraLatency = this.matchingFault(endpoint, endpointN, ['latency']);
+    const pageSize = pageSizeOf(endpoint, q < 0 ? '' : rawUrl.slice(q + 1));
+    const extraLatency = this.matchingFault(endpoint, endpointN, ['latency'], pageSize);
     if (extraLatency) await sleep(extraLatency.delayMs ?? 1000);
 
-    const preFault = this.matchingFault(endpoint, endpointN, ['drop', 'status5xx', 'status429']);
+    const preFault = this.matchingFault(endpoint, endpointN, ['drop', 'status5xx', 'status429'], pageSize);
     if (preFault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -331,7 +344,7 @@ class FakeOktaServer implements FakeOkta {
 
     const { reply, json } = early ?? this.answer(req, route, rawUrl, q, body);
     if (reply.status === 429) this.served429++;
-    const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody']);
+    const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody'], pageSize);
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     if (!postFault) {
       this.sendRaw(res, reply.status, json);

@@ -41,6 +41,13 @@ export interface FaultRule {
   status?: number;
   /** For slowBody (total body time) and latency (added delay); default 1000. */
   delayMs?: number;
+  /**
+   * Only for listing pages of at least this many items asked for (`limit`,
+   * or the endpoint's default): big pages are the ones that time out or fail
+   * under load (Okta recommends pages of 200 for group members and a smaller
+   * page on retry). Request numbers and rates count every request.
+   */
+  minPageSize?: number;
 }
 
 export interface FakeOktaRateLimitOptions {

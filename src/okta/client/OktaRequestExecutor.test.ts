@@ -59,7 +59,8 @@ describe('OktaRequestExecutor', () => {
     });
 
     it('gives up after maxRetries with an error naming endpoint, status, errorCode and request id', async () => {
-      const { client: c } = client(okta, { maxRetries: 3 });
+      // At 100 a page does not get smaller: only the retries are left.
+      const { client: c } = client(okta, { maxRetries: 3, groupMemberPageSize: 100 });
       okta.setFaults([{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 }]);
       okta.resetStats();
       const error = await rejectionOf(drain(c.listGroupMembers(org.groups()[1].id)));
@@ -73,6 +74,27 @@ describe('OktaRequestExecutor', () => {
       expect(error.message).toMatch(/GET \/api\/v1\/groups\/\{id\}\/users failed after 4 attempts: HTTP 503 E0000009/);
       expect(error.message).not.toContain(TOKEN);
       expect(okta.stats().requests.groupUsers).toBe(4);
+    });
+
+    it.each<[string, FaultKind, number | undefined]>([
+      ['fail (HTTP 500)', 'status5xx', undefined],
+      ['time out', 'latency', 2000],
+    ])('asks for smaller pages when big member pages %s, for the rest of the listing', async (_what, kind, delayMs) => {
+      const everyone = org.everyone()!;
+      const members = org.memberIdsOf(everyone.id);
+      expect(members.length).toBeGreaterThan(250);
+      const { client: c, logger } = client(okta, { maxRetries: 1 });
+      // Pages of 500 or more fail; the client asks for 1000, then 500, then 250.
+      okta.setFaults([{ endpoint: 'groupUsers', kind, rate: 1, minPageSize: 500, delayMs }]);
+      okta.resetStats();
+      const read = await drain(c.listGroupMembers(everyone.id));
+      expect(read.map(u => u.id)).toEqual([...members]);
+      expect(c.stats().pageSizeFallbacks).toBe(2);
+      const limits = okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'));
+      expect(limits).toEqual(['1000', '500', ...Array(Math.ceil(members.length / 250)).fill('250')]);
+      const warnings = logger.lines.filter(l => l.startsWith('warn'));
+      expect(warnings[0]).toContain('on a page of 1000; asking for pages of 500 for the rest of this listing');
+      expect(warnings[1]).toContain('on a page of 500; asking for pages of 250');
     });
 
     it('does not retry other 4xx', async () => {

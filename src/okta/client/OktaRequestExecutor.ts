@@ -163,6 +163,34 @@ interface TransientFailure {
   rateLimited?: boolean;
   /** A concurrency 429: retry after a short backoff. */
   concurrencyLimited?: boolean;
+  /** A timeout or 5xx: what a page too big for Okta's servers at the moment gets. */
+  serverStrain?: boolean;
+}
+
+/**
+ * Listings whose page size can fall back, and how far: the group listing
+ * (pages up to 10,000) and member listings (up to 1,000). User pages are at
+ * most 200, the size Okta recommends.
+ */
+const PAGED_ENDPOINTS: ReadonlySet<string> = new Set(['groups', 'groupMembers']);
+const MIN_FALLBACK_PAGE_SIZE = 100;
+
+/**
+ * The URL asking for half the page (not below 100), or undefined when the
+ * request is not a listing page that can get smaller. Okta recommends small
+ * pages and a smaller retry when a big page (group members above all) times
+ * out or fails (Okta's Groups API reference, "List all member users":
+ * "the recommended page size is 200"; FACTS.md). The cursor (`after`) is the
+ * last id of the previous page, so a smaller page continues the same
+ * listing, and Okta's next links keep the smaller `limit`.
+ */
+export function smallerPageUrl(url: string, endpointKey: string): string | undefined {
+  if (!PAGED_ENDPOINTS.has(endpointKey)) return undefined;
+  const parsed = new URL(url);
+  const limit = Number(parsed.searchParams.get('limit'));
+  if (!Number.isInteger(limit) || limit <= MIN_FALLBACK_PAGE_SIZE) return undefined;
+  parsed.searchParams.set('limit', String(Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2))));
+  return parsed.toString();
 }
 
 class AttemptTimeoutError extends Error {}
@@ -362,6 +390,8 @@ export class OktaRequestExecutor extends RequestExecutor {
     const { limiter, logger, stats, maxRetries } = this.options;
     const endpoint = oktaEndpointOf(request.method, request.url);
     const { signal } = request;
+    // Changes when a listing page falls back to a smaller size.
+    let url = request.url;
     let retries = 0;
     let renewals = 0;
     let proofRetries = 0;
@@ -381,7 +411,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       });
       let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
       try {
-        outcome = await this.attempt(request, permit, endpoint.key, credentials);
+        outcome = await this.attempt({ ...request, url }, permit, endpoint.key, credentials);
       } catch (error) {
         // Aborted by the caller, or credentials could not be had (token errors).
         permit.release();
@@ -427,6 +457,24 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
 
       const failure = outcome;
+      // A big page timing out or failing: ask for a smaller one instead of
+      // spending the retries on the same size (and failing the sync).
+      const smaller = failure.serverStrain ? smallerPageUrl(url, endpoint.key) : undefined;
+      if (smaller) {
+        const from = new URL(url).searchParams.get('limit');
+        const to = new URL(smaller).searchParams.get('limit');
+        url = smaller;
+        stats.retries++;
+        stats.pageSizeFallbacks = (stats.pageSizeFallbacks ?? 0) + 1;
+        const delayMs = this.backoff(1, this.options.retryBaseDelayMs);
+        logger.warn(
+          `Okta ${endpoint.template}: ${failure.reason}${
+            failure.requestId ? ` (request id ${failure.requestId})` : ''
+          } on a page of ${from}; asking for pages of ${to} for the rest of this listing, in ${Math.round(delayMs)} ms`,
+        );
+        await abortableDelay(delayMs, signal);
+        continue;
+      }
       if (retries >= maxRetries) {
         throw new OktaRequestError(
           `Okta ${endpoint.template} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure.reason}${
@@ -517,6 +565,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       const timedOut = timeout.signal.aborted;
       return {
         reason: timedOut ? describeNetworkError(timeout.signal.reason) : describeNetworkError(error),
+        serverStrain: timedOut,
       };
     } finally {
       clearTimeout(timer);
@@ -545,7 +594,13 @@ export class OktaRequestExecutor extends RequestExecutor {
     }
     if (status >= 500) {
       const { errorCode } = oktaErrorOf(body);
-      return { reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`, status, errorCode, requestId };
+      return {
+        reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`,
+        status,
+        errorCode,
+        requestId,
+        serverStrain: true,
+      };
     }
     let json: unknown;
     if (status >= 200 && status <= 299) {

@@ -88,6 +88,11 @@ export interface OktaClientStats {
   retries: number;
   /** 429 responses received. */
   rateLimited: number;
+  /**
+   * Times a listing page that timed out or failed with a 5xx was asked for
+   * again at half the size (for the rest of that listing).
+   */
+  pageSizeFallbacks?: number;
   /** Access tokens fetched (0 with an API token). */
   tokensFetched: number;
   /** Most requests on the wire at once (sent, response not yet complete). */
