@@ -178,9 +178,9 @@ const MIN_FALLBACK_PAGE_SIZE = 100;
 /**
  * The URL asking for half the page (not below 100), or undefined when the
  * request is not a listing page that can get smaller. Okta recommends small
- * pages and a smaller retry when a big page (group members above all) times
- * out or fails (Okta's Groups API reference, "List all member users":
- * "the recommended page size is 200"; FACTS.md). The cursor (`after`) is the
+ * pages, and a smaller retry when a big page (group members above all) times
+ * out or fails with a 500 (shared/FACTS.md: Okta's current spec recommends
+ * 200 for member pages, whose maximum is 1,000). The cursor (`after`) is the
  * last id of the previous page, so a smaller page continues the same
  * listing, and Okta's next links keep the smaller `limit`.
  */
