@@ -169,10 +169,16 @@ describe('OktaRequestExecutor', () => {
   it('survives an org concurrency limit below its own', async () => {
     const okta = await start({ rateLimits: { concurrency: 3 }, latency: { fixedMs: 20 } });
     try {
-      const { client: c } = client(okta, { maxConcurrency: 10 });
+      const { client: c, logger } = client(okta, { maxConcurrency: 10 });
       const results = await Promise.all(org.groups().map(g => drain(c.listGroupMembers(g.id))));
       expect(results.map(r => r.length)).toEqual(org.groups().map(g => org.memberIdsOf(g.id).length));
       expect(okta.stats().peakConcurrency).toBeLessThanOrEqual(4);
+      // The fake's concurrency 429s (limit and remaining 0, some on the
+      // bucket's very first responses) are told from window 429s.
+      expect(okta.stats().served429).toBeGreaterThan(0);
+      const said = logger.lines.join('\n');
+      expect(said).toContain('too many concurrent requests (HTTP 429)');
+      expect(said).not.toContain('rate limit exceeded');
     } finally {
       await okta.close();
     }
