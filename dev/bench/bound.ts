@@ -126,6 +126,8 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  *   the token (d = 1). The groups bucket counts the group listing's pages
  *   AND every member listing's pages (n_groups = group pages + member pages):
  *   Okta charges /api/v1/groups/{id}/users to the /api/v1/groups bucket.
+ *   Its member pages alone also bound it, with d = 2 (they need the token and
+ *   the first groups page); T_groups is the larger of the two.
  *   The user directory is ONE cursor listing, so its pages go one at a time:
  *   T_users uses r·λ instead of ceil(r / C)·λ.
  * - Throughput: T_throughput = λ + (N − 1)·λ / C for N requests in all: the
@@ -143,28 +145,36 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export function lowerBound(input: BoundInput): Bound {
   const { requests, windowSeconds: W, latencySeconds: lambda, concurrency: C } = input;
   const terms: BoundTerm[] = [];
-  const perBucket = (
+  const bucketTerm = (
     name: string,
     n: number,
     depth: number,
     sequential: boolean,
-  ) => {
-    if (n <= 0) return;
+  ): BoundTerm | undefined => {
+    if (n <= 0) return undefined;
     const L = input.limitPerWindow[name];
     const k = Math.ceil(n / L);
     const r = n - (k - 1) * L;
     const lastWindow = sequential ? r * lambda : Math.ceil(r / C) * lambda;
-    terms.push({
+    return {
       name: `bucket ${name}`,
       seconds: round3(depth * lambda + (k - 1) * W + lastWindow),
       formula: `${depth}·λ + (ceil(${n}/${L})−1)·${W}s + ${
         sequential ? `${r}·λ` : `ceil(${r}/${C})·λ`
       }`,
-    });
+    };
   };
   const perBucketRequests = requestsPerBucket(requests);
-  perBucket('users', perBucketRequests.users, 1, true);
-  perBucket('groups', perBucketRequests.groups, 1, false);
+  const users = bucketTerm('users', perBucketRequests.users, 1, true);
+  if (users) terms.push(users);
+  // The groups bucket: all its requests after the token (d = 1), or its
+  // member pages alone after the token and the first groups page (d = 2),
+  // whichever bound is larger; both hold.
+  const groups = [
+    bucketTerm('groups', perBucketRequests.groups, 1, false),
+    bucketTerm('groups', requests.groupMembers, 2, false),
+  ].filter((t): t is BoundTerm => t !== undefined);
+  if (groups.length) terms.push(groups.reduce((a, b) => (b.seconds > a.seconds ? b : a)));
 
   const total = requests.token + requests.users + requests.groups + requests.groupMembers;
   terms.push({

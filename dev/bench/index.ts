@@ -34,6 +34,10 @@
  *   --concurrency N [10]                  the client's maxConcurrency (and the
  *                                         member listings in flight)
  *   --okta-concurrency N [75]             the org's concurrent request limit
+ *   --fail-member-pages-from N [off]      the fake answers member pages of N or
+ *                                         more with HTTP 500: what the client's
+ *                                         page-size fallback costs (requests
+ *                                         above the minimum, wall time)
  *   --scenario LIST [a,b,c,d]             scenarios to run
  *   --runs N [b: 5, others: 1]            runs per scenario (median reported)
  *   --out FILE [.bench/results.json]
@@ -99,6 +103,7 @@ interface BenchOptions {
   appShare: number;
   concurrency: number;
   oktaConcurrency: number;
+  failMemberPagesFrom?: number;
   scenarios: ScenarioId[];
   runs: number;
   out: string;
@@ -110,6 +115,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const known = new Set([
     'users', 'groups', 'avg-groups-per-user', 'd-users', 'd-groups', 'seed', 'latency-ms',
     'window-seconds', 'app-share', 'concurrency', 'okta-concurrency', 'scenario', 'runs',
+    'fail-member-pages-from',
     'out', 'verbose',
   ]);
   for (const name of args.keys()) {
@@ -138,6 +144,8 @@ function parseOptions(argv: string[]): BenchOptions {
     appShare: num('app-share', 0.5, 0.01),
     concurrency: num('concurrency', 10, 1),
     oktaConcurrency: num('okta-concurrency', 75, 1),
+    failMemberPagesFrom:
+      args.get('fail-member-pages-from') === undefined ? undefined : num('fail-member-pages-from', 0, 1),
     scenarios: scenarios as ScenarioId[],
     runs: num('runs', 0, 1),
     out: args.get('out') ?? '.bench/results.json',
@@ -529,6 +537,9 @@ async function main() {
         '--seed', String(options.seed),
         '--avg-groups-per-user', String(options.avgGroupsPerUser),
         '--latency-ms', String(options.latencyMs),
+        ...(options.failMemberPagesFrom !== undefined
+          ? ['--fail-member-pages-from', String(options.failMemberPagesFrom)]
+          : []),
         '--window-seconds', String(options.windowSeconds),
         '--app-share', String(options.appShare),
         '--concurrency', String(options.oktaConcurrency),
