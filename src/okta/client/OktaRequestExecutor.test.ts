@@ -95,6 +95,12 @@ describe('OktaRequestExecutor', () => {
       const warnings = logger.lines.filter(l => l.startsWith('warn'));
       expect(warnings[0]).toContain('on a page of 1000; asking for pages of 500 for the rest of this listing');
       expect(warnings[1]).toContain('on a page of 500; asking for pages of 250');
+      // Later member listings start at the size that worked: no failed pages.
+      okta.resetStats();
+      const other = org.groups().find(g => g.id !== everyone.id && org.memberIdsOf(g.id).length > 0)!;
+      expect(await drain(c.listGroupMembers(other.id))).toHaveLength(org.memberIdsOf(other.id).length);
+      expect(okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'))).toEqual(['250']);
+      expect(c.stats().pageSizeFallbacks).toBe(2);
     });
 
     it('does not retry other 4xx', async () => {

@@ -186,12 +186,29 @@ const MIN_FALLBACK_PAGE_SIZE = 100;
  */
 export function smallerPageUrl(url: string, endpointKey: string): string | undefined {
   if (!PAGED_ENDPOINTS.has(endpointKey)) return undefined;
+  const limit = pageLimitOf(url);
+  if (limit === undefined || limit <= MIN_FALLBACK_PAGE_SIZE) return undefined;
+  return withPageLimit(url, Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2)));
+}
+
+function pageLimitOf(url: string): number | undefined {
+  const limit = Number(new URL(url).searchParams.get('limit'));
+  return Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+function withPageLimit(url: string, limit: number): string {
   const parsed = new URL(url);
-  const limit = Number(parsed.searchParams.get('limit'));
-  if (!Number.isInteger(limit) || limit <= MIN_FALLBACK_PAGE_SIZE) return undefined;
-  parsed.searchParams.set('limit', String(Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2))));
+  parsed.searchParams.set('limit', String(limit));
   return parsed.toString();
 }
+
+/**
+ * How long a page size that worked after a fallback is used for new listings
+ * of the same endpoint: the strain that made big pages fail tends to last
+ * (every member listing of a sync would otherwise pay the failed big pages
+ * again), but not forever, so later syncs try the configured size again.
+ */
+const LEARNED_PAGE_SIZE_MS = 10 * 60_000;
 
 class AttemptTimeoutError extends Error {}
 
@@ -270,6 +287,8 @@ export class OktaRequestExecutor extends RequestExecutor {
   private readonly maxRetryDelayMs: number;
   private requestsInFlight = 0;
   private loggedHostChange = false;
+  /** Page sizes that worked after a fallback, by endpoint key. */
+  private readonly learnedPageSizes = new Map<string, { limit: number; until: number }>();
   /** Attempts behind a final response of `send`, for its error message. */
   private readonly attemptsOf = new WeakMap<OktaHttpResponse, number>();
   /** Authorizes API requests. */
@@ -392,6 +411,13 @@ export class OktaRequestExecutor extends RequestExecutor {
     const { signal } = request;
     // Changes when a listing page falls back to a smaller size.
     let url = request.url;
+    let fellBack = false;
+    const learned = this.learnedPageSizes.get(endpoint.key);
+    const asked = PAGED_ENDPOINTS.has(endpoint.key) ? pageLimitOf(url) : undefined;
+    if (learned && asked !== undefined) {
+      if (Date.now() >= learned.until) this.learnedPageSizes.delete(endpoint.key);
+      else if (asked > learned.limit) url = withPageLimit(url, learned.limit);
+    }
     let retries = 0;
     let renewals = 0;
     let proofRetries = 0;
@@ -452,6 +478,14 @@ export class OktaRequestExecutor extends RequestExecutor {
           );
           continue;
         }
+        if (fellBack && response.status >= 200 && response.status <= 299) {
+          // A smaller page worked: new listings of this endpoint start there.
+          const limit = pageLimitOf(url);
+          const known = this.learnedPageSizes.get(endpoint.key);
+          if (limit !== undefined && (!known || limit <= known.limit)) {
+            this.learnedPageSizes.set(endpoint.key, { limit, until: Date.now() + LEARNED_PAGE_SIZE_MS });
+          }
+        }
         this.attemptsOf.set(response, attempts);
         return response;
       }
@@ -464,6 +498,7 @@ export class OktaRequestExecutor extends RequestExecutor {
         const from = new URL(url).searchParams.get('limit');
         const to = new URL(smaller).searchParams.get('limit');
         url = smaller;
+        fellBack = true;
         stats.retries++;
         stats.pageSizeFallbacks = (stats.pageSizeFallbacks ?? 0) + 1;
         const delayMs = this.backoff(1, this.options.retryBaseDelayMs);
