@@ -111,9 +111,14 @@ function parseLimit(raw: string | null, spec: { default: number; max: number }):
 }
 
 /** The page size a listing request asks for (undefined for other endpoints). */
+const LISTING_LIMITS: Partial<Record<FakeOktaEndpoint, { default: number; max: number }>> = {
+  users: USERS_LIMIT,
+  groups: GROUPS_LIMIT,
+  groupUsers: GROUP_USERS_LIMIT,
+};
+
 function pageSizeOf(endpoint: FakeOktaEndpoint, query: string): number | undefined {
-  const spec =
-    endpoint === 'users' ? USERS_LIMIT : endpoint === 'groups' ? GROUPS_LIMIT : endpoint === 'groupUsers' ? GROUP_USERS_LIMIT : undefined;
+  const spec = LISTING_LIMITS[endpoint];
   if (!spec) return undefined;
   return parseLimit(new URLSearchParams(query).get('limit'), spec);
 }

@@ -27,13 +27,14 @@ describe('normaliseOktaOrgUrl', () => {
 
   it('refuses what is not an org URL, never echoing credentials', () => {
     const problem = (value: string, options = {}) => {
+      let thrown: unknown;
       try {
         normaliseOktaOrgUrl(value, options);
       } catch (error) {
-        expect(error).toBeInstanceOf(OktaOrgUrlError);
-        return (error as Error).message;
+        thrown = error;
       }
-      throw new Error(`accepted ${value}`);
+      expect(thrown).toBeInstanceOf(OktaOrgUrlError);
+      return (thrown as Error).message;
     };
     expect(problem('acme.okta.com')).toMatch(/^is not a URL/);
     expect(problem('http://localhost:8080')).toMatch(/^must use https/);
