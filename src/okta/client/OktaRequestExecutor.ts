@@ -432,6 +432,9 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
       // The token and the user and group listings are single cursor chains
       // that everything else waits on; the many member listings are not.
+      // The group listing shares its rate-limit bucket with the member
+      // listings (Okta's /api/v1/groups bucket): first in line, it takes a
+      // window's room before them too.
       const permit = await limiter.acquire(endpoint.bucket, signal, {
         firstInLine: endpoint.key !== 'groupMembers',
       });
