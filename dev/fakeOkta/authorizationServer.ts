@@ -363,11 +363,12 @@ export class FakeAuthorizationServer {
       return { ok: false, description: "The DPoP proof JWT 'htm' claim does not match the request method." };
     }
     // Okta percent-decodes the request path before comparing it with htu
-    // (okta-sdk-java and okta-sdk-python bug reports about encoded ids in
-    // proofs), so an encoded and a decoded path are the same URL here.
+    // (okta/okta-sdk-python issue 541, okta/okta-sdk-nodejs issue 521: a
+    // proof for /api/v1/users/a%40b fails with "'htu' claim in the DPoP proof
+    // JWT is invalid."), so an encoded and a decoded path are the same URL.
     const htuPath = typeof payload.htu === 'string' ? decodedPath(payload.htu) : undefined;
     if (htuPath === undefined || htuPath !== decodedPath(htu)) {
-      return { ok: false, description: "The DPoP proof JWT 'htu' claim does not match the request URL." };
+      return { ok: false, description: "'htu' claim in the DPoP proof JWT is invalid." };
     }
     const nowS = Math.floor(this.clock() / 1000);
     if (typeof payload.iat !== 'number' || Math.abs(payload.iat - nowS) > DPOP_IAT_WINDOW_S) {
@@ -406,8 +407,10 @@ export class FakeAuthorizationServer {
     });
     // An Authorization header Okta cannot read (no scheme and credential, or
     // a scheme it does not know) is 403 E0000005 "Invalid session", unlike a
-    // missing header or an unknown token (401 E0000011): the answers reported
-    // against real orgs in the Okta SDKs' issues (okta-sdk-nodejs, -python).
+    // missing header or an unknown token (401 E0000011): the issue behind
+    // this behaviour (shared/FACTS.md), and okta/okta-powershell-cli PR 84
+    // ("API calls failed with E0000005 (Invalid session) due to incorrect
+    // authentication headers").
     const malformed: ApiAuthResult = {
       ok: false,
       status: 403,
@@ -446,14 +449,16 @@ export class FakeAuthorizationServer {
           return invalid('The access token is not DPoP-bound.', 'Bearer error="invalid_token"');
         }
         // Okta answers a bad or missing proof on /api/v1 with HTTP 400, an
-        // empty body and the reason only in WWW-Authenticate (RFC 9449
-        // section 7.1 names the header; Okta's status and empty body were
-        // seen against real orgs and are in shared/FACTS.md).
+        // empty body and the reason only in WWW-Authenticate, shaped as in
+        // okta/okta-sdk-nodejs issue 453 (a real org's answer: `DPoP
+        // algs="RS256 ...", realm=..., scope=..., error="invalid_dpop_proof",
+        // error_description="...", resource="/api/v1/..."`; shared/FACTS.md).
+        const realm = new URL(htu).origin;
         const badProof = (description: string): ApiAuthResult => ({
           ok: false,
           status: 400,
           emptyBody: true,
-          wwwAuthenticate: `DPoP algs="${DPOP_ALGS}", error="invalid_dpop_proof", error_description="${description}"`,
+          wwwAuthenticate: `DPoP algs="${DPOP_ALGS}", realm="${realm}", scope="${requiredScope}", error="invalid_dpop_proof", error_description="${description}", resource="${new URL(htu).pathname}"`,
         });
         const proof = this.checkDpopProof(dpopHeader, method, htu, credential);
         if (!proof.ok) return badProof(proof.description);
