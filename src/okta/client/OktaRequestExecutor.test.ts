@@ -83,8 +83,9 @@ describe('OktaRequestExecutor', () => {
       const everyone = org.everyone()!;
       const members = org.memberIdsOf(everyone.id);
       expect(members.length).toBeGreaterThan(250);
-      const { client: c, logger } = client(okta, { maxRetries: 1 });
-      // Pages of 500 or more fail; the client asks for 1000, then 500, then 250.
+      const { client: c, logger } = client(okta, { maxRetries: 2 });
+      // Pages of 500 or more fail; the client asks for 1000, then 500, then
+      // 250: each smaller page is one of the retries.
       okta.setFaults([{ endpoint: 'groupUsers', kind, rate: 1, minPageSize: 500, delayMs }]);
       okta.resetStats();
       const read = await drain(c.listGroupMembers(everyone.id));
@@ -93,8 +94,9 @@ describe('OktaRequestExecutor', () => {
       const limits = okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'));
       expect(limits).toEqual(['1000', '500', ...Array(Math.ceil(members.length / 250)).fill('250')]);
       const warnings = logger.lines.filter(l => l.startsWith('warn'));
-      expect(warnings[0]).toContain('on a page of 1000; asking for pages of 500 for the rest of this listing');
-      expect(warnings[1]).toContain('on a page of 500; asking for pages of 250');
+      expect(warnings[0]).toMatch(/retry 1 of 2 in \d+ ms, asking for pages of 500 instead of 1000 for the rest of this listing/);
+      expect(warnings[1]).toContain('retry 2 of 2');
+      expect(warnings[1]).toContain('asking for pages of 250 instead of 500');
       // Later member listings start at the size that worked: no failed pages.
       okta.resetStats();
       const other = org.groups().find(g => g.id !== everyone.id && org.memberIdsOf(g.id).length > 0)!;

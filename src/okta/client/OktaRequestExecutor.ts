@@ -494,25 +494,6 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
 
       const failure = outcome;
-      // A big page timing out or failing: ask for a smaller one instead of
-      // spending the retries on the same size (and failing the sync).
-      const smaller = failure.serverStrain ? smallerPageUrl(url, endpoint.key) : undefined;
-      if (smaller) {
-        const from = new URL(url).searchParams.get('limit');
-        const to = new URL(smaller).searchParams.get('limit');
-        url = smaller;
-        fellBack = true;
-        stats.retries++;
-        stats.pageSizeFallbacks = (stats.pageSizeFallbacks ?? 0) + 1;
-        const delayMs = this.backoff(1, this.options.retryBaseDelayMs);
-        logger.warn(
-          `Okta ${endpoint.template}: ${failure.reason}${
-            failure.requestId ? ` (request id ${failure.requestId})` : ''
-          } on a page of ${from}; asking for pages of ${to} for the rest of this listing, in ${Math.round(delayMs)} ms`,
-        );
-        await abortableDelay(delayMs, signal);
-        continue;
-      }
       if (retries >= maxRetries) {
         throw new OktaRequestError(
           `Okta ${endpoint.template} failed after ${attempts} attempt${attempts === 1 ? '' : 's'}: ${failure.reason}${
@@ -528,6 +509,17 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
       retries++;
       stats.retries++;
+      // A big page timing out or failing: the retry asks for a smaller one
+      // (for the rest of the listing), instead of spending the retries on
+      // the same size and failing the sync.
+      let fallback = '';
+      const smaller = failure.serverStrain ? smallerPageUrl(url, endpoint.key) : undefined;
+      if (smaller) {
+        fallback = `, asking for pages of ${pageLimitOf(smaller)} instead of ${pageLimitOf(url)} for the rest of this listing`;
+        url = smaller;
+        fellBack = true;
+        stats.pageSizeFallbacks = (stats.pageSizeFallbacks ?? 0) + 1;
+      }
       let delayMs = 0;
       if (failure.concurrencyLimited) {
         delayMs = this.backoff(retries, Math.min(this.options.retryBaseDelayMs, 250));
@@ -538,7 +530,7 @@ export class OktaRequestExecutor extends RequestExecutor {
         failure.requestId ? ` (request id ${failure.requestId})` : ''
       }; retry ${retries} of ${maxRetries}${
         failure.rateLimited ? ' after the rate-limit reset' : ` in ${Math.round(delayMs)} ms`
-      }`;
+      }${fallback}`;
       if (failure.rateLimited || failure.concurrencyLimited) logger.debug(message);
       else logger.warn(message);
       await abortableDelay(delayMs, signal);

@@ -89,8 +89,8 @@ export interface OktaClientStats {
   /** 429 responses received. */
   rateLimited: number;
   /**
-   * Times a listing page that timed out or failed with a 5xx was asked for
-   * again at half the size (for the rest of that listing).
+   * Retries of a group or member page that timed out or failed with a 5xx
+   * that asked for half the size (for the rest of that listing).
    */
   pageSizeFallbacks?: number;
   /** Access tokens fetched (0 with an API token). */
