@@ -25,7 +25,8 @@ interface OktaOrgProviderConfig {
   /**
    * The URL of the Okta org, without a path: `https://<org>.okta.com`,
    * `https://<org>.oktapreview.com` or a custom domain. Must be https unless
-   * `allowInsecureHttp` is true.
+   * `allowInsecureHttp` is true. The Admin Console address
+   * (`https://<org>-admin.okta.com`) is read as the org's (`https://<org>.okta.com`).
    *
    * @example "https://example.okta.com"
    */

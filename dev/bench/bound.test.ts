@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { lowerBound, minimumRequests, windowBoundaries } from './bound';
+import { lowerBound, minimumRequests, realWindowCost, windowBoundaries } from './bound';
 
 describe('minimumRequests', () => {
   it('counts pages per endpoint, skipping empty groups and an unlisted directory', () => {
@@ -32,21 +32,23 @@ describe('lowerBound', () => {
     concurrency: 10,
   };
 
-  it('is bound by the members bucket when it needs several windows', () => {
+  it('is bound by the groups bucket, which member listings share with the group listing', () => {
     const bound = lowerBound({
       ...base,
       requests: { token: 1, users: 241, groups: 1, groupMembers: 4979 },
       longestMemberListingPages: 50,
     });
-    // 2·λ + 8 windows·6 s + ceil(179/10)·λ
-    expect(bound.seconds).toBeCloseTo(0.1 + 48 + 0.9, 6);
-    expect(bound.binding).toBe('bucket other');
+    // 4980 requests at 250 per window: 1·λ + 19 windows·6 s + ceil(230/10)·λ,
+    // or the 4979 member pages alone after 2·λ: 19 windows + ceil(229/10)·λ.
+    expect(bound.seconds).toBeCloseTo(0.1 + 19 * 6 + 23 * 0.05, 6);
+    expect(bound.binding).toBe('bucket groups');
+    expect(bound.terms.map(t => t.name)).not.toContain('bucket other');
   });
 
   it('is bound by the sequential user listing when the rest is small', () => {
     const bound = lowerBound({
       ...base,
-      requests: { token: 1, users: 213, groups: 1, groupMembers: 500 },
+      requests: { token: 1, users: 213, groups: 1, groupMembers: 200 },
       longestMemberListingPages: 4,
     });
     // 1·λ + 213 pages one after another
@@ -64,9 +66,10 @@ describe('lowerBound', () => {
     });
     const term = (name: string) => bound.terms.find(t => t.name === name)?.seconds;
     expect(term('throughput')).toBeCloseTo(0.05 + (101 * 0.05) / 2, 6);
-    // The members wait for the token and the groups page: 2·λ + 50 rounds of 2.
-    expect(term('bucket other')).toBeCloseTo(0.1 + 50 * 0.05, 6);
-    expect(bound.binding).toBe('bucket other');
+    // The groups bucket: the 100 member pages 2 at a time after the token
+    // and the groups page (2·λ + 50·λ) bind more than 101 requests after the token.
+    expect(term('bucket groups')).toBeCloseTo(0.1 + 50 * 0.05, 6);
+    expect(bound.binding).toBe('bucket groups');
   });
 
   it('counts the window boundaries of the busiest bucket', () => {
@@ -75,6 +78,25 @@ describe('lowerBound', () => {
         { token: 1, users: 241, groups: 1, groupMembers: 4979 },
         base.limitPerWindow,
       ),
-    ).toBe(8);
+    ).toBe(19);
+  });
+});
+
+describe('realWindowCost', () => {
+  it("counts Okta's 60 s windows of the busiest bucket and the 30-minute timeout", () => {
+    const limits = { users: 300, groups: 250, token: 600 };
+    // 50k users / 5k groups: 1 + 4979 requests in the groups bucket.
+    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 4979 }, limits)).toEqual({
+      windows: 20,
+      minutes: 19,
+      exceedsTimeout: false,
+    });
+    // 7,500 non-empty groups: 30 windows, 29 minutes of waiting at least.
+    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 7499 }, limits).exceedsTimeout).toBe(false);
+    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 7500 }, limits)).toEqual({
+      windows: 31,
+      minutes: 30,
+      exceedsTimeout: true,
+    });
   });
 });

@@ -13,13 +13,29 @@ export type BenchEndpoint = 'token' | 'users' | 'groups' | 'groupMembers';
 /** The fewest requests per endpoint; also what the lower bound is computed from. */
 export type RequestCounts = Record<BenchEndpoint, number>;
 
-/** Rate-limit buckets of the endpoints we call (group members fall in "other"). */
+/**
+ * Okta's rate-limit buckets of the endpoints we call: group member listings
+ * count in the groups bucket with the group listing (every /api/v1/groups/*
+ * path except exactly /api/v1/groups/{id}; Okta's rate-limit reference and its
+ * path-to-bucket mapping in okta/terraform-provider-okta
+ * `okta/internal/apimutex/rate_limit_lines.go`).
+ */
 export const BUCKET_OF: Record<BenchEndpoint, string> = {
   token: 'token',
   users: 'users',
   groups: 'groups',
-  groupMembers: 'other',
+  groupMembers: 'groups',
 };
+
+/** Requests per bucket: the sum over the endpoints counted in it. */
+export function requestsPerBucket(requests: RequestCounts): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const endpoint of ['users', 'groups', 'groupMembers'] as const) {
+    const bucket = BUCKET_OF[endpoint];
+    out[bucket] = (out[bucket] ?? 0) + requests[endpoint];
+  }
+  return out;
+}
 
 /** What the minimum request count is computed from. */
 export interface SelectionShape {
@@ -95,7 +111,7 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 /**
  * A lower bound on the wall time of any client reading with these requests:
  *
- *   bound = max(T_users, T_groups, T_other, T_throughput, T_chain)
+ *   bound = max(T_users, T_groups, T_throughput, T_chain)
  *
  * with W the window, L_b a bucket's limit per window (app share applied), λ
  * the latency, C the concurrency, n_b the bucket's minimum requests,
@@ -107,8 +123,11 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  *   at least (k − 1)·W after the first; the r requests of the last window take
  *   at least ceil(r / C) latencies with C in flight. d_b is the chain of
  *   requests that must be answered before the bucket's first one can be sent:
- *   the token (d = 1) for users and groups, the token and the first groups
- *   page (d = 2) for group members, which need group ids.
+ *   the token (d = 1). The groups bucket counts the group listing's pages
+ *   AND every member listing's pages (n_groups = group pages + member pages):
+ *   Okta charges /api/v1/groups/{id}/users to the /api/v1/groups bucket.
+ *   Its member pages alone also bound it, with d = 2 (they need the token and
+ *   the first groups page); T_groups is the larger of the two.
  *   The user directory is ONE cursor listing, so its pages go one at a time:
  *   T_users uses r·λ instead of ceil(r / C)·λ.
  * - Throughput: T_throughput = λ + (N − 1)·λ / C for N requests in all: the
@@ -126,28 +145,36 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
 export function lowerBound(input: BoundInput): Bound {
   const { requests, windowSeconds: W, latencySeconds: lambda, concurrency: C } = input;
   const terms: BoundTerm[] = [];
-  const perBucket = (
+  const bucketTerm = (
     name: string,
     n: number,
     depth: number,
     sequential: boolean,
-  ) => {
-    if (n <= 0) return;
+  ): BoundTerm | undefined => {
+    if (n <= 0) return undefined;
     const L = input.limitPerWindow[name];
     const k = Math.ceil(n / L);
     const r = n - (k - 1) * L;
     const lastWindow = sequential ? r * lambda : Math.ceil(r / C) * lambda;
-    terms.push({
+    return {
       name: `bucket ${name}`,
       seconds: round3(depth * lambda + (k - 1) * W + lastWindow),
       formula: `${depth}·λ + (ceil(${n}/${L})−1)·${W}s + ${
         sequential ? `${r}·λ` : `ceil(${r}/${C})·λ`
       }`,
-    });
+    };
   };
-  perBucket('users', requests.users, 1, true);
-  perBucket('groups', requests.groups, 1, false);
-  perBucket('other', requests.groupMembers, 2, false);
+  const perBucketRequests = requestsPerBucket(requests);
+  const users = bucketTerm('users', perBucketRequests.users, 1, true);
+  if (users) terms.push(users);
+  // The groups bucket: all its requests after the token (d = 1), or its
+  // member pages alone after the token and the first groups page (d = 2),
+  // whichever bound is larger; both hold.
+  const groups = [
+    bucketTerm('groups', perBucketRequests.groups, 1, false),
+    bucketTerm('groups', requests.groupMembers, 2, false),
+  ].filter((t): t is BoundTerm => t !== undefined);
+  if (groups.length) terms.push(groups.reduce((a, b) => (b.seconds > a.seconds ? b : a)));
 
   const total = requests.token + requests.users + requests.groups + requests.groupMembers;
   terms.push({
@@ -174,11 +201,34 @@ export function windowBoundaries(
   limitPerWindow: Record<string, number>,
 ): number {
   let most = 0;
-  for (const endpoint of ['users', 'groups', 'groupMembers'] as const) {
-    const n = requests[endpoint];
-    if (n > 0) {
-      most = Math.max(most, Math.ceil(n / limitPerWindow[BUCKET_OF[endpoint]]) - 1);
-    }
+  for (const [bucket, n] of Object.entries(requestsPerBucket(requests))) {
+    if (n > 0) most = Math.max(most, Math.ceil(n / limitPerWindow[bucket]) - 1);
   }
   return most;
+}
+
+/** What a full read costs at Okta's real windows, for the README. */
+export interface RealWindowCost {
+  /** Windows of the busiest bucket: max over buckets of ceil(n/L). */
+  windows: number;
+  /** At least (windows − 1) whole windows of waiting, in minutes. */
+  minutes: number;
+  /** Whether (windows − 1)·W exceeds the timeout. */
+  exceedsTimeout: boolean;
+}
+
+/**
+ * The windows a full read needs at a bucket limit, and whether it can finish
+ * inside a schedule timeout: the k-th window of a bucket opens at least
+ * (k − 1)·W after the first.
+ */
+export function realWindowCost(
+  requests: RequestCounts,
+  limitPerWindow: Record<string, number>,
+  windowSeconds = 60,
+  timeoutMinutes = 30,
+): RealWindowCost {
+  const windows = windowBoundaries(requests, limitPerWindow) + 1;
+  const minutes = ((windows - 1) * windowSeconds) / 60;
+  return { windows, minutes, exceedsTimeout: minutes >= timeoutMinutes };
 }

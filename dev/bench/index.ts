@@ -5,8 +5,9 @@
  *   (= node -r @backstage/cli/config/nodeTransform.cjs dev/bench/index.ts, Node 22)
  *
  * Starts the fake Okta org (dev/fakeOkta/cli.ts) in a separate process with a
- * generated org, Okta's Workforce per-minute limits (users 600, groups 500,
- * other 1200, token 600) at an app share, a compressed window and a fixed
+ * generated org, Okta's Workforce per-minute limits (users 600, groups 500
+ * (group member listings count here too), other 1200, token 600) at an app
+ * share, a compressed window and a fixed
  * latency; registers a service app with an RS256 key pair made here. Each
  * run is then a fresh process (dev/bench/runRead.ts), so its CPU seconds and
  * peak RSS are the provider's only. Prints a table per scenario and writes
@@ -33,6 +34,10 @@
  *   --concurrency N [10]                  the client's maxConcurrency (and the
  *                                         member listings in flight)
  *   --okta-concurrency N [75]             the org's concurrent request limit
+ *   --fail-member-pages-from N [off]      the fake answers member pages of N or
+ *                                         more with HTTP 500: what the client's
+ *                                         page-size fallback costs (requests
+ *                                         above the minimum, wall time)
  *   --scenario LIST [a,b,c,d]             scenarios to run
  *   --runs N [b: 5, others: 1]            runs per scenario (median reported)
  *   --out FILE [.bench/results.json]
@@ -54,7 +59,9 @@ import {
   BUCKET_OF,
   lowerBound,
   minimumRequests,
+  realWindowCost,
   windowBoundaries,
+  type RealWindowCost,
   type Bound,
   type BenchEndpoint,
   type RequestCounts,
@@ -96,6 +103,7 @@ interface BenchOptions {
   appShare: number;
   concurrency: number;
   oktaConcurrency: number;
+  failMemberPagesFrom?: number;
   scenarios: ScenarioId[];
   runs: number;
   out: string;
@@ -107,6 +115,7 @@ function parseOptions(argv: string[]): BenchOptions {
   const known = new Set([
     'users', 'groups', 'avg-groups-per-user', 'd-users', 'd-groups', 'seed', 'latency-ms',
     'window-seconds', 'app-share', 'concurrency', 'okta-concurrency', 'scenario', 'runs',
+    'fail-member-pages-from',
     'out', 'verbose',
   ]);
   for (const name of args.keys()) {
@@ -135,6 +144,8 @@ function parseOptions(argv: string[]): BenchOptions {
     appShare: num('app-share', 0.5, 0.01),
     concurrency: num('concurrency', 10, 1),
     oktaConcurrency: num('okta-concurrency', 75, 1),
+    failMemberPagesFrom:
+      args.get('fail-member-pages-from') === undefined ? undefined : num('fail-member-pages-from', 0, 1),
     scenarios: scenarios as ScenarioId[],
     runs: num('runs', 0, 1),
     out: args.get('out') ?? '.bench/results.json',
@@ -333,6 +344,8 @@ interface ScenarioReport {
   minimumTotal: number;
   bound: Bound;
   windowBoundaries: number;
+  /** The same minimum requests at Okta's real 60 s windows and a 30-minute timeout. */
+  atRealWindows: RealWindowCost;
   runs: RunRow[];
   median: { wallSeconds: number; wallRatio: number; requestRatio: number };
   targets: {
@@ -360,10 +373,11 @@ function printTable(headers: string[], rows: string[][]) {
   for (const row of rows) console.log(line(row));
 }
 
-const BOUND_EXPLANATION = `Lower bound (dev/bench/bound.ts): bound = max(T_users, T_groups, T_other, T_throughput, T_chain)
+const BOUND_EXPLANATION = `Lower bound (dev/bench/bound.ts): bound = max(T_users, T_groups, T_throughput, T_chain)
   T_b          = d_b·λ + (ceil(n_b/L_b) − 1)·W + ceil(r_b/C)·λ   per rate-limit bucket b, n_b its minimum requests,
-                 L_b = floor(limit × app share) per window W, r_b = requests in its last window, d_b = requests that must
-                 come first (token; for group members also the groups page); users: r·λ, one cursor listing is sequential
+                 L_b = floor(limit × app share) per window W, r_b = requests in its last window, d_b = 1 (the token
+                 comes first); groups: n = group pages + member pages (Okta counts /groups/{id}/users in the groups
+                 bucket); users: r·λ, one cursor listing is sequential
   T_throughput = λ + (N − 1)·λ/C                                  N = all minimum requests, C = min(client, org) concurrency
   T_chain      = λ·max(1 + user pages, 2 + pages of the biggest selected group)   cursor paging is sequential
   Not included: X-Rate-Limit-Reset is in whole seconds and a window opens when its first request ARRIVES. A client
@@ -392,6 +406,11 @@ function printScenario(report: ScenarioReport) {
     .join('; ');
   console.log(
     `bound ${fixed(report.bound.seconds, 2)} s (binding: ${report.bound.binding}); ${terms}`,
+  );
+  const real = report.atRealWindows;
+  console.log(
+    `at Okta's 60 s windows: ${real.windows} window(s) of the busiest bucket, at least ${fixed(real.minutes, 0)} min` +
+      `${real.exceedsTimeout ? ' (cannot finish inside a 30-minute timeout)' : ''}`,
   );
   const d = report.id === 'd';
   printTable(
@@ -480,7 +499,7 @@ async function main() {
   const benchStarted = performance.now();
   console.log(
     `Okta read benchmark: latency ${options.latencyMs} ms, window ${options.windowSeconds} s (Okta: 60 s), ` +
-      `app share ${options.appShare} → per window users ${limits.users}, groups ${limits.groups}, other ${limits.other}; ` +
+      `app share ${options.appShare} → per window users ${limits.users}, groups (with member listings) ${limits.groups}; ` +
       `client concurrency ${options.concurrency}, org concurrency ${options.oktaConcurrency}; runs ${options.runs || 'b: 5, others: 1'}`,
   );
   console.log(BOUND_EXPLANATION);
@@ -518,6 +537,9 @@ async function main() {
         '--seed', String(options.seed),
         '--avg-groups-per-user', String(options.avgGroupsPerUser),
         '--latency-ms', String(options.latencyMs),
+        ...(options.failMemberPagesFrom !== undefined
+          ? ['--fail-member-pages-from', String(options.failMemberPagesFrom)]
+          : []),
         '--window-seconds', String(options.windowSeconds),
         '--app-share', String(options.appShare),
         '--concurrency', String(options.oktaConcurrency),
@@ -652,6 +674,7 @@ async function main() {
             minimumTotal,
             bound,
             windowBoundaries: windowBoundaries(minimum, limits),
+            atRealWindows: realWindowCost(minimum, limits),
             runs: rows,
             median: {
               wallSeconds: median(rows.map(r => r.wallSeconds)),

@@ -44,12 +44,12 @@ export interface RunPacing {
   afterLastResponseSeconds: number;
 }
 
-/** The fake's buckets by its endpoint keys. */
+/** The fake's buckets by its endpoint keys (as Okta counts them; see bound.ts). */
 const BUCKET_OF_ENDPOINT: Record<string, string> = {
   users: 'users',
   groups: 'groups',
-  groupUsers: 'other',
-  userGroups: 'other',
+  groupUsers: 'groups',
+  userGroups: 'users',
   userById: 'other',
 };
 

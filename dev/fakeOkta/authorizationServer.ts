@@ -62,11 +62,31 @@ export type ApiAuthResult =
   | {
       ok: false;
       status: 401 | 403;
-      errorCode: 'E0000011' | 'E0000006';
+      errorCode: 'E0000011' | 'E0000006' | 'E0000005';
       summary: string;
       cause?: string;
       wwwAuthenticate?: string;
+    }
+  | {
+      ok: false;
+      /** A bad DPoP proof: an empty body, the reason only in WWW-Authenticate. */
+      status: 400;
+      emptyBody: true;
+      wwwAuthenticate: string;
     };
+
+/** The algorithms a DPoP challenge names (those the fake verifies). */
+const DPOP_ALGS = 'RS256 RS384 RS512 ES256 ES384 ES512';
+
+/** Okta's path comparison for `htu`: percent-decoded (see checkDpopProof). */
+function decodedPath(url: string): string | undefined {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${decodeURIComponent(parsed.pathname)}`;
+  } catch {
+    return undefined;
+  }
+}
 
 interface RegisteredApp extends Required<Omit<FakeServiceApp, 'adminRoleScope'>> {
   adminRoleScope?: FakeAdminRoleScope;
@@ -168,11 +188,6 @@ export class FakeAuthorizationServer {
     return this.tokens.get(credential)?.clientId;
   }
 
-  /** Whether a principal id belongs to an OAuth app (appShare applies). */
-  isApp(principalId: string): boolean {
-    return this.apps.has(principalId);
-  }
-
   /** POST /oauth2/v1/token. */
   token(
     form: URLSearchParams,
@@ -219,14 +234,12 @@ export class FakeAuthorizationServer {
     if (!isSupportedAlgorithm(header.alg)) {
       return oauthError(401, 'invalid_client', 'The client_assertion JWT signature algorithm is not supported.');
     }
-    let candidates: FakeJwk[];
-    if (header.kid !== undefined) {
-      candidates = app.publicJwks.filter(k => k.kid === header.kid);
-      if (candidates.length === 0) {
-        return oauthError(401, 'invalid_client', 'The client_assertion JWT kid is invalid');
-      }
-    } else {
-      candidates = app.publicJwks;
+    // Okta requires the kid of a registered key; without one the answer is
+    // the same as for an unknown kid (Okta's private_key_jwt docs: "kid" is
+    // required when the app has keys; the message is Okta's).
+    const candidates = app.publicJwks.filter(k => header.kid !== undefined && k.kid === header.kid);
+    if (candidates.length === 0) {
+      return oauthError(401, 'invalid_client', 'The client_assertion JWT kid is invalid.');
     }
     const verified = candidates.some(jwk => {
       const key = importPublicJwk(jwk);
@@ -355,8 +368,13 @@ export class FakeAuthorizationServer {
     if (payload.htm !== htm) {
       return { ok: false, description: "The DPoP proof JWT 'htm' claim does not match the request method." };
     }
-    if (payload.htu !== htu) {
-      return { ok: false, description: "The DPoP proof JWT 'htu' claim does not match the request URL." };
+    // Okta percent-decodes the request path before comparing it with htu
+    // (okta/okta-sdk-python issue 541, okta/okta-sdk-nodejs issue 521: a
+    // proof for /api/v1/users/a%40b fails with "'htu' claim in the DPoP proof
+    // JWT is invalid."), so an encoded and a decoded path are the same URL.
+    const htuPath = typeof payload.htu === 'string' ? decodedPath(payload.htu) : undefined;
+    if (htuPath === undefined || htuPath !== decodedPath(htu)) {
+      return { ok: false, description: "'htu' claim in the DPoP proof JWT is invalid." };
     }
     const nowS = Math.floor(this.clock() / 1000);
     if (typeof payload.iat !== 'number' || Math.abs(payload.iat - nowS) > DPOP_IAT_WINDOW_S) {
@@ -393,11 +411,24 @@ export class FakeAuthorizationServer {
       cause,
       wwwAuthenticate,
     });
+    // An Authorization header Okta cannot read (no scheme and credential, or
+    // a scheme it does not know) is 403 E0000005 "Invalid session", unlike a
+    // missing header or an unknown token (401 E0000011): the issue behind
+    // this behaviour (shared/FACTS.md), and okta/okta-powershell-cli PR 84
+    // ("API calls failed with E0000005 (Invalid session) due to incorrect
+    // authentication headers").
+    const malformed: ApiAuthResult = {
+      ok: false,
+      status: 403,
+      errorCode: 'E0000005',
+      summary: 'Invalid session',
+    };
     if (!authorization) return invalid();
     const space = authorization.indexOf(' ');
-    if (space < 0) return invalid();
+    if (space < 0) return malformed;
     const scheme = authorization.slice(0, space).toLowerCase();
     const credential = authorization.slice(space + 1).trim();
+    if (!credential || /\s/.test(credential)) return malformed;
     let principal: ApiPrincipal;
     if (scheme === 'ssws') {
       const apiToken = this.apiTokens.get(credential);
@@ -423,16 +454,22 @@ export class FakeAuthorizationServer {
         if (!token.jkt) {
           return invalid('The access token is not DPoP-bound.', 'Bearer error="invalid_token"');
         }
+        // Okta answers a bad or missing proof on /api/v1 with HTTP 400, an
+        // empty body and the reason only in WWW-Authenticate, shaped as in
+        // okta/okta-sdk-nodejs issue 453 (a real org's answer: `DPoP
+        // algs="RS256 ...", realm=..., scope=..., error="invalid_dpop_proof",
+        // error_description="...", resource="/api/v1/..."`; shared/FACTS.md).
+        const realm = new URL(htu).origin;
+        const badProof = (description: string): ApiAuthResult => ({
+          ok: false,
+          status: 400,
+          emptyBody: true,
+          wwwAuthenticate: `DPoP algs="${DPOP_ALGS}", realm="${realm}", scope="${requiredScope}", error="invalid_dpop_proof", error_description="${description}", resource="${new URL(htu).pathname}"`,
+        });
         const proof = this.checkDpopProof(dpopHeader, method, htu, credential);
-        if (!proof.ok) {
-          return invalid(
-            proof.description,
-            `DPoP error="invalid_dpop_proof", error_description="${proof.description}"`,
-          );
-        }
+        if (!proof.ok) return badProof(proof.description);
         if (proof.jkt !== token.jkt) {
-          const description = 'The DPoP proof key does not match the access token binding.';
-          return invalid(description, `DPoP error="invalid_dpop_proof", error_description="${description}"`);
+          return badProof('The DPoP proof key does not match the access token binding.');
         }
       }
       const app = this.apps.get(token.clientId);
@@ -444,7 +481,7 @@ export class FakeAuthorizationServer {
         ...(app?.adminRoleScope && { adminRoleScope: app.adminRoleScope }),
       };
     } else {
-      return invalid();
+      return malformed;
     }
     const manageScope = requiredScope.replace(/\.read$/, '.manage');
     if (!principal.adminRole || !(principal.scopes.has(requiredScope) || principal.scopes.has(manageScope))) {

@@ -19,6 +19,8 @@
  *                       requests per window per bucket (default: Okta's Workforce numbers)
  *   --avg-groups-per-user F   generated org: mean groups per user, Everyone included
  *   --latency-ms N      fixed latency added to every request
+ *   --fail-member-pages-from N   answer every group member page of N or more
+ *                       users with HTTP 500 (a big page failing under load)
  * It prints one JSON line {"url": ..., "users", "groups", "generatedInMs"} on
  * stdout once listening and runs until SIGINT/SIGTERM. Started with an IPC
  * channel (child_process.fork), it answers the messages {"type": "stats"}
@@ -72,6 +74,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
       limits,
     },
     latency: latencyMs ? { fixedMs: latencyMs } : undefined,
+    faults:
+      num('fail-member-pages-from') !== undefined
+        ? [{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, minPageSize: num('fail-member-pages-from') }]
+        : [],
   });
   const ssws = args.get('ssws');
   if (ssws) okta.addApiToken(ssws);

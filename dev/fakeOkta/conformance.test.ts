@@ -103,12 +103,21 @@ describe('fake Okta responses conform to the OpenAPI specs', () => {
     okta.addApiToken('00noadmin', { adminRole: false });
     errorCases.push(['/api/v1/users', '/api/v1/users', { ssws: '00noadmin' }, 403]);
     errorCases.push(['/api/v1/groups', '/api/v1/groups', { ssws: '00noadmin' }, 403]);
+    // User search without `ne`, as Okta.
+    errorCases.push([`/api/v1/users?search=${encodeURIComponent('status ne "ACTIVE"')}`, '/api/v1/users', ssws, 400]);
     for (const [url, path, auth, status] of errorCases) {
       const res = await apiGet(`${base}${url}`, auth);
       expect(res.status).toBe(status);
       expect(res.body.errorCode).toMatch(/^E\d{7}$/);
       check('management', path, 'GET', res);
     }
+
+    // An Authorization header Okta cannot read: 403 E0000005.
+    const unreadable = await fetch(`${base}/api/v1/users`, { headers: { authorization: 'Basic x' } });
+    const unreadableBody = await unreadable.json();
+    expect(unreadable.status).toBe(403);
+    expect(unreadableBody.errorCode).toBe('E0000005');
+    check('management', '/api/v1/users', 'GET', { status: 403, body: unreadableBody });
 
     // OAuth app tokens: 403 for a scope the token lacks, and 429 when the bucket is empty.
     const limited = await startFakeOkta({ org, rateLimits: { limits: { users: 1, groups: 1 } } });

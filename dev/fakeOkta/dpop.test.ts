@@ -83,17 +83,22 @@ describe('fake Okta DPoP', () => {
       ({ accessToken } = await getAccessToken(okta.url, appKey, 'dpop-app', { dpopKey }));
       url = `${okta.url}/api/v1/groups`;
     });
-    const call = (headers: Record<string, string>) =>
-      fetch(`${url}?limit=2`, { headers }).then(async r => ({ status: r.status, body: await r.json(), www: r.headers.get('www-authenticate') }));
+    const call = (headers: Record<string, string>, target = `${url}?limit=2`) =>
+      fetch(target, { headers }).then(async r => ({
+        status: r.status,
+        text: await r.text(),
+        www: r.headers.get('www-authenticate'),
+      }));
 
-    it('refuses a replayed proof', async () => {
+    it('refuses a replayed proof: 400, an empty body, the reason in WWW-Authenticate', async () => {
       const proof = dpopProof(dpopKey, 'GET', url, { accessToken });
       expect((await call({ authorization: `DPoP ${accessToken}`, dpop: proof })).status).toBe(200);
       const again = await call({ authorization: `DPoP ${accessToken}`, dpop: proof });
-      expect(again.status).toBe(401);
-      expect(again.body.errorCode).toBe('E0000011');
-      expect(again.body.errorCauses[0].errorSummary).toBe('The DPoP proof JWT has already been used.');
-      expect(again.www).toContain('invalid_dpop_proof');
+      expect(again.status).toBe(400);
+      expect(again.text).toBe('');
+      expect(again.www).toMatch(/^DPoP /);
+      expect(again.www).toContain('error="invalid_dpop_proof"');
+      expect(again.www).toContain('error_description="The DPoP proof JWT has already been used."');
     });
 
     it('refuses a wrong ath, htu, htm, key or stale iat', async () => {
@@ -108,14 +113,33 @@ describe('fake Okta DPoP', () => {
       ];
       for (const proof of cases) {
         const res = await call({ authorization: `DPoP ${accessToken}`, dpop: proof });
-        expect(res.status).toBe(401);
-        expect(res.body.errorCode).toBe('E0000011');
+        expect(res.status).toBe(400);
+        expect(res.text).toBe('');
+        expect(res.www).toContain('error="invalid_dpop_proof"');
       }
     });
 
-    it('refuses the DPoP token used as a Bearer token or without a proof', async () => {
-      expect((await call({ authorization: `Bearer ${accessToken}` })).status).toBe(401);
-      expect((await call({ authorization: `DPoP ${accessToken}` })).status).toBe(401);
+    it('refuses the DPoP token used as a Bearer token (401) or without a proof (400)', async () => {
+      const bearer = await call({ authorization: `Bearer ${accessToken}` });
+      expect(bearer.status).toBe(401);
+      expect(JSON.parse(bearer.text).errorCode).toBe('E0000011');
+      const missing = await call({ authorization: `DPoP ${accessToken}` });
+      expect(missing.status).toBe(400);
+      expect(missing.text).toBe('');
+      expect(missing.www).toContain('error_description="The DPoP proof JWT header is missing."');
+    });
+
+    it('compares htu with the path percent-decoded, as Okta does', async () => {
+      const group = okta.org.groups()[0];
+      const encoded = `${okta.url}/api/v1/groups/${encodeURIComponent(group.id).replace(/0/g, '%30')}`;
+      const decoded = `${okta.url}/api/v1/groups/${group.id}`;
+      // A proof for the decoded path fits a request to the encoded one, and back.
+      const a = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', decoded, { accessToken }) }, encoded);
+      expect(a.status).toBe(200);
+      const b = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', encoded, { accessToken }) }, decoded);
+      expect(b.status).toBe(200);
+      const c = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', `${decoded}x`, { accessToken }) }, decoded);
+      expect(c.status).toBe(400);
     });
 
     it('compares htu without the query string', async () => {

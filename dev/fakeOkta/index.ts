@@ -4,7 +4,7 @@
  * do for the endpoints the catalog module uses. It shares no code with the
  * provider in src/, so the two cannot agree on a shared mistake.
  */
-export { startFakeOkta } from './server';
+export { DEFAULT_SEARCH_LAG_MS, startFakeOkta } from './server';
 export { FakeOrg, USER_STATUSES, DEFAULT_USER_TYPE_ID } from './FakeOrg';
 export type {
   FakeOrgOptions,

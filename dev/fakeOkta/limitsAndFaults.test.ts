@@ -16,25 +16,29 @@ async function withFake(options: Parameters<typeof startFakeOkta>[0], run: (okta
 }
 
 /** A raw GET that reports how the response ended (fetch hides truncation details). */
-function rawGet(url: string, headers: Record<string, string>): Promise<{ status?: number; body: string; error?: string; ms: number }> {
+function rawGet(
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status?: number; headers: http.IncomingHttpHeaders; body: string; error?: string; ms: number }> {
   const started = Date.now();
   return new Promise(resolve => {
     const req = http.get(url, { headers, agent: false }, res => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', c => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode, body, ms: Date.now() - started }));
-      res.on('error', e => resolve({ status: res.statusCode, body, error: e.message, ms: Date.now() - started }));
-      res.on('aborted', () => resolve({ status: res.statusCode, body, error: 'aborted', ms: Date.now() - started }));
+      const h = res.headers;
+      res.on('end', () => resolve({ status: res.statusCode, headers: h, body, ms: Date.now() - started }));
+      res.on('error', e => resolve({ status: res.statusCode, headers: h, body, error: e.message, ms: Date.now() - started }));
+      res.on('aborted', () => resolve({ status: res.statusCode, headers: h, body, error: 'aborted', ms: Date.now() - started }));
     });
-    req.on('error', e => resolve({ body: '', error: e.message, ms: Date.now() - started }));
+    req.on('error', e => resolve({ headers: {}, body: '', error: e.message, ms: Date.now() - started }));
   });
 }
 
 describe('fake Okta rate limits', () => {
   it('counts per bucket in windows that start at the first request, with headers on every response', async () => {
     let now = 1_700_000_000_500;
-    await withFake({ clock: () => now, rateLimits: { windowSeconds: 10, limits: { users: 3, groups: 2 } } }, async okta => {
+    await withFake({ clock: () => now, rateLimits: { windowSeconds: 10, limits: { users: 3, groups: 2 }, appShare: 1 } }, async okta => {
       const users = `${okta.url}/api/v1/users`;
       const first = await apiGet(users, SSWS);
       expect(first.headers.get('x-rate-limit-limit')).toBe('3');
@@ -61,7 +65,7 @@ describe('fake Okta rate limits', () => {
     });
   });
 
-  it('gives one OAuth app only appShare of a bucket, while SSWS tokens get all of it', async () => {
+  it('gives one OAuth app and one SSWS token each only appShare of a bucket', async () => {
     await withFake({ rateLimits: { limits: { users: 4 }, appShare: 0.5 } }, async okta => {
       const keys = await createServiceAppKeys('RS256');
       okta.addServiceApp({ clientId: 'a', publicJwks: [keys.publicJwk], scopes: ['okta.users.read'] });
@@ -71,10 +75,38 @@ describe('fake Okta rate limits', () => {
       expect(r1.headers.get('x-rate-limit-limit')).toBe('2');
       expect((await apiGet(url, { accessToken })).status).toBe(200);
       expect((await apiGet(url, { accessToken })).status).toBe(429);
-      expect((await apiGet(url, SSWS)).status).toBe(200);
+      const s1 = await apiGet(url, SSWS);
+      expect(s1.headers.get('x-rate-limit-limit')).toBe('2');
       expect((await apiGet(url, SSWS)).status).toBe(200);
       expect((await apiGet(url, SSWS)).status).toBe(429);
     });
+  });
+
+  it("counts group member listings in the groups bucket, /groups/{id} alone, and a user's groups in the users bucket", async () => {
+    await withFake(
+      { rateLimits: { limits: { users: 100, groups: 100, groupById: 100, other: 100 }, appShare: 1 } },
+      async okta => {
+        const group = okta.org.groups()[0];
+        const user = okta.org.users()[0];
+        const remaining = async (path: string) => {
+          const r = await apiGet(`${okta.url}${path}`, SSWS);
+          expect(r.status).toBe(200);
+          return Number(r.headers.get('x-rate-limit-remaining'));
+        };
+        // One bucket: the group listing and member listings drain the same count.
+        expect(await remaining('/api/v1/groups')).toBe(99);
+        expect(await remaining(`/api/v1/groups/${group.id}/users`)).toBe(98);
+        expect(await remaining('/api/v1/groups?limit=1')).toBe(97);
+        // Exactly /groups/{id} has its own bucket.
+        expect(await remaining(`/api/v1/groups/${group.id}`)).toBe(99);
+        expect(await remaining(`/api/v1/groups/${group.id}/users`)).toBe(96);
+        // A user's groups count with the user listing.
+        expect(await remaining('/api/v1/users')).toBe(99);
+        expect(await remaining(`/api/v1/users/${user.id}/groups`)).toBe(98);
+        // A single user is in the "other" bucket.
+        expect(await remaining(`/api/v1/users/${user.id}`)).toBe(99);
+      },
+    );
   });
 
   it('answers 429 beyond the concurrency limit and records the peak', async () => {
@@ -84,6 +116,12 @@ describe('fake Okta rate limits', () => {
       );
       const statuses = results.map(r => r.status).sort();
       expect(statuses).toEqual([200, 200, 200, 429, 429, 429]);
+      // Okta: limit and remaining are "always 0 for concurrent rate limit errors".
+      for (const r of results.filter(x => x.status === 429)) {
+        expect(r.headers['x-rate-limit-limit']).toBe('0');
+        expect(r.headers['x-rate-limit-remaining']).toBe('0');
+        expect(JSON.parse(r.body).errorCode).toBe('E0000047');
+      }
       expect(okta.stats().peakConcurrency).toBeGreaterThanOrEqual(4);
       expect(okta.stats().served429).toBe(3);
       expect(okta.stats().log).toHaveLength(6);
@@ -137,6 +175,17 @@ describe('fake Okta faults', () => {
         expect(okta.stats().requests).toMatchObject({ users: 8, groups: 1 });
       },
     );
+  });
+
+  it('can fail only big listing pages (minPageSize), by the limit asked or the default', async () => {
+    await withFake({ faults: [{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, minPageSize: 500 }] }, async okta => {
+      const group = okta.org.groups()[0];
+      const members = `${okta.url}/api/v1/groups/${group.id}/users`;
+      expect((await rawGet(members, auth)).status).toBe(500);
+      expect((await rawGet(`${members}?limit=500`, auth)).status).toBe(500);
+      expect((await rawGet(`${members}?limit=499`, auth)).status).toBe(200);
+      expect((await rawGet(`${okta.url}/api/v1/groups`, auth)).status).toBe(200);
+    });
   });
 
   it('draws rate-based faults deterministically from the seed', async () => {

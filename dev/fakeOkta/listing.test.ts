@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { FakeOkta, generateOrg, startFakeOkta } from './index';
+import http from 'node:http';
+import { DEFAULT_SEARCH_LAG_MS, FakeOkta, generateOrg, startFakeOkta } from './index';
 import { apiGet, nextLink } from './testing/fakeOktaClient';
 
 const SSWS = { ssws: '00listing' };
@@ -27,6 +28,23 @@ describe('fake Okta listings', () => {
     }
     return { pages, links, items: pages.flat() };
   }
+
+  it('builds links on the canonical host: a request to acme-admin gets links on acme', async () => {
+    const port = new URL(okta.url).port;
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http
+        .get(`${okta.url}/api/v1/users?limit=2`, {
+          headers: { host: `acme-admin.okta.example:${port}`, authorization: `SSWS ${SSWS.ssws}` },
+          agent: false,
+        }, resolve)
+        .on('error', reject);
+    });
+    let body = '';
+    for await (const chunk of res) body += chunk;
+    expect(res.statusCode).toBe(200);
+    expect(res.headers.link).toMatch(new RegExp(`^<http://acme\\.okta\\.example:${port}/api/v1/users\\?limit=2>; rel="self", <http://acme\\.okta\\.example:${port}/api/v1/users\\?limit=2&after=`));
+    expect(JSON.parse(body)[0]._links.self.href).toMatch(/^http:\/\/acme\.okta\.example:/);
+  });
 
   it('pages users 200 at a time with self and next links, leaving out DEPROVISIONED', async () => {
     const { pages, links, items } = await walk(`${okta.url}/api/v1/users`);
@@ -116,6 +134,10 @@ describe('fake Okta listings', () => {
     const newcomer = okta.org.addUser({ profile: { login: 'new.person@example.com', email: 'new.person@example.com', firstName: 'New', lastName: 'Person' } });
     const team = okta.org.addGroup({ profile: { name: 'Brand New Team', parentGroup: 'Everyone' } });
     okta.org.addMember(team.id, newcomer.id);
+    // Search and filter results are eventually consistent (searchLagMs).
+    const settle = () => new Promise(r => setTimeout(r, DEFAULT_SEARCH_LAG_MS + 5));
+    expect((await changed('users')).body).toEqual([]);
+    await settle();
     const users = (await changed('users')).body.map((u: any) => u.id);
     expect(users).toEqual([newcomer.id]);
     const groupIds = (await membership()).body.map((g: any) => g.id).sort();
@@ -124,6 +146,7 @@ describe('fake Okta listings', () => {
     const renamedSince = new Date(Date.now() - 1).toISOString();
     await new Promise(r => setTimeout(r, 2));
     okta.org.renameGroup(team.id, 'Renamed Team');
+    await settle();
     const renamed = await apiGet(`${okta.url}/api/v1/groups?filter=${encodeURIComponent(`lastUpdated gt "${renamedSince}"`)}`, SSWS);
     expect(renamed.body.map((g: any) => g.profile.name)).toEqual(['Renamed Team']);
 
@@ -131,11 +154,13 @@ describe('fake Okta listings', () => {
     const byId = `${okta.url}/api/v1/users?search=${encodeURIComponent(`id eq "${newcomer.id}"`)}`;
     expect((await apiGet(byId, SSWS)).body[0].profile.title).toBeUndefined();
     okta.org.updateUser(newcomer.id, { profile: { title: 'Chief Newcomer' } });
+    await settle();
     expect((await apiGet(byId, SSWS)).body[0].profile.title).toBe('Chief Newcomer');
     const members = await apiGet(`${okta.url}/api/v1/groups/${team.id}/users`, SSWS);
     expect(members.body[0].profile.title).toBe('Chief Newcomer');
 
     okta.org.deprovisionUser(newcomer.id);
+    await settle();
     const listed = await apiGet(`${okta.url}/api/v1/users?search=${encodeURIComponent(`id eq "${newcomer.id}"`)}`, SSWS);
     expect(listed.body[0].status).toBe('DEPROVISIONED');
     expect(org.memberIdsOf(org.everyone()!.id)).not.toContain(newcomer.id);
@@ -145,5 +170,54 @@ describe('fake Okta listings', () => {
     okta.org.removeGroup(team.id);
     expect((await apiGet(`${okta.url}/api/v1/users/${newcomer.id}`, SSWS)).status).toBe(404);
     expect(okta.org.findGroupByName('Renamed Team')).toBeUndefined();
+  });
+});
+
+describe('fake Okta search', () => {
+  it("refuses ne in user search with 400 E0000031, as Okta does (groups accept it)", async () => {
+    const okta = await startFakeOkta({ org: generateOrg({ seed: 1, users: 20, groups: 3 }) });
+    okta.addApiToken(SSWS.ssws);
+    try {
+      const users = await apiGet(`${okta.url}/api/v1/users?search=${encodeURIComponent('status ne "ACTIVE"')}`, SSWS);
+      expect(users.status).toBe(400);
+      expect(users.body).toMatchObject({ errorCode: 'E0000031', errorSummary: 'Invalid search criteria.' });
+      const groups = await apiGet(`${okta.url}/api/v1/groups?search=${encodeURIComponent('type ne "BUILT_IN"')}`, SSWS);
+      expect(groups.status).toBe(200);
+    } finally {
+      await okta.close();
+    }
+  });
+
+  it('leaves objects created or changed within searchLagMs out of search and filter results, not out of listings', async () => {
+    let now = Date.UTC(2026, 0, 1);
+    const org = generateOrg({ seed: 1, users: 20, groups: 3 });
+    const okta = await startFakeOkta({ org, clock: () => now, searchLagMs: 1000 });
+    okta.addApiToken(SSWS.ssws);
+    try {
+      const user = okta.org.addUser({
+        profile: { login: 'new@example.com', email: 'new@example.com', firstName: 'New', lastName: 'User' },
+      });
+      const group = okta.org.addGroup({ profile: { name: 'fresh-group' } });
+      const ids = async (path: string) => ((await apiGet(`${okta.url}${path}`, SSWS)).body as Array<{ id: string }>).map(x => x.id);
+      const userSearch = `/api/v1/users?search=${encodeURIComponent('profile.login eq "new@example.com"')}`;
+      const userFilter = `/api/v1/users?filter=${encodeURIComponent('profile.login eq "new@example.com"')}`;
+      const groupSearch = `/api/v1/groups?search=${encodeURIComponent('profile.name eq "fresh-group"')}`;
+      expect(await ids(userSearch)).toEqual([]);
+      expect(await ids(userFilter)).toEqual([]);
+      expect(await ids(groupSearch)).toEqual([]);
+      expect(await ids('/api/v1/users?limit=200')).toContain(user.id);
+      expect(await ids('/api/v1/groups')).toContain(group.id);
+      now += 1000;
+      expect(await ids(userSearch)).toEqual([user.id]);
+      expect(await ids(userFilter)).toEqual([user.id]);
+      expect(await ids(groupSearch)).toEqual([group.id]);
+      // A change hides it again until the lag has passed.
+      okta.org.renameGroup(group.id, 'fresh-group');
+      expect(await ids(groupSearch)).toEqual([]);
+      now += 1000;
+      expect(await ids(groupSearch)).toEqual([group.id]);
+    } finally {
+      await okta.close();
+    }
   });
 });

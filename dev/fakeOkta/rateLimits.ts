@@ -1,17 +1,23 @@
 /*
  * Okta-style rate limits: per-bucket request counts in windows that start at
  * the first request after the previous window ended (not aligned to clock
- * minutes), with each OAuth app limited to a share of the org's bucket.
+ * minutes), with each OAuth app and each SSWS API token limited to a share of
+ * the org's bucket.
  */
 import type { FakeOktaRateLimitOptions, RateLimitBucket } from './types';
 
-/** Okta's last published per-minute Workforce limits (and a token endpoint figure). */
 /**
- * The share of each bucket one OAuth app gets unless an admin changes it
- * (Okta's default: 50%). SSWS tokens are not limited by it.
+ * The share of each bucket one OAuth app or one SSWS API token gets unless an
+ * admin changes it (Okta's default: 50%, for both; Okta's rate-limit docs,
+ * "Rate limit percentage" per app/token in the Admin Console's Rate limits
+ * dashboard; shared/FACTS.md).
  */
 export const DEFAULT_APP_SHARE = 0.5;
 
+/**
+ * Okta's last published per-minute Workforce limits (and a token endpoint
+ * figure). Which paths count in which bucket: see BUCKET_OF in server.ts.
+ */
 export const DEFAULT_RATE_LIMITS: Record<RateLimitBucket, number> = {
   users: 600,
   groups: 500,
@@ -48,7 +54,8 @@ export class FakeRateLimiter {
 
   /**
    * Counts one request against a bucket when allowed. `appId` is set for
-   * OAuth apps, whose share of the bucket is limited by `appShare`.
+   * an authenticated caller (an OAuth app or an SSWS token), whose share of
+   * the bucket is limited by `appShare`.
    */
   take(bucket: RateLimitBucket, appId: string | undefined): RateLimitDecision {
     const now = this.clock();

@@ -206,23 +206,30 @@ const USER_DATES = new Set([
 ]);
 const GROUP_DATES = new Set(['created', 'lastUpdated', 'lastMembershipUpdated']);
 
-/** `search` on /api/v1/users (co only on firstName, lastName, email, login). */
+/** Without `ne`, which user search does not support. */
+const withoutNe = (ops: readonly string[]) => ops.filter(op => op !== 'ne');
+
+/**
+ * `search` on /api/v1/users (co only on firstName, lastName, email, login).
+ * No `ne`: Okta's Users API reference lists eq, sw, co, pr, gt/ge/lt/le for
+ * search and answers `ne` with 400 E0000031 (shared/FACTS.md).
+ */
 export const USER_SEARCH_RULES: SearchRules = {
   attributes: {
-    id: ENUM_OPS,
-    status: ENUM_OPS,
-    'type.id': ENUM_OPS,
-    created: DATE_OPS,
-    activated: DATE_OPS,
-    statusChanged: DATE_OPS,
-    lastUpdated: DATE_OPS,
-    lastLogin: DATE_OPS,
-    passwordChanged: DATE_OPS,
-    'profile.firstName': ALL_OPS,
-    'profile.lastName': ALL_OPS,
-    'profile.email': ALL_OPS,
-    'profile.login': ALL_OPS,
-    '*': ['eq', 'ne', 'sw', 'gt', 'ge', 'lt', 'le', 'pr'],
+    id: withoutNe(ENUM_OPS),
+    status: withoutNe(ENUM_OPS),
+    'type.id': withoutNe(ENUM_OPS),
+    created: withoutNe(DATE_OPS),
+    activated: withoutNe(DATE_OPS),
+    statusChanged: withoutNe(DATE_OPS),
+    lastUpdated: withoutNe(DATE_OPS),
+    lastLogin: withoutNe(DATE_OPS),
+    passwordChanged: withoutNe(DATE_OPS),
+    'profile.firstName': withoutNe(ALL_OPS),
+    'profile.lastName': withoutNe(ALL_OPS),
+    'profile.email': withoutNe(ALL_OPS),
+    'profile.login': withoutNe(ALL_OPS),
+    '*': ['eq', 'sw', 'gt', 'ge', 'lt', 'le', 'pr'],
   },
   allowNot: true,
   dateAttributes: USER_DATES,

@@ -39,17 +39,35 @@ const GROUPS_LIMIT = { default: 10000, max: 10000 };
 const GROUPS_QUERY_LIMIT = { default: 300, max: 10000 };
 const GROUP_USERS_LIMIT = { default: 1000, max: 1000 };
 const MAX_FORM_BYTES = 64 * 1024;
+/** Small, so that tests meet the lag without waiting long for it. */
+export const DEFAULT_SEARCH_LAG_MS = 50;
 
+/**
+ * Okta's buckets, from its path-to-bucket mapping (generated from Okta's
+ * service code, published in okta/terraform-provider-okta
+ * `okta/internal/apimutex/rate_limit_lines.go`: "/api/v1/groups/ID/users GET
+ * /api/v1/groups") and its rate-limit reference ("/api/v1/groups except
+ * /api/v1/groups/{id}"): every /api/v1/groups/* path except exactly
+ * /api/v1/groups/{id} counts in the groups bucket, so member listings drain
+ * the same X-Rate-Limit-Remaining as the group listing; /api/v1/groups/{id}
+ * has its own; /api/v1/users/{id}/groups counts in the users bucket.
+ */
 const BUCKET_OF: Record<FakeOktaEndpoint, RateLimitBucket> = {
   token: 'token',
   users: 'users',
   groups: 'groups',
   groupById: 'groupById',
-  groupUsers: 'other',
-  userGroups: 'other',
+  groupUsers: 'groups',
+  userGroups: 'users',
   userById: 'other',
   other: 'other',
 };
+
+/** The bucket of a request; paths the fake does not serve count as Okta would. */
+function bucketOf(endpoint: FakeOktaEndpoint, pathname: string): RateLimitBucket {
+  if (endpoint === 'other' && pathname.startsWith('/api/v1/groups/')) return 'groups';
+  return BUCKET_OF[endpoint];
+}
 
 /** Endpoints whose answer the fake prepares during the latency (pure reads). */
 const LATENCY_HIDES_WORK: ReadonlySet<FakeOktaEndpoint> = new Set(['users', 'groups', 'groupUsers']);
@@ -94,6 +112,19 @@ function parseLimit(raw: string | null, spec: { default: number; max: number }):
   return Math.min(n, spec.max);
 }
 
+/** The page size a listing request asks for (undefined for other endpoints). */
+const LISTING_LIMITS: Partial<Record<FakeOktaEndpoint, { default: number; max: number }>> = {
+  users: USERS_LIMIT,
+  groups: GROUPS_LIMIT,
+  groupUsers: GROUP_USERS_LIMIT,
+};
+
+function pageSizeOf(endpoint: FakeOktaEndpoint, query: string): number | undefined {
+  const spec = LISTING_LIMITS[endpoint];
+  if (!spec) return undefined;
+  return parseLimit(new URLSearchParams(query).get('limit'), spec);
+}
+
 class FakeOktaServer implements FakeOkta {
   url = '';
   readonly org: FakeOrg;
@@ -105,6 +136,7 @@ class FakeOktaServer implements FakeOkta {
   private readonly clock: () => number;
   private readonly seed: number;
   private readonly concurrency: number;
+  private readonly searchLagMs: number;
   private faults: FaultRule[];
   private inFlight = 0;
   private sequence = 0;
@@ -120,6 +152,7 @@ class FakeOktaServer implements FakeOkta {
     if (options.clock) this.org.clock = options.clock;
     this.seed = options.seed ?? 1;
     this.concurrency = options.rateLimits?.concurrency ?? 75;
+    this.searchLagMs = options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS;
     this.faults = [...(options.faults ?? [])];
     this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
@@ -187,16 +220,34 @@ class FakeOktaServer implements FakeOkta {
     return req.headers.host ? `http://${req.headers.host}` : this.url;
   }
 
+  /**
+   * Where Link URLs (and `_links`) point: Okta builds them on the org's
+   * canonical host, so a request to acme-admin.okta.com gets next links on
+   * acme.okta.com (shared/FACTS.md). The port of the request is kept.
+   */
+  private linkBaseOf(req: IncomingMessage): string {
+    const host = req.headers.host;
+    if (!host) return this.url;
+    const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
+    const [name, port] = m ? [m[1], m[2] ?? ''] : [host, ''];
+    const canonical = this.options.canonicalHost ?? name.replace(/^([^.]+)-admin\./i, '$1.');
+    return `http://${canonical}${port}`;
+  }
+
   private matchingFault(
     endpoint: FakeOktaEndpoint,
     n: number,
     kinds: ReadonlyArray<FaultRule['kind']>,
+    pageSize: number | undefined,
   ): FaultRule | undefined {
     for (let i = 0; i < this.faults.length; i++) {
       const rule = this.faults[i];
       if (!kinds.includes(rule.kind)) continue;
       const on = rule.endpoint ?? '*';
       if (on !== '*' && on !== endpoint) continue;
+      if (rule.minPageSize !== undefined && (pageSize === undefined || pageSize < rule.minPageSize)) {
+        continue;
+      }
       if (rule.requestNumbers?.includes(n)) return rule;
       if (rule.rate !== undefined && drawFor(this.seed, 'fault', i, endpoint, n) < rule.rate) {
         return rule;
@@ -237,7 +288,10 @@ class FakeOktaServer implements FakeOkta {
 
     if (this.inFlight > this.concurrency) {
       this.served429++;
-      res.setHeader('X-Rate-Limit-Limit', String(this.concurrency));
+      // Okta's rate-limit headers doc: X-Rate-Limit-Limit and -Remaining are
+      // "always 0 for concurrent rate limit errors", which is how a client
+      // tells them from a bucket's window 429.
+      res.setHeader('X-Rate-Limit-Limit', '0');
       res.setHeader('X-Rate-Limit-Remaining', '0');
       res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(this.clock() / 1000) + 1));
       this.sendJson(res, 429, this.tooManyRequests());
@@ -263,10 +317,11 @@ class FakeOktaServer implements FakeOkta {
       const latencyMs = (latency.fixedMs ?? 0) + (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n);
       await sleep(latencyMs - (performance.now() - t0));
     }
-    const extraLatency = this.matchingFault(endpoint, endpointN, ['latency']);
+    const pageSize = pageSizeOf(endpoint, q < 0 ? '' : rawUrl.slice(q + 1));
+    const extraLatency = this.matchingFault(endpoint, endpointN, ['latency'], pageSize);
     if (extraLatency) await sleep(extraLatency.delayMs ?? 1000);
 
-    const preFault = this.matchingFault(endpoint, endpointN, ['drop', 'status5xx', 'status429']);
+    const preFault = this.matchingFault(endpoint, endpointN, ['drop', 'status5xx', 'status429'], pageSize);
     if (preFault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -278,9 +333,9 @@ class FakeOktaServer implements FakeOkta {
       return;
     }
 
+    // OAuth apps and SSWS tokens alike get their share of each bucket.
     const principalId = this.auth.peekPrincipalId(req.headers.authorization);
-    const appId = principalId && this.auth.isApp(principalId) ? principalId : undefined;
-    const decision = this.limiter.take(BUCKET_OF[endpoint], appId);
+    const decision = this.limiter.take(bucketOf(endpoint, pathname), principalId);
     res.setHeader('X-Rate-Limit-Limit', String(decision.limit));
     res.setHeader('X-Rate-Limit-Remaining', String(decision.remaining));
     res.setHeader('X-Rate-Limit-Reset', String(decision.reset));
@@ -299,7 +354,7 @@ class FakeOktaServer implements FakeOkta {
 
     const { reply, json } = early ?? this.answer(req, route, rawUrl, q, body);
     if (reply.status === 429) this.served429++;
-    const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody']);
+    const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody'], pageSize);
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     if (!postFault) {
       this.sendRaw(res, reply.status, json);
@@ -358,9 +413,12 @@ class FakeOktaServer implements FakeOkta {
 
   private sendRaw(res: ServerResponse, status: number, json: string): void {
     const bytes = Buffer.from(json);
+    // An empty body (a DPoP proof error) comes without a content type.
     res.writeHead(status, {
       // A reply may set its own (the OIDC login step's HTML).
-      'Content-Type': res.getHeader('Content-Type') ?? 'application/json',
+      ...(bytes.length
+        ? { 'Content-Type': res.getHeader('Content-Type') ?? 'application/json' }
+        : {}),
       'Content-Length': String(bytes.length),
     });
     res.end(bytes);
@@ -405,41 +463,46 @@ class FakeOktaServer implements FakeOkta {
       scope,
     );
     if (!auth.ok) {
+      if ('emptyBody' in auth) {
+        return { status: auth.status, body: undefined, json: '', headers: { 'WWW-Authenticate': auth.wwwAuthenticate } };
+      }
       const reply = this.error(auth.status, auth.errorCode, auth.summary, auth.cause ? [auth.cause] : []);
       if (auth.wwwAuthenticate) reply.headers = { 'WWW-Authenticate': auth.wwwAuthenticate };
       return reply;
     }
     const params = new URLSearchParams(query);
-    const selfLink = `<${base}${rawUrl}>; rel="self"`;
+    // Links are on the canonical host; the checks above use the host asked.
+    const links = this.linkBaseOf(req);
+    const selfLink = `<${links}${rawUrl}>; rel="self"`;
     // An admin role limited to part of the org (a resource set) sees only that part.
     const roleScope = auth.principal.adminRoleScope;
     const view = roleScope ? new AdminRoleView(this.org, roleScope) : undefined;
     try {
       switch (route.endpoint) {
         case 'users':
-          return this.listUsers(params, base, selfLink, view);
+          return this.listUsers(params, links, selfLink, view);
         case 'groups':
-          return this.listGroups(params, base, selfLink, view);
+          return this.listGroups(params, links, selfLink, view);
         case 'groupById': {
           const group = this.org.getGroup(decodeURIComponent(route.id!));
           if (!group) return this.notFound(route.id!, 'UserGroup');
           if (view && !view.canSeeGroup(group)) return this.forbidden();
-          return { status: 200, body: groupToApi(group, base) };
+          return { status: 200, body: groupToApi(group, links) };
         }
         case 'userById': {
           const user = this.org.findUser(decodeURIComponent(route.id!));
           if (!user) return this.notFound(route.id!, 'User');
-          return { status: 200, body: userToApi(user, base, true) };
+          return { status: 200, body: userToApi(user, links, true) };
         }
         case 'groupUsers':
-          return this.listGroupUsers(decodeURIComponent(route.id!), params, base, selfLink, view);
+          return this.listGroupUsers(decodeURIComponent(route.id!), params, links, selfLink, view);
         case 'userGroups': {
           const userId = decodeURIComponent(route.id!);
           const user = this.org.findUser(userId);
           if (!user) return this.notFound(userId, 'User');
           return {
             status: 200,
-            body: this.org.groupsOf(user.id).map(g => groupToApi(g, base)),
+            body: this.org.groupsOf(user.id).map(g => groupToApi(g, links)),
             headers: { Link: [selfLink] },
           };
         }
@@ -504,14 +567,28 @@ class FakeOktaServer implements FakeOkta {
     return { expressions, searched: search !== null || filter !== null };
   }
 
+  /**
+   * The newest lastUpdated that `search` and `filter` results show: Okta's
+   * search index is eventually consistent (its Users API reference: search
+   * results "might not reflect the latest information"; older reference
+   * pages put the lag of filter at "typically less than one second"), so an
+   * object created or changed within the last `searchLagMs` is left out of
+   * them until the lag has passed. Plain listings show it at once.
+   */
+  private settledBefore(): string {
+    return new Date(this.clock() - this.searchLagMs).toISOString();
+  }
+
   private listUsers(params: URLSearchParams, base: string, selfLink: string, view?: AdminRoleView): Reply {
     const { expressions, searched } = this.compile(params, USER_SEARCH_RULES, USER_FILTER_RULES);
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? USERS_QUERY_LIMIT : USERS_LIMIT);
     const qLower = q?.toLowerCase();
+    const settled = this.settledBefore();
     const keep = (user: OktaUser): boolean => {
       if (!searched && user.status === 'DEPROVISIONED') return false;
       if (view && !view.canSeeUser(user)) return false;
+      if (searched && user.lastUpdated > settled) return false;
       for (const { expression, rules } of expressions) {
         if (!matchesSearch(user, expression, rules)) return false;
       }
@@ -541,11 +618,13 @@ class FakeOktaServer implements FakeOkta {
     const q = params.get('q');
     const limit = parseLimit(params.get('limit'), q !== null && !searched ? GROUPS_QUERY_LIMIT : GROUPS_LIMIT);
     const qLower = q?.toLowerCase();
+    const settled = this.settledBefore();
     const keep =
       expressions.length === 0 && qLower === undefined && !view
         ? undefined
         : (group: OktaGroup): boolean => {
             if (view && !view.canSeeGroup(group)) return false;
+            if (searched && group.lastUpdated > settled) return false;
             for (const { expression, rules } of expressions) {
               if (!matchesSearch(group, expression, rules)) return false;
             }

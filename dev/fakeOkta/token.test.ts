@@ -73,7 +73,10 @@ describe('fake Okta token endpoint', () => {
   }, 401, 'invalid_client', /already been used/);
   refuse('a wrong kid', async () =>
     requestToken(okta.url, tokenForm(clientAssertion(rsa, 'app-rsa', tokenUrl, { header: { kid: 'nope' } }))),
-  401, 'invalid_client', /^The client_assertion JWT kid is invalid$/);
+  401, 'invalid_client', /^The client_assertion JWT kid is invalid\.$/);
+  refuse('an assertion without kid', async () =>
+    requestToken(okta.url, tokenForm(clientAssertion(rsa, 'app-rsa', tokenUrl, { header: { kid: undefined } }))),
+  401, 'invalid_client', /^The client_assertion JWT kid is invalid\.$/);
   refuse('an unknown client', async () =>
     requestToken(okta.url, tokenForm(clientAssertion(rsa, 'app-unknown', tokenUrl))),
   401, 'invalid_client', /client_id/);
@@ -128,6 +131,12 @@ describe('fake Okta token endpoint', () => {
     expect(none.body).toMatchObject({ errorCode: 'E0000011', errorSummary: 'Invalid token provided' });
     expect((await apiGet(`${okta.url}/api/v1/users`, { accessToken: 'garbage' })).status).toBe(401);
     expect((await apiGet(`${okta.url}/api/v1/users`, { ssws: 'unknown' })).status).toBe(401);
+    // A header Okta cannot read: 403 E0000005 "Invalid session".
+    for (const authorization of ['00sometoken', 'Bearer ', 'SSWS two words', 'Basic dXNlcjpwYXNz']) {
+      const res = await fetch(`${okta.url}/api/v1/users`, { headers: { authorization } });
+      expect(res.status).toBe(403);
+      expect(await res.json()).toMatchObject({ errorCode: 'E0000005', errorSummary: 'Invalid session' });
+    }
     const { accessToken } = await getAccessToken(okta.url, rsa, 'app-noadmin', { scope: 'okta.users.read' });
     const denied = await apiGet(`${okta.url}/api/v1/users`, { accessToken });
     expect(denied.status).toBe(403);

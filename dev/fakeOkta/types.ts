@@ -43,6 +43,13 @@ export interface FaultRule {
   status?: number;
   /** For slowBody (total body time) and latency (added delay); default 1000. */
   delayMs?: number;
+  /**
+   * Only for listing pages of at least this many items asked for (`limit`,
+   * or the endpoint's default): big pages are the ones that time out or fail
+   * under load (Okta recommends pages of 200 for group members and a smaller
+   * page on retry). Request numbers and rates count every request.
+   */
+  minPageSize?: number;
 }
 
 export interface FakeOktaRateLimitOptions {
@@ -50,7 +57,7 @@ export interface FakeOktaRateLimitOptions {
   windowSeconds?: number;
   /** Requests per window per bucket; defaults are Okta's published Workforce numbers. */
   limits?: Partial<Record<RateLimitBucket, number>>;
-  /** Fraction of each bucket one OAuth app may use; default 0.5, as in Okta. */
+  /** Fraction of each bucket one OAuth app or SSWS token may use; default 0.5, as in Okta. */
   appShare?: number;
   /** Requests in flight per org before 429; default 75. */
   concurrency?: number;
@@ -65,10 +72,23 @@ export interface FakeOktaOptions {
   /** Added to every request; default 0. */
   latency?: { fixedMs?: number; randomMs?: number };
   faults?: FaultRule[];
+  /**
+   * How long a created or changed object stays out of `search` and `filter`
+   * results (Okta's search is eventually consistent); default 50 ms, 0 for
+   * none. Plain listings show changes at once.
+   */
+  searchLagMs?: number;
   /** Drives random latency and rate-based faults; default 1. */
   seed?: number;
   /** Millisecond clock (token expiry, rate windows, timestamps); default Date.now. */
   clock?: () => number;
+  /**
+   * Host name of the org's canonical domain, on which Link URLs are built
+   * (Okta answers a request to acme-admin.okta.com with next links on
+   * acme.okta.com). Default: the request's host with a `-admin` suffix of
+   * its first label removed.
+   */
+  canonicalHost?: string;
   /** Port to listen on (standalone use); default 0, a free port. */
   port?: number;
   /** Host to listen on; default 127.0.0.1. */

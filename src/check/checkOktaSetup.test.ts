@@ -340,6 +340,17 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(good.selection?.users).toHaveLength(11);
   });
 
+  it('says Okta could not read the header when the token has a space in it (403 E0000005)', async () => {
+    const report = await checkOktaSetup(
+      providerOf({ oktaUrl: fake.url, allowInsecureHttp: true, token: 'two-part ssws-token' }),
+    );
+    const apiToken = step(report, 'apiToken');
+    expect(apiToken.status).toBe('failed');
+    expect(apiToken.detail).toContain('HTTP 403 E0000005: Invalid session');
+    expect(apiToken.fix).toContain('Okta could not read the Authorization header');
+    expect(JSON.stringify(report)).not.toContain('ssws-token');
+  });
+
   it('names the token admin\'s role when an SSWS token cannot read', async () => {
     fake.addApiToken('ssws-token-without-role', { adminRole: false });
     const report = await checkOktaSetup(

@@ -13,9 +13,11 @@ import {
   OktaApiTokenAuthorizer,
   type OktaHttpResponse,
 } from '../okta/client/OktaAuthorizer';
+import { OKTA_FIXES, oktaFixFor, wwwAuthenticateError } from '../okta/client/oktaFixes';
 import { OktaRateLimiter } from '../okta/client/OktaRateLimiter';
 import {
   nextLinkOf,
+  nextPageUrl,
   oktaErrorOf,
   OktaRequestExecutor,
   type OktaHttpRequest,
@@ -103,16 +105,6 @@ const TITLES: Record<OktaSetupStepId, string> = {
 
 const NOT_AN_OKTA_ORG_FIX =
   'not an Okta org URL; use https://<org>.okta.com or your custom domain (the address of your Okta sign-in page, without "-admin" and without a path) in oktaUrl';
-
-const ADMIN_ROLE_FIX = (resource: 'Users' | 'Groups') =>
-  `assign an admin role with ${
-    resource === 'Users'
-      ? 'User → View users and their details'
-      : 'Group → View groups and their details'
-  } on a resource set containing ${resource} (Security → Administrators → Resources; app → Admin roles), or the built-in Read-only Administrator role (README "Set up Okta", step 5)`;
-
-const TOKEN_ADMIN_FIX = (resource: 'users' | 'groups') =>
-  `the admin who created the API token needs a role that can view ${resource} (e.g. Read-only Administrator); or switch to an API Services app (README "Set up Okta")`;
 
 /** A LoggerService that drops everything. */
 class SilentLogger implements LoggerService {
@@ -259,11 +251,21 @@ class OktaProbe {
         status: response.status,
         requestId,
         items,
-        ...(next ? { next: new URL(next, url).toString() } : {}),
+        ...(next
+          ? { next: nextPageUrl(next, url, new URL(this.provider.orgUrl).origin) }
+          : {}),
       };
     }
-    const { errorCode, summary } = oktaErrorOf(response.body);
-    return { kind: 'response', status: response.status, errorCode, summary, requestId };
+    const fromBody = oktaErrorOf(response.body);
+    // A DPoP proof error has an empty body: Okta's reason is in the challenge.
+    const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
+    return {
+      kind: 'response',
+      status: response.status,
+      errorCode: fromBody.errorCode ?? challenge.error,
+      summary: fromBody.summary ?? challenge.description,
+      requestId,
+    };
   }
 
   private newTokenSource(
@@ -421,27 +423,6 @@ async function checkOrgUrl(
   );
 }
 
-/** Step b's fix for an `invalid_client` answer, from Okta's description. */
-function invalidClientFix(description: string | undefined): string {
-  const text = description ?? '';
-  if (/\bkid\b/i.test(text)) {
-    return 'keyId does not match a public key of the app (Applications → your app → General → Public keys → KID); set keyId to that KID';
-  }
-  if (/client_id/i.test(text)) {
-    return 'clientId is not the Client ID of an app in this org (Applications → your app → General → Client Credentials → Client ID)';
-  }
-  if (/signature/i.test(text)) {
-    return 'privateKey is not the private half of the public key with this KID; paste the private key generated for it (General → Public keys), or add this key\'s public key to the app and use its KID (README "Set up Okta", step 2)';
-  }
-  if (/expired|in the future|too far/i.test(text)) {
-    return "this machine's clock is off; synchronise it (NTP): Okta checks the assertion's iat/exp";
-  }
-  if (/secret|authentication method|private_key_jwt/i.test(text)) {
-    return 'set Client authentication to Public key / Private key (Applications → your app → General → Client Credentials → Edit; README "Set up Okta", step 2)';
-  }
-  return 'wrong private key, client id, or the app does not use Public key / Private key client authentication: check clientId, keyId and privateKey against Applications → your app → General (README "Set up Okta", steps 1–2)';
-}
-
 function tokenFailureDetail(answer: Extract<TokenAnswer, { ok: false }>): string {
   if (answer.errorCode) {
     return `Okta's token endpoint answered HTTP ${answer.status ?? '?'} ${answer.errorCode}${
@@ -504,21 +485,19 @@ async function checkClientAndScopes(
       id: 'scopes',
       status: 'failed',
       detail: `${tokenFailureDetail(answer)}${notGranted}`,
-      fix: `grant ${which.join(' and ')} on the Okta API Scopes tab (Applications → your app → Okta API Scopes → Grant; README "Set up Okta", step 4)`,
+      fix: OKTA_FIXES.scopes(which),
     });
     return;
   }
 
-  let fix: string;
-  if (answer.errorCode === 'invalid_client') {
-    fix = invalidClientFix(answer.description);
-  } else if (answer.errorCode === 'unauthorized_client') {
-    fix = 'the app must be an API Services app, which allows the Client Credentials grant (README "Set up Okta", step 1)';
-  } else if (answer.errorCode === 'invalid_dpop_proof') {
-    fix = 'Okta rejected the DPoP proof; check that this machine\'s clock is right, or turn off "Require DPoP" in the app\'s General settings (README "Set up Okta", step 3)';
-  } else {
-    fix = 'check that oktaUrl is the org of this app and that Okta is reachable; the detail gives Okta\'s answer';
-  }
+  const fix =
+    (answer.errorCode
+      ? oktaFixFor(
+          { status: answer.status, errorCode: answer.errorCode, description: answer.description },
+          { auth: 'privateKey' },
+        )
+      : undefined) ??
+    'check that oktaUrl is the org of this app and that Okta is reachable; the detail gives Okta\'s answer';
   steps.add({
     id: 'clientAuthentication',
     status: 'failed',
@@ -551,27 +530,30 @@ function listingStep(
     }
     return { id, status: 'passed', detail: `${endpoint} answered 200.` };
   }
+  const fix =
+    answer.kind === 'response'
+      ? oktaFixFor(
+          { status: answer.status, errorCode: answer.errorCode, description: answer.summary },
+          { auth: provider.auth.kind, resource: id === 'readUsers' ? 'Users' : 'Groups' },
+        )
+      : undefined;
   if (
     answer.kind === 'response' &&
+    answer.errorCode !== 'E0000005' &&
     (answer.status === 403 || answer.errorCode === 'E0000006')
   ) {
     return {
       id,
       status: 'failed',
       detail: `${endpoint} answered ${oktaSaid(answer)}.`,
-      fix: ssws
-        ? TOKEN_ADMIN_FIX(resource)
-        : ADMIN_ROLE_FIX(id === 'readUsers' ? 'Users' : 'Groups'),
+      fix: fix ?? "see Okta's answer in the detail",
     };
   }
   return {
     id,
     status: 'failed',
     detail: `${endpoint} failed: ${oktaSaid(answer)}.`,
-    fix:
-      answer.kind === 'response' && answer.status === 401
-        ? 'Okta did not accept the credentials for the API; see the detail (a DPoP or token problem)'
-        : 'see Okta\'s answer in the detail; retry later if Okta was unavailable',
+    fix: fix ?? "see Okta's answer in the detail; retry later if Okta was unavailable",
   };
 }
 
@@ -837,13 +819,15 @@ export async function checkOktaSetup(
       usersAnswer = await probe!.get('/api/v1/users', { limit: '1' });
       if (
         usersAnswer.kind === 'response' &&
-        (usersAnswer.status === 401 || usersAnswer.errorCode === 'E0000011')
+        (usersAnswer.status === 401 ||
+          usersAnswer.errorCode === 'E0000011' ||
+          usersAnswer.errorCode === 'E0000005')
       ) {
         steps.add({
           id: 'apiToken',
           status: 'failed',
           detail: `GET /api/v1/users answered ${oktaSaid(usersAnswer)}.`,
-          fix: 'the API token is invalid or expired (SSWS tokens expire after 30 days unused, or when their admin is deactivated); create one in Security → API → Tokens and set token, or switch to an API Services app',
+          fix: oktaFixFor(usersAnswer, { auth: 'apiToken' }) ?? OKTA_FIXES.apiToken,
         });
       } else if (usersAnswer.kind === 'error') {
         steps.add({

@@ -209,6 +209,8 @@ describe('readOktaProviderConfigs', () => {
       ['https://acme.okta.com/', 'https://acme.okta.com'],
       ['https://acme.okta.com:8443', 'https://acme.okta.com:8443'],
       ['  https://acme.oktapreview.com  ', 'https://acme.oktapreview.com'],
+      // The Admin Console host: Okta's links and tokens are on the org host.
+      ['https://acme-admin.okta.com', 'https://acme.okta.com'],
     ])('normalises %j to %j', (oktaUrl, orgUrl) => {
       expect(readOne(privateKeyProvider({ oktaUrl })).orgUrl).toBe(orgUrl);
     });

@@ -3,6 +3,7 @@
  * wrong is caught here, at start-up, with a message that names the provider and
  * the key to fix, and never a secret.
  */
+import { normaliseOktaOrgUrl, OktaOrgUrlError } from './orgUrl';
 import {
   createPrivateKey,
   type JsonWebKey,
@@ -329,35 +330,16 @@ function readOrgUrl(
     errors,
     ' (the URL of your Okta org, e.g. https://example.okta.com)',
   );
-  let url: URL;
+  // One reading of org URLs for config, client and annotations; an Admin
+  // Console host (acme-admin.okta.com) becomes the org's (acme.okta.com).
   try {
-    url = new URL(value);
-  } catch {
-    throw errors.error(
-      '"oktaUrl" is not a URL; expected the URL of your Okta org, e.g. https://example.okta.com',
-    );
+    return normaliseOktaOrgUrl(value, { allowInsecureHttp }).url;
+  } catch (error) {
+    if (error instanceof OktaOrgUrlError) {
+      throw errors.error(`"oktaUrl" ${error.message}`);
+    }
+    throw error;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw errors.error(
-      `"oktaUrl" must be an https URL, got the scheme "${url.protocol}"`,
-    );
-  }
-  if (url.protocol === 'http:' && !allowInsecureHttp) {
-    throw errors.error(
-      '"oktaUrl" must use https; set "allowInsecureHttp: true" only for a local test server',
-    );
-  }
-  // Never echo the URL here: credentials in it would be secrets.
-  if (url.username || url.password) {
-    throw errors.error('"oktaUrl" must not contain credentials');
-  }
-  if (url.pathname !== '/' || url.search || url.hash) {
-    throw errors.error(
-      '"oktaUrl" must be the org URL only, without a path, query or fragment (e.g. https://example.okta.com, not https://example.okta.com/oauth2/default)',
-    );
-  }
-  // origin drops the trailing slash and lower-cases the host.
-  return url.origin;
 }
 
 function readAuth(

@@ -2,6 +2,7 @@
  * Annotation names the module writes on User and Group entities, and the
  * format of their location annotations.
  */
+import { normaliseOktaOrgUrl } from './orgUrl';
 
 /**
  * The Okta id of the user an entity was made from (`00u...`).
@@ -41,6 +42,15 @@ export const OKTA_LOGIN_ANNOTATION = 'okta.com/login';
  */
 export const OKTA_LOCATION_TYPE = 'okta';
 
+/** The last org URL normalised (called once per entity with the same URL). */
+let lastOrgUrl: { raw: string; base: string } | undefined;
+function orgBase(orgUrl: string): string {
+  if (lastOrgUrl?.raw !== orgUrl) {
+    lastOrgUrl = { raw: orgUrl, base: normaliseOktaOrgUrl(orgUrl, { allowInsecureHttp: true }).url };
+  }
+  return lastOrgUrl.base;
+}
+
 /**
  * The value of `backstage.io/managed-by-location` and
  * `backstage.io/managed-by-origin-location` for an Okta user or group:
@@ -69,7 +79,7 @@ export function oktaLocationRef(
   object: { kind: 'user' | 'group'; id: string },
 ): string {
   const collection = object.kind === 'user' ? 'users' : 'groups';
-  const base = orgUrl.replace(/\/+$/, '');
+  const base = orgBase(orgUrl);
   return `${OKTA_LOCATION_TYPE}:${providerId}:${base}/api/v1/${collection}/${encodeURIComponent(
     object.id,
   )}`;

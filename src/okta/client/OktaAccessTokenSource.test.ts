@@ -89,7 +89,7 @@ describe('OktaAccessTokenSource', () => {
       requestId: expect.any(String),
     });
     expect(error.message).toMatch(/kid is invalid/);
-    expect(error.message).toMatch(/auth\.keyId/);
+    expect(error.message).toMatch(/To fix: keyId does not match/);
   });
 
   it('reports invalid_scope when a scope is not granted', async () => {

@@ -14,6 +14,7 @@ import {
 import { DpopProofSigner } from './dpop';
 import type { OktaSigningKey } from './jwt';
 import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
+import { oktaFixFor } from './oktaFixes';
 import type { OktaHttpRequest } from './OktaRequestExecutor';
 import { OktaClientStats, OktaRequestError } from './types';
 
@@ -61,18 +62,11 @@ function parseBody(body: string): TokenResponseBody {
   }
 }
 
-/** What to change for a token endpoint error. */
-function hintFor(error: string | undefined): string {
-  switch (error) {
-    case 'invalid_client':
-      return ' Check auth.clientId and auth.keyId, and that the public key registered in the Okta app matches auth.privateKey.';
-    case 'invalid_scope':
-      return ' Grant the scopes in the Okta app (Okta API Scopes tab) or change the configured scopes.';
-    case 'unauthorized_client':
-      return ' The Okta app must allow the Client Credentials grant.';
-    default:
-      return '';
-  }
+/** What to change for a token endpoint error (the shared table). */
+function hintFor(error: string | undefined, description: string | undefined): string {
+  if (!error) return '';
+  const fix = oktaFixFor({ errorCode: error, description }, { auth: 'privateKey' });
+  return fix ? ` To fix: ${fix}.` : '';
 }
 
 /** Fetches, caches and renews access tokens; authorizes API requests with them. */
@@ -233,6 +227,7 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
           response.status
         } ${error ?? ''}${description}${requestId ? ` (request id ${requestId})` : ''}.${hintFor(
           error,
+          typeof body.error_description === 'string' ? body.error_description : undefined,
         )}`,
         { endpoint: TOKEN_ENDPOINT, status: response.status, errorCode: error, requestId },
       );

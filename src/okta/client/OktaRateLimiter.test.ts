@@ -116,6 +116,46 @@ describe('OktaRateLimiter', () => {
     expect(await settlesWithin(waiting, 50)).toBe(false);
   });
 
+  it("tells a concurrency 429 (limit and remaining 0) even on a bucket's first response, and keeps sending in the bucket", async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 4 });
+    const first = await limiter.acquire('groups');
+    expect(first.release(observation(429, { limit: 0, remaining: 0, resetInMs: 1000 }))).toBe(
+      'concurrencyLimited',
+    );
+    // Its headers did not become the bucket's window: the bucket still admits.
+    expect(await settlesWithin(limiter.acquire('groups'), 20)).toBe(true);
+    // A window 429 would have stopped the bucket until its reset.
+    const other = new OktaRateLimiter({ maxConcurrency: 4 });
+    (await other.acquire('groups')).release(observation(429, { limit: 250, remaining: 0, resetInMs: 3000 }));
+    expect(await settlesWithin(other.acquire('groups'), 50)).toBe(false);
+  });
+
+  it('gives room left in a bucket to first-in-line requests before the others waiting', async () => {
+    const limiter = new OktaRateLimiter({ maxConcurrency: 10 });
+    const first = await limiter.acquire('groups');
+    first.release(observation(200, { limit: 10, remaining: 2, resetInMs: 30000 }));
+    const held = [await limiter.acquire('groups'), await limiter.acquire('groups')];
+    const order: string[] = [];
+    const member = limiter.acquire('groups').then(p => {
+      order.push('member');
+      return p;
+    });
+    await new Promise(r => setTimeout(r, 10));
+    const listing = limiter.acquire('groups', undefined, { firstInLine: true }).then(p => {
+      order.push('listing');
+      return p;
+    });
+    await new Promise(r => setTimeout(r, 10));
+    // A response frees one place in the window: it goes to the listing.
+    held[0].release(observation(200, { limit: 10, remaining: 2, resetInMs: 30000 }));
+    await listing;
+    expect(order).toEqual(['listing']);
+    expect(await settlesWithin(member, 30)).toBe(false);
+    held[1].release(observation(200, { limit: 10, remaining: 2, resetInMs: 30000 }));
+    await member;
+    expect(order).toEqual(['listing', 'member']);
+  });
+
   it('grows concurrency back after successes', async () => {
     const limiter = new OktaRateLimiter({ maxConcurrency: 3 });
     const ok = () => observation(200, { limit: 1000, remaining: 900, resetInMs: 30000 });

@@ -100,6 +100,8 @@ interface BucketState {
   resetAt?: number;
   /** Admitted and not yet answered. */
   inFlight: number;
+  /** First-in-line requests waiting for room in this bucket. */
+  firstInLineWaiting: number;
   waiters: Array<() => void>;
 }
 
@@ -219,42 +221,43 @@ export class OktaRateLimiter {
     signal?: AbortSignal,
     options?: {
       /**
-       * Takes the next free concurrency slot ahead of requests without it:
-       * for sequential cursor listings (the user directory), whose every
-       * wait for a slot adds to the whole read.
+       * Takes the room left in the bucket's window and the next free
+       * concurrency slot ahead of requests without it: for sequential cursor
+       * listings (the user directory, the group listing), whose every wait
+       * adds to the whole read.
        */
       firstInLine?: boolean;
     },
   ): Promise<OktaRateLimitPermit> {
     const state = this.bucketState(bucket);
-    for (;;) {
-      if (signal?.aborted) throw abortReason(signal);
-      const now = this.now();
-      if (state.resetAt !== undefined && now >= state.resetAt) {
-        // The window is over; Okta opens the next one with the next request
-        // it counts, and our next response will say when that one resets.
-        state.remaining = Math.max(1, state.limit ?? 1);
-        state.resetAt = undefined;
+    const firstInLine = options?.firstInLine ?? false;
+    // Okta's buckets are shared by endpoints of different weight (the groups
+    // bucket holds the group listing and every member listing): room left in
+    // a window goes to first-in-line requests before the others.
+    if (signal?.aborted) throw abortReason(signal);
+    // Admitted at once without a turn of the event loop when there is room,
+    // so that requests asked for together queue for a slot in that order.
+    if (!this.tryAdmit(state, firstInLine)) {
+      if (firstInLine) state.firstInLineWaiting++;
+      try {
+        do {
+          const resetAt = state.resetAt;
+          await this.waitForChange(
+            state,
+            resetAt !== undefined ? resetAt - this.now() : undefined,
+            signal,
+          );
+        } while (!this.tryAdmit(state, firstInLine));
+      } finally {
+        if (firstInLine) {
+          state.firstInLineWaiting--;
+          // The others may now have room this request was keeping.
+          this.notify(state);
+        }
       }
-      // Before the first response of a bucket nothing is known: admit as
-      // many as the concurrency limit (Okta's limits for the endpoints we
-      // call are far above it, and a 429 would tell us the reset), and no
-      // more, so none is admitted ahead of what the first answer says.
-      // (Sending one probe first cost a round trip per bucket on every run.)
-      const available =
-        state.remaining === undefined
-          ? this.concurrency.limit - state.inFlight
-          : state.remaining - state.inFlight;
-      if (available > 0) break;
-      await this.waitForChange(
-        state,
-        state.resetAt !== undefined ? state.resetAt - now : undefined,
-        signal,
-      );
     }
-    state.inFlight++;
     try {
-      await this.concurrency.acquire(signal, options?.firstInLine);
+      await this.concurrency.acquire(signal, firstInLine);
     } catch (error) {
       state.inFlight--;
       this.notify(state);
@@ -270,6 +273,33 @@ export class OktaRateLimiter {
     };
   }
 
+  /**
+   * Counts the request in flight in the bucket when it has room for it (in
+   * the same turn as the check, so that no other is admitted on that room).
+   */
+  private tryAdmit(state: BucketState, firstInLine: boolean): boolean {
+    if (state.resetAt !== undefined && this.now() >= state.resetAt) {
+      // The window is over; Okta opens the next one with the next request
+      // it counts, and our next response will say when that one resets.
+      state.remaining = Math.max(1, state.limit ?? 1);
+      state.resetAt = undefined;
+    }
+    // Before the first response of a bucket nothing is known: admit as
+    // many as the concurrency limit (Okta's limits for the endpoints we
+    // call are far above it, and a 429 would tell us the reset), and no
+    // more, so none is admitted ahead of what the first answer says.
+    // (Sending one probe first cost a round trip per bucket on every run.)
+    const room =
+      state.remaining === undefined
+        ? this.concurrency.limit - state.inFlight
+        : state.remaining - state.inFlight;
+    // Room left in a window goes to first-in-line requests first.
+    const available = firstInLine ? room : room - state.firstInLineWaiting;
+    if (available <= 0) return false;
+    state.inFlight++;
+    return true;
+  }
+
   private release(
     state: BucketState,
     observation: OktaRateLimitObservation | undefined,
@@ -283,10 +313,14 @@ export class OktaRateLimiter {
       const reset = headerNumber(headers, 'x-rate-limit-reset');
       const complete = limit !== undefined && remaining !== undefined && reset !== undefined;
       if (observation.status === 429) {
-        // A window 429 carries the bucket's own limit with nothing remaining;
-        // a concurrency 429 carries the concurrency limit or nothing useful.
+        // A window 429 carries the bucket's own limit with nothing remaining.
+        // A concurrency 429 carries limit and remaining 0 (Okta: "always 0
+        // for concurrent rate limit errors"), which tells it apart even on a
+        // bucket's first response; older answers carried another limit or
+        // nothing useful. Its headers say nothing of the bucket's window.
         const windowExhausted =
           complete &&
+          limit > 0 &&
           remaining === 0 &&
           (state.limit === undefined || limit === state.limit) &&
           this.clock.toLocal(reset) > observation.receivedAt;
@@ -321,7 +355,7 @@ export class OktaRateLimiter {
   private bucketState(bucket: OktaRateLimitBucket): BucketState {
     let state = this.buckets.get(bucket);
     if (!state) {
-      state = { inFlight: 0, waiters: [] };
+      state = { inFlight: 0, firstInLineWaiting: 0, waiters: [] };
       this.buckets.set(bucket, state);
     }
     return state;

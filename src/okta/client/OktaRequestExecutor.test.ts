@@ -59,7 +59,8 @@ describe('OktaRequestExecutor', () => {
     });
 
     it('gives up after maxRetries with an error naming endpoint, status, errorCode and request id', async () => {
-      const { client: c } = client(okta, { maxRetries: 3 });
+      // At 100 a page does not get smaller: only the retries are left.
+      const { client: c } = client(okta, { maxRetries: 3, groupMemberPageSize: 100 });
       okta.setFaults([{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 }]);
       okta.resetStats();
       const error = await rejectionOf(drain(c.listGroupMembers(org.groups()[1].id)));
@@ -73,6 +74,35 @@ describe('OktaRequestExecutor', () => {
       expect(error.message).toMatch(/GET \/api\/v1\/groups\/\{id\}\/users failed after 4 attempts: HTTP 503 E0000009/);
       expect(error.message).not.toContain(TOKEN);
       expect(okta.stats().requests.groupUsers).toBe(4);
+    });
+
+    it.each<[string, FaultKind, number | undefined]>([
+      ['fail (HTTP 500)', 'status5xx', undefined],
+      ['time out', 'latency', 2000],
+    ])('asks for smaller pages when big member pages %s, for the rest of the listing', async (_what, kind, delayMs) => {
+      const everyone = org.everyone()!;
+      const members = org.memberIdsOf(everyone.id);
+      expect(members.length).toBeGreaterThan(250);
+      const { client: c, logger } = client(okta, { maxRetries: 2 });
+      // Pages of 500 or more fail; the client asks for 1000, then 500, then
+      // 250: each smaller page is one of the retries.
+      okta.setFaults([{ endpoint: 'groupUsers', kind, rate: 1, minPageSize: 500, delayMs }]);
+      okta.resetStats();
+      const read = await drain(c.listGroupMembers(everyone.id));
+      expect(read.map(u => u.id)).toEqual([...members]);
+      expect(c.stats().pageSizeFallbacks).toBe(2);
+      const limits = okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'));
+      expect(limits).toEqual(['1000', '500', ...Array(Math.ceil(members.length / 250)).fill('250')]);
+      const warnings = logger.lines.filter(l => l.startsWith('warn'));
+      expect(warnings[0]).toMatch(/retry 1 of 2 in \d+ ms, asking for pages of 500 instead of 1000 for the rest of this listing/);
+      expect(warnings[1]).toContain('retry 2 of 2');
+      expect(warnings[1]).toContain('asking for pages of 250 instead of 500');
+      // Later member listings start at the size that worked: no failed pages.
+      okta.resetStats();
+      const other = org.groups().find(g => g.id !== everyone.id && org.memberIdsOf(g.id).length > 0)!;
+      expect(await drain(c.listGroupMembers(other.id))).toHaveLength(org.memberIdsOf(other.id).length);
+      expect(okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'))).toEqual(['250']);
+      expect(c.stats().pageSizeFallbacks).toBe(2);
     });
 
     it('does not retry other 4xx', async () => {
@@ -116,21 +146,27 @@ describe('OktaRequestExecutor', () => {
   });
 
   it('paces a listing to the bucket limit without any 429', async () => {
-    const okta = await start({ rateLimits: { windowSeconds: 1, limits: { users: 20, other: 20 } } });
+    // An SSWS token gets half of each bucket, as in Okta: 20 user and 10
+    // group requests per second-long window.
+    const okta = await start({ rateLimits: { windowSeconds: 1, limits: { users: 40, groups: 20 } } });
     try {
       const { client: c } = client(okta, { userPageSize: 10 });
       const t0 = Date.now();
-      const [users] = await Promise.all([
+      const [users, groups] = await Promise.all([
         drain(c.listUsers({})),
-        // Group member listings share the `other` bucket and run concurrently.
+        drain(c.listGroups({})),
+        // Member listings share the groups bucket with the group listing.
         Promise.all(org.groups().map(g => drain(c.listGroupMembers(g.id)))),
       ]);
       const seconds = (Date.now() - t0) / 1000;
       expect(users).toHaveLength(activeUsers);
+      expect(groups).toHaveLength(org.groups().length);
       expect(okta.stats().served429).toBe(0);
       expect(c.stats().rateLimited).toBe(0);
-      // 43 user pages at 20 per second-long window: 3 windows at least.
+      // 45 user pages at 20 per window, and 1 + 25 requests in the groups
+      // bucket at 10 per window: 3 windows each, so 2 s at least.
       expect(okta.stats().requests.users).toBe(Math.ceil(activeUsers / 10));
+      expect(okta.stats().requests.groups + okta.stats().requests.groupUsers).toBe(26);
       expect(seconds).toBeGreaterThan(1.9);
       expect(seconds).toBeLessThan(8);
     } finally {
@@ -141,10 +177,16 @@ describe('OktaRequestExecutor', () => {
   it('survives an org concurrency limit below its own', async () => {
     const okta = await start({ rateLimits: { concurrency: 3 }, latency: { fixedMs: 20 } });
     try {
-      const { client: c } = client(okta, { maxConcurrency: 10 });
+      const { client: c, logger } = client(okta, { maxConcurrency: 10 });
       const results = await Promise.all(org.groups().map(g => drain(c.listGroupMembers(g.id))));
       expect(results.map(r => r.length)).toEqual(org.groups().map(g => org.memberIdsOf(g.id).length));
       expect(okta.stats().peakConcurrency).toBeLessThanOrEqual(4);
+      // The fake's concurrency 429s (limit and remaining 0, some on the
+      // bucket's very first responses) are told from window 429s.
+      expect(okta.stats().served429).toBeGreaterThan(0);
+      const said = logger.lines.join('\n');
+      expect(said).toContain('too many concurrent requests (HTTP 429)');
+      expect(said).not.toContain('rate limit exceeded');
     } finally {
       await okta.close();
     }

@@ -9,7 +9,13 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { RequestExecutor } from '@okta/okta-sdk-nodejs';
 import { abortableDelay, abortReason } from './abortableDelay';
-import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
+import {
+  OktaApiTokenAuthorizer,
+  type OktaAuthorizer,
+  type OktaCredentials,
+  type OktaHttpResponse,
+} from './OktaAuthorizer';
+import { oktaFixFor, wwwAuthenticateError } from './oktaFixes';
 import { httpTransport } from './httpTransport';
 import { oktaEndpointOf } from './oktaEndpoints';
 import type { OktaRateLimiter } from './OktaRateLimiter';
@@ -102,15 +108,15 @@ export function oktaErrorOf(body: string): { errorCode?: string; summary?: strin
   return { errorCode, summary };
 }
 
-/** What Okta tends to mean by a final status, and what to change. */
-function hintFor(status: number, errorCode: string | undefined): string {
-  if (status === 403 || errorCode === 'E0000006') {
-    return ' The Okta app needs an admin role (e.g. Read-Only Administrator) and the okta.users.read and okta.groups.read scopes.';
-  }
-  if (status === 401) {
-    return ' Check the credentials in auth (client id, key id and private key, or API token).';
-  }
-  return '';
+/**
+ * Whether Okta rejected the request's DPoP proof: on /api/v1 it answers 400
+ * with an empty body and the reason only in WWW-Authenticate.
+ */
+export function isDpopProofRejection(response: OktaHttpResponse): boolean {
+  return (
+    response.status === 400 &&
+    wwwAuthenticateError(response.headers.get('www-authenticate')).error === 'invalid_dpop_proof'
+  );
 }
 
 /** The error for a final, non-2xx response. */
@@ -118,15 +124,28 @@ export function oktaRequestErrorFromResponse(
   template: string,
   response: OktaHttpResponse,
   attempts: number,
+  authKind: 'privateKey' | 'apiToken' = 'privateKey',
 ): OktaRequestError {
-  const { errorCode, summary } = oktaErrorOf(response.body);
+  const fromBody = oktaErrorOf(response.body);
+  // Without an error body (a DPoP proof error), Okta's reason is in the challenge.
+  const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
+  const errorCode = fromBody.errorCode ?? challenge.error;
+  const summary = fromBody.summary ?? challenge.description;
   const requestId = response.headers.get('x-okta-request-id') ?? undefined;
   const parts = [`Okta ${template} failed with HTTP ${response.status}`];
   if (errorCode) parts.push(` ${errorCode}`);
   if (summary) parts.push(`: ${summary}`);
   if (requestId) parts.push(` (request id ${requestId})`);
   if (attempts > 1) parts.push(` after ${attempts} attempts`);
-  parts.push('.', hintFor(response.status, errorCode));
+  parts.push('.');
+  let resource: 'Users' | 'Groups' | undefined;
+  if (template.includes('/api/v1/users')) resource = 'Users';
+  else if (template.includes('/api/v1/groups')) resource = 'Groups';
+  const fix = oktaFixFor(
+    { status: response.status, errorCode, description: summary },
+    { auth: authKind, resource },
+  );
+  if (fix) parts.push(` To fix: ${fix}.`);
   return new OktaRequestError(parts.join(''), {
     endpoint: template,
     status: response.status,
@@ -145,7 +164,52 @@ interface TransientFailure {
   rateLimited?: boolean;
   /** A concurrency 429: retry after a short backoff. */
   concurrencyLimited?: boolean;
+  /** A timeout or 5xx: what a page too big for Okta's servers at the moment gets. */
+  serverStrain?: boolean;
 }
+
+/**
+ * Listings whose page size can fall back, and how far: the group listing
+ * (pages up to 10,000) and member listings (up to 1,000). User pages are at
+ * most 200, the size Okta recommends.
+ */
+const PAGED_ENDPOINTS: ReadonlySet<string> = new Set(['groups', 'groupMembers']);
+const MIN_FALLBACK_PAGE_SIZE = 100;
+
+/**
+ * The URL asking for half the page (not below 100), or undefined when the
+ * request is not a listing page that can get smaller. Okta recommends small
+ * pages, and a smaller retry when a big page (group members above all) times
+ * out or fails with a 500 (shared/FACTS.md: Okta's current spec recommends
+ * 200 for member pages, whose maximum is 1,000). The cursor (`after`) is the
+ * last id of the previous page, so a smaller page continues the same
+ * listing, and Okta's next links keep the smaller `limit`.
+ */
+export function smallerPageUrl(url: string, endpointKey: string): string | undefined {
+  if (!PAGED_ENDPOINTS.has(endpointKey)) return undefined;
+  const limit = pageLimitOf(url);
+  if (limit === undefined || limit <= MIN_FALLBACK_PAGE_SIZE) return undefined;
+  return withPageLimit(url, Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2)));
+}
+
+function pageLimitOf(url: string): number | undefined {
+  const limit = Number(new URL(url).searchParams.get('limit'));
+  return Number.isInteger(limit) && limit > 0 ? limit : undefined;
+}
+
+function withPageLimit(url: string, limit: number): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set('limit', String(limit));
+  return parsed.toString();
+}
+
+/**
+ * How long a page size that worked after a fallback is used for new listings
+ * of the same endpoint: the strain that made big pages fail tends to last
+ * (every member listing of a sync would otherwise pay the failed big pages
+ * again), but not forever, so later syncs try the configured size again.
+ */
+const LEARNED_PAGE_SIZE_MS = 10 * 60_000;
 
 class AttemptTimeoutError extends Error {}
 
@@ -188,6 +252,20 @@ export function nextLinkOf(link: string | null): string | undefined {
   return undefined;
 }
 
+/**
+ * The URL to ask for the page a next link points to: the link resolved
+ * against the request, on the org's own origin. Okta builds next links on
+ * the org's canonical host (a request to acme-admin.okta.com is answered with
+ * links on acme.okta.com; shared/FACTS.md), and a proxy or custom domain can
+ * do the same; the cursor is in the path and query, so those are kept and
+ * the page is asked for where the credentials belong.
+ */
+export function nextPageUrl(next: string, requestUrl: string, orgOrigin: string): string {
+  const resolved = new URL(next, requestUrl);
+  if (resolved.origin === orgOrigin) return resolved.toString();
+  return new URL(`${resolved.pathname}${resolved.search}`, orgOrigin).toString();
+}
+
 /** Our own response header naming a parsed body the page parser can take. */
 const PARSED_BODY_HEADER = 'x-okta-org-client-parsed-body';
 
@@ -209,6 +287,11 @@ export class OktaRequestExecutor extends RequestExecutor {
   private nextPageCount = 0;
   private readonly maxRetryDelayMs: number;
   private requestsInFlight = 0;
+  private loggedHostChange = false;
+  /** Page sizes that worked after a fallback, by endpoint key. */
+  private readonly learnedPageSizes = new Map<string, { limit: number; until: number }>();
+  /** Attempts behind a final response of `send`, for its error message. */
+  private readonly attemptsOf = new WeakMap<OktaHttpResponse, number>();
   /** Authorizes API requests. */
   readonly authorizer?: OktaAuthorizer;
 
@@ -254,7 +337,8 @@ export class OktaRequestExecutor extends RequestExecutor {
     const method = (request.method ?? 'GET').toUpperCase();
     const endpoint = oktaEndpointOf(method, url);
     if (new URL(url).origin !== this.orgOrigin) {
-      // Next links come from the server; never send credentials elsewhere.
+      // Never send credentials elsewhere (next links are moved to the org's
+      // origin above; anything else off it is a bug).
       throw new OktaRequestError(
         `Okta ${endpoint.template} refused: the URL is not on the org ${this.orgOrigin}.`,
         { endpoint: endpoint.template },
@@ -270,7 +354,12 @@ export class OktaRequestExecutor extends RequestExecutor {
       signal: this.signals.get(request as object),
     });
     if (response.status < 200 || response.status > 299) {
-      throw oktaRequestErrorFromResponse(endpoint.template, response, 1);
+      throw oktaRequestErrorFromResponse(
+        endpoint.template,
+        response,
+        this.attemptsOf.get(response) ?? 1,
+        this.authorizer instanceof OktaApiTokenAuthorizer ? 'apiToken' : 'privateKey',
+      );
     }
     // The SDK's Link parser (parse-link-header) silently returns nothing for
     // headers over 2000 characters, which long search expressions produce,
@@ -280,7 +369,14 @@ export class OktaRequestExecutor extends RequestExecutor {
     const next = nextLinkOf(response.headers.get('link'));
     if (next) {
       const nextHandle = `${this.options.orgUrl}${NEXT_PAGE_PATH}${++this.nextPageCount}`;
-      this.nextPages.set(nextHandle, new URL(next, url).toString());
+      const nextUrl = nextPageUrl(next, url, this.orgOrigin);
+      if (!this.loggedHostChange && new URL(next, url).origin !== this.orgOrigin) {
+        this.loggedHostChange = true;
+        this.options.logger.debug(
+          `Okta's next links are on ${new URL(next, url).origin}, not ${this.orgOrigin}; following them on ${this.orgOrigin}`,
+        );
+      }
+      this.nextPages.set(nextHandle, nextUrl);
       headers.set('link', `<${nextHandle}>; rel="next"`);
     }
     // The body was parsed to check it; the page parser (or json()) takes
@@ -314,8 +410,18 @@ export class OktaRequestExecutor extends RequestExecutor {
     const { limiter, logger, stats, maxRetries } = this.options;
     const endpoint = oktaEndpointOf(request.method, request.url);
     const { signal } = request;
+    // Changes when a listing page falls back to a smaller size.
+    let url = request.url;
+    let fellBack = false;
+    const learned = this.learnedPageSizes.get(endpoint.key);
+    const asked = PAGED_ENDPOINTS.has(endpoint.key) ? pageLimitOf(url) : undefined;
+    if (learned && asked !== undefined) {
+      if (Date.now() >= learned.until) this.learnedPageSizes.delete(endpoint.key);
+      else if (asked > learned.limit) url = withPageLimit(url, learned.limit);
+    }
     let retries = 0;
     let renewals = 0;
+    let proofRetries = 0;
     let attempts = 0;
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
@@ -327,12 +433,15 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
       // The token and the user and group listings are single cursor chains
       // that everything else waits on; the many member listings are not.
+      // The group listing shares its rate-limit bucket with the member
+      // listings (Okta's /api/v1/groups bucket): first in line, it takes a
+      // window's room before them too.
       const permit = await limiter.acquire(endpoint.bucket, signal, {
         firstInLine: endpoint.key !== 'groupMembers',
       });
       let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
       try {
-        outcome = await this.attempt(request, permit, endpoint.key, credentials);
+        outcome = await this.attempt({ ...request, url }, permit, endpoint.key, credentials);
       } catch (error) {
         // Aborted by the caller, or credentials could not be had (token errors).
         permit.release();
@@ -360,6 +469,28 @@ export class OktaRequestExecutor extends RequestExecutor {
           );
           continue;
         }
+        // A rejected DPoP proof: retry once with a fresh one (a new jti and
+        // iat; the proof is made per attempt). A second rejection is final
+        // and its error says what Okta said.
+        if (request.authorize && proofRetries < 1 && isDpopProofRejection(response)) {
+          proofRetries++;
+          stats.retries++;
+          logger.debug(
+            `Okta ${endpoint.template} rejected the DPoP proof (${
+              wwwAuthenticateError(response.headers.get('www-authenticate')).description ?? 'no reason given'
+            }); retrying with a fresh proof`,
+          );
+          continue;
+        }
+        if (fellBack && response.status >= 200 && response.status <= 299) {
+          // A smaller page worked: new listings of this endpoint start there.
+          const limit = pageLimitOf(url);
+          const known = this.learnedPageSizes.get(endpoint.key);
+          if (limit !== undefined && (!known || limit <= known.limit)) {
+            this.learnedPageSizes.set(endpoint.key, { limit, until: Date.now() + LEARNED_PAGE_SIZE_MS });
+          }
+        }
+        this.attemptsOf.set(response, attempts);
         return response;
       }
 
@@ -379,6 +510,17 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
       retries++;
       stats.retries++;
+      // A big page timing out or failing: the retry asks for a smaller one
+      // (for the rest of the listing), instead of spending the retries on
+      // the same size and failing the sync.
+      let fallback = '';
+      const smaller = failure.serverStrain ? smallerPageUrl(url, endpoint.key) : undefined;
+      if (smaller) {
+        fallback = `, asking for pages of ${pageLimitOf(smaller)} instead of ${pageLimitOf(url)} for the rest of this listing`;
+        url = smaller;
+        fellBack = true;
+        stats.pageSizeFallbacks = (stats.pageSizeFallbacks ?? 0) + 1;
+      }
       let delayMs = 0;
       if (failure.concurrencyLimited) {
         delayMs = this.backoff(retries, Math.min(this.options.retryBaseDelayMs, 250));
@@ -389,7 +531,7 @@ export class OktaRequestExecutor extends RequestExecutor {
         failure.requestId ? ` (request id ${failure.requestId})` : ''
       }; retry ${retries} of ${maxRetries}${
         failure.rateLimited ? ' after the rate-limit reset' : ` in ${Math.round(delayMs)} ms`
-      }`;
+      }${fallback}`;
       if (failure.rateLimited || failure.concurrencyLimited) logger.debug(message);
       else logger.warn(message);
       await abortableDelay(delayMs, signal);
@@ -455,6 +597,7 @@ export class OktaRequestExecutor extends RequestExecutor {
       const timedOut = timeout.signal.aborted;
       return {
         reason: timedOut ? describeNetworkError(timeout.signal.reason) : describeNetworkError(error),
+        serverStrain: timedOut,
       };
     } finally {
       clearTimeout(timer);
@@ -484,7 +627,13 @@ export class OktaRequestExecutor extends RequestExecutor {
     }
     if (status >= 500) {
       const { errorCode } = oktaErrorOf(body);
-      return { reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`, status, errorCode, requestId };
+      return {
+        reason: `HTTP ${status}${errorCode ? ` ${errorCode}` : ''}`,
+        status,
+        errorCode,
+        requestId,
+        serverStrain: true,
+      };
     }
     let json: unknown;
     if (status >= 200 && status <= 299) {

@@ -304,10 +304,14 @@ describe('createOktaOrgClient', () => {
     });
   });
 
-  it('never sends credentials to another origin', async () => {
-    const server = http.createServer((_req, res) => {
+  it('follows next links on another host on the org URL, so credentials go nowhere else', async () => {
+    const hosts: string[] = [];
+    const server = http.createServer((req, res) => {
+      hosts.push(`${req.headers.host} ${req.url} ${req.headers.authorization ? 'with' : 'without'} credentials`);
       res.setHeader('Content-Type', 'application/json');
-      res.setHeader('Link', '<http://127.0.0.2:9/api/v1/users?after=x>; rel="next"');
+      if (!req.url?.includes('after=')) {
+        res.setHeader('Link', '<http://127.0.0.2:9/api/v1/users?after=x&limit=200>; rel="next"');
+      }
       res.end('[]');
     });
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
@@ -318,12 +322,71 @@ describe('createOktaOrgClient', () => {
         auth: { kind: 'apiToken', token: TOKEN },
         logger: new CapturingLogger(),
       });
-      const error = await rejectionOf(drain(c.listUsers({})));
-      expect(error.message).toMatch(/not on the org/);
-      expect(c.stats().requests.users).toBe(1);
+      expect(await drain(c.listUsers({}))).toEqual([]);
+      expect(hosts).toEqual([
+        `127.0.0.1:${port} /api/v1/users?limit=200 with credentials`,
+        `127.0.0.1:${port} /api/v1/users?after=x&limit=200 with credentials`,
+      ]);
     } finally {
       server.closeAllConnections();
       await new Promise(resolve => server.close(resolve));
+    }
+  });
+
+  it("reads every page when Okta's next links are on the canonical host, not the one asked", async () => {
+    // As a request to acme-admin.okta.com is answered with links on acme.okta.com.
+    const canonical = await startFakeOkta({ org, canonicalHost: 'localhost' });
+    canonical.addApiToken(TOKEN);
+    try {
+      const logger = new CapturingLogger();
+      const c = createOktaOrgClient({ orgUrl: canonical.url, auth: { kind: 'apiToken', token: TOKEN }, logger });
+      const first = await fetch(`${canonical.url}/api/v1/users?limit=200`, {
+        headers: { authorization: `SSWS ${TOKEN}` },
+      });
+      expect(first.headers.get('link')).toContain(`http://localhost:${new URL(canonical.url).port}/api/v1/users?`);
+      const users = await drain(c.listUsers({}));
+      expect(users.map(u => u.id)).toEqual(activeUsers.map(u => u.id));
+      const biggest = org
+        .groups()
+        .reduce((a, b) => (org.memberIdsOf(b.id).length > org.memberIdsOf(a.id).length ? b : a));
+      const members = await drain(c.listGroupMembers(biggest.id));
+      expect(members).toHaveLength(org.memberIdsOf(biggest.id).length);
+      expect(members.length).toBeGreaterThan(1000);
+      // Every request went to the org URL.
+      expect(canonical.stats().log.every(e => !e.path.startsWith('http'))).toBe(true);
+      expect(logger.lines.join('\n')).toContain('next links are on http://localhost:');
+    } finally {
+      await canonical.close();
+    }
+  });
+
+  it("retries a rejected DPoP proof once with a fresh one, then says what Okta said and what to check", async () => {
+    // The fake's clock jumps 10 minutes after the token is issued: every
+    // proof's iat is then too old (Okta allows 5 minutes), the token valid.
+    let skewMs = 0;
+    const skewed = await startFakeOkta({ org: demoOrg(), clock: () => Date.now() + skewMs });
+    try {
+      const ec = await createServiceAppKeys('ES256');
+      skewed.addServiceApp({ clientId: 'dpop', publicJwks: [ec.publicJwk], scopes: SCOPES, requireDpop: true });
+      const logger = new CapturingLogger();
+      const c = createOktaOrgClient({
+        orgUrl: skewed.url,
+        auth: { kind: 'privateKey', clientId: 'dpop', keyId: ec.kid, privateKey: JSON.stringify(ec.privateJwk) },
+        logger,
+      });
+      expect((await drain(c.listGroups({}))).length).toBeGreaterThan(0);
+      skewed.resetStats();
+      skewMs = 600_000;
+      const error = await rejectionOf(drain(c.listUsers({})));
+      expect(error).toBeInstanceOf(OktaRequestError);
+      expect(error.message).toContain('GET /api/v1/users failed with HTTP 400 invalid_dpop_proof');
+      expect(error.message).toContain("The DPoP proof JWT 'iat' claim is missing or not recent.");
+      expect(error.message).toContain('after 2 attempts');
+      expect(error.message).toContain("To fix: Okta rejected the DPoP proof; check that this machine's clock is right");
+      expect(skewed.stats().requests.users).toBe(2);
+      expect(logger.lines.join('\n')).toContain('rejected the DPoP proof');
+    } finally {
+      await skewed.close();
     }
   });
 

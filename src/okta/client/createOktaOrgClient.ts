@@ -6,6 +6,7 @@
  * models turn timestamps into Date objects.
  */
 import { Client, Collection } from '@okta/okta-sdk-nodejs';
+import { normaliseOktaOrgUrl, OktaOrgUrlError } from '../orgUrl';
 import { OktaAccessTokenSource } from './OktaAccessTokenSource';
 import { OktaApiTokenAuthorizer, OktaAuthorizer } from './OktaAuthorizer';
 import { OktaRateLimiter } from './OktaRateLimiter';
@@ -54,18 +55,20 @@ function positive(value: number | undefined, fallback: number, key: string, min 
   return value;
 }
 
-/** Strips trailing slashes: the SDK would otherwise build `//api/v1` URLs. */
+/**
+ * The org URL in its one canonical form (trailing slashes would make the
+ * SDK build `//api/v1` URLs). http is allowed here: the config reader
+ * decides whether it may be used.
+ */
 function normaliseOrgUrl(orgUrl: string): string {
-  let url: URL;
   try {
-    url = new URL(orgUrl.trim());
-  } catch {
-    throw new Error(`The Okta org URL "${orgUrl}" is not a URL, e.g. https://example.okta.com`);
+    return normaliseOktaOrgUrl(orgUrl, { allowInsecureHttp: true }).url;
+  } catch (error) {
+    if (error instanceof OktaOrgUrlError) {
+      throw new Error(`The Okta org URL ${error.message}`);
+    }
+    throw error;
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new Error(`The Okta org URL "${orgUrl}" must be an https URL`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
 }
 
 /**

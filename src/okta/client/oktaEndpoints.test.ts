@@ -6,10 +6,11 @@ describe('oktaEndpointOf', () => {
     ['GET', 'https://x.okta.com/api/v1/users?limit=200&after=00u1', 'users', 'users', 'GET /api/v1/users'],
     ['get', '/api/v1/groups?expand=stats', 'groups', 'groups', 'GET /api/v1/groups'],
     ['GET', '/api/v1/groups/00g1', 'other', 'groupById', 'GET /api/v1/groups/{id}'],
-    ['GET', '/api/v1/groups/00g1/users?limit=1000', 'groupMembers', 'other', 'GET /api/v1/groups/{id}/users'],
-    ['GET', '/api/v1/users/00u1/groups', 'userGroups', 'other', 'GET /api/v1/users/{id}/groups'],
+    ['GET', '/api/v1/groups/00g1/users?limit=1000', 'groupMembers', 'groups', 'GET /api/v1/groups/{id}/users'],
+    ['GET', '/api/v1/groups/00g1/roles', 'other', 'groups', 'GET /api/v1/groups/00g1/roles'],
+    ['GET', '/api/v1/users/00u1/groups', 'userGroups', 'users', 'GET /api/v1/users/{id}/groups'],
     ['GET', '/api/v1/users/00u1', 'other', 'other', 'GET /api/v1/users/{id}'],
-    ['POST', '/api/v1/users', 'users', 'other', 'POST /api/v1/users'],
+    ['POST', '/api/v1/users', 'users', 'users', 'POST /api/v1/users'],
     ['GET', '/api/v1/apps', 'other', 'other', 'GET /api/v1/apps'],
   ])('%s %s', (method, url, key, bucket, template) => {
     expect(oktaEndpointOf(method, url)).toEqual({ key, bucket, template });

@@ -15,8 +15,16 @@ export type OktaEndpointKey =
 
 /**
  * Okta's rate-limit buckets for the endpoints this client calls: the token
- * endpoint, `GET /api/v1/users`, `/api/v1/groups`, `/api/v1/groups/{id}`, and
- * everything else under `/api/v1` (group members included).
+ * endpoint; `/api/v1/users` (with `/api/v1/users/{id}/groups`);
+ * `/api/v1/groups`, which covers every `/api/v1/groups/*` path except exactly
+ * `/api/v1/groups/{id}` (so group member listings share it with the group
+ * listing); `/api/v1/groups/{id}`; and everything else under `/api/v1`.
+ *
+ * Source: Okta's path-to-bucket mapping, generated from its service code and
+ * published in okta/terraform-provider-okta
+ * `okta/internal/apimutex/rate_limit_lines.go` ("/api/v1/groups/ID/users GET
+ * /api/v1/groups"), and Okta's rate-limit reference ("/api/v1/groups except
+ * /api/v1/groups/{id}").
  */
 export type OktaRateLimitBucket =
   | 'token'
@@ -51,13 +59,13 @@ const ROUTES: Array<{
   {
     pattern: /^\/api\/v1\/groups\/[^/]+\/users$/,
     key: 'groupMembers',
-    bucket: 'other',
+    bucket: 'groups',
     path: '/api/v1/groups/{id}/users',
   },
   {
     pattern: /^\/api\/v1\/users\/[^/]+\/groups$/,
     key: 'userGroups',
-    bucket: 'other',
+    bucket: 'users',
     path: '/api/v1/users/{id}/groups',
   },
   {
@@ -74,10 +82,10 @@ export function oktaEndpointOf(method: string, url: string): OktaEndpoint {
   const verb = method.toUpperCase();
   for (const route of ROUTES) {
     if (route.pattern.test(pathname)) {
-      // Okta's `users` bucket is the listing (GET) only.
-      const bucket = route.bucket === 'users' && verb !== 'GET' ? 'other' : route.bucket;
-      return { key: route.key, bucket, template: `${verb} ${route.path}` };
+      return { key: route.key, bucket: route.bucket, template: `${verb} ${route.path}` };
     }
   }
-  return { key: 'other', bucket: 'other', template: `${verb} ${pathname || '/'}` };
+  // Any other /api/v1/groups/* path (e.g. a group's apps or roles).
+  const bucket = pathname.startsWith('/api/v1/groups/') ? 'groups' : 'other';
+  return { key: 'other', bucket, template: `${verb} ${pathname || '/'}` };
 }

@@ -110,6 +110,11 @@ export interface OktaClientStats {
   retries: number;
   /** 429 responses received. */
   rateLimited: number;
+  /**
+   * Retries of a group or member page that timed out or failed with a 5xx
+   * that asked for half the size (for the rest of that listing).
+   */
+  pageSizeFallbacks?: number;
   /** Access tokens fetched (0 with an API token). */
   tokensFetched: number;
   /** Most requests on the wire at once (sent, response not yet complete). */
