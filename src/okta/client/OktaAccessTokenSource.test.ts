@@ -254,6 +254,6 @@ describe('OktaAccessTokenSource', () => {
   });
 
   it('fails fast on an unusable private key', async () => {
-    expect(() => client('x', 'k', 'not a key')).toThrow(/auth\.privateKey/);
+    expect(() => client('x', 'k', 'not a key')).toThrow(/\(privateKey\)/);
   });
 });

@@ -11,6 +11,6 @@ describe('OktaApiTokenAuthorizer', () => {
   });
 
   it('rejects an empty token naming the config key', () => {
-    expect(() => new OktaApiTokenAuthorizer('  ')).toThrow(/auth\.token/);
+    expect(() => new OktaApiTokenAuthorizer('  ')).toThrow(/\(token\) is empty/);
   });
 });
