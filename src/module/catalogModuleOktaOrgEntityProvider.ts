@@ -9,6 +9,7 @@ import {
 } from '../processors/OktaOrgEntityProvider';
 import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
+import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
 
 /**
  * Registers one {@link OktaOrgEntityProvider} per entry of
@@ -45,20 +46,27 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
       deps: {
         catalog: catalogProcessingExtensionPoint,
         config: coreServices.rootConfig,
+        database: coreServices.database,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
       },
-      async init({ catalog, config, logger, scheduler }) {
+      async init({ catalog, config, database, logger, scheduler }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
           );
           return;
         }
+        // The catalog's own database, in tables (and a migrations table) of
+        // the module's own: see src/state/migrations.ts.
+        const stateStore = await OktaSyncStateStore.create(
+          await database.getClient(),
+        );
         catalog.addEntityProvider(
           OktaOrgEntityProvider.fromConfig(config, {
             logger,
             scheduler,
+            stateStore,
             userTransformer,
             groupTransformer,
           }),

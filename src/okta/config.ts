@@ -68,6 +68,7 @@ const PROVIDER_KEYS = new Set([
   'hierarchy',
   'allowInsecureHttp',
   'checkSetupOnStart',
+  'fullReadEvery',
   'requests',
 ]);
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
@@ -187,6 +188,7 @@ function readProviderConfig(
   const checkSetupOnStart = readOptional('checkSetupOnStart', errors, k =>
     config.getOptionalBoolean(k),
   );
+  const fullReadEveryMs = readFullReadEvery(config, errors);
 
   return {
     id,
@@ -200,7 +202,31 @@ function readProviderConfig(
     ...(parentGroupAttribute !== undefined && { parentGroupAttribute }),
     requests,
     checkSetupOnStart: checkSetupOnStart ?? true,
+    ...(fullReadEveryMs !== undefined && { fullReadEveryMs }),
   };
+}
+
+/** `fullReadEvery`: a positive duration (at least a minute), in ms. */
+function readFullReadEvery(
+  config: Config,
+  errors: ProviderConfigErrors,
+): number | undefined {
+  if (!config.has('fullReadEvery')) {
+    return undefined;
+  }
+  let ms: number;
+  try {
+    const duration = readDurationFromConfig(config, { key: 'fullReadEvery' });
+    ms = Duration.fromObject(duration).as('milliseconds');
+  } catch (error) {
+    throw errors.wrap('fullReadEvery', error);
+  }
+  if (!Number.isFinite(ms) || ms < 60_000) {
+    throw errors.error(
+      '"fullReadEvery" must be a duration of at least one minute, e.g. { hours: 24 }',
+    );
+  }
+  return ms;
 }
 
 function readProviderId(

@@ -44,6 +44,11 @@ export interface OktaProviderConfig {
    * is wrong as warnings. Default true.
    */
   checkSetupOnStart?: boolean;
+  /**
+   * With state kept in the database: how often the provider reads the whole
+   * selection again instead of only what changed (ms). Default one day.
+   */
+  fullReadEveryMs?: number;
   /** Client tuning, passed to the Okta client (undefined means its default). */
   requests: {
     maxConcurrency?: number;
