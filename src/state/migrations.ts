@@ -78,8 +78,9 @@ export const oktaStateMigrationSource: Knex.MigrationSource<OktaStateMigration> 
 
 /** Brings the state tables up to date (idempotent; safe from several replicas at once). */
 export async function migrateOktaState(knex: Knex): Promise<void> {
-  // Replicas starting together race for knex's migration lock; the loser
-  // waits for the winner instead of failing its start-up.
+  // Replicas starting together race to create knex's bookkeeping tables
+  // and then for its migration lock; the losers try again (knex's latest()
+  // is idempotent) instead of failing their start-up.
   for (let attempt = 1; ; attempt++) {
     try {
       await knex.migrate.latest({
@@ -88,10 +89,11 @@ export async function migrateOktaState(knex: Knex): Promise<void> {
       });
       return;
     } catch (error) {
-      if ((error as Error)?.name !== 'MigrationLocked' || attempt >= 60) {
+      const locked = (error as Error)?.name === 'MigrationLocked';
+      if (attempt >= (locked ? 60 : 3)) {
         throw error;
       }
-      await new Promise(resolve => setTimeout(resolve, 500));
+      await new Promise(resolve => setTimeout(resolve, locked ? 500 : 100));
     }
   }
 }
