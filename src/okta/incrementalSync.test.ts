@@ -142,3 +142,166 @@ describe('syncProviderEntities: incremental runs equal fresh full reads', () => 
     });
   }
 });
+
+describe('syncProviderEntities: what a run reads, and when it reads everything', () => {
+  let fake: FakeOkta;
+  let app: FakeServiceAppAccess;
+  let db: Knex;
+  const logger = new RecordingLogger();
+
+  beforeEach(async () => {
+    fake = await startFakeOkta({
+      org: generateOrg({ seed: 41, users: 400, groups: 30, averageGroupsPerUser: 3 }),
+      rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
+    });
+    app = await addServiceApp(fake);
+    db = sqlite();
+  });
+  afterEach(async () => {
+    await fake.close();
+    await db.destroy();
+  });
+
+  const newClient = (): OktaOrgClient =>
+    createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger, groupMemberPageSize: 50 });
+
+  /** Requests the fake served since the last call, by endpoint. */
+  const served = () => {
+    const stats = fake.stats();
+    fake.resetStats();
+    return {
+      users: stats.requests.users ?? 0,
+      groups: stats.requests.groups ?? 0,
+      groupUsers: stats.requests.groupUsers ?? 0,
+      paths: stats.log.map(entry => entry.path),
+    };
+  };
+
+  it('lists only groups whose members changed and only users who changed', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: 0 };
+    await syncProviderEntities(client, provider, options);
+    const full = served();
+    expect(full.groupUsers).toBeGreaterThan(25);
+
+    // Nothing changed: the group listing and one page of changed users.
+    await new Promise(resolve => setTimeout(resolve, 5));
+    const quiet = await syncProviderEntities(client, provider, options);
+    expect(quiet.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 0, usersRead: 0 });
+    expect(served()).toMatchObject({ users: 1, groups: 1, groupUsers: 0 });
+
+    // One membership and one profile changed.
+    const group = fake.org.groups().find(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)!;
+    const user = fake.org.users().find(u => u.status === 'ACTIVE' && !fake.org.memberIdsOf(group.id).includes(u.id))!;
+    fake.org.addMember(group.id, user.id);
+    fake.org.updateUser(user.id, { profile: { title: 'Changed' } });
+    await new Promise(resolve => setTimeout(resolve, 5));
+    const changed = await syncProviderEntities(client, provider, options);
+    const requests = served();
+    expect(changed.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 1, usersRead: 1 });
+    expect(requests.groupUsers).toBe(Math.ceil(fake.org.memberIdsOf(group.id).length / 50));
+    expect(requests.paths.filter(p => p.includes('/users') && p.includes('/groups/'))).toEqual(
+      requests.paths.filter(p => p.startsWith(`/api/v1/groups/${group.id}/users`)),
+    );
+    expect(requests.users).toBe(1);
+    const fresh = await readProviderEntities(newClient(), provider, { logger });
+    expect(changed.users).toEqual(fresh.users);
+    expect(changed.groups).toEqual(fresh.groups);
+  });
+
+  it('reads everything again every fullReadEvery, and at once when the config changes', async () => {
+    let now = Date.now();
+    const provider = { ...providerConfig(app, {}), fullReadEveryMs: 3600_000 };
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const client = newClient();
+    const run = (p: OktaProviderConfig) =>
+      syncProviderEntities(client, p, { logger, state, changeOverlapMs: 0, now: () => now });
+    expect((await run(provider)).sync.kind).toBe('full');
+    now += 1000;
+    expect((await run(provider)).sync.kind).toBe('incremental');
+    now += 3600_000;
+    expect((await run(provider)).sync.kind).toBe('full');
+    now += 1000;
+    expect((await run(provider)).sync.kind).toBe('incremental');
+    // Another naming: the state is discarded and read again in full.
+    served();
+    const renamed = await run({ ...provider, userNaming: 'email' });
+    expect(renamed.sync.kind).toBe('full');
+    expect(served().groupUsers).toBeGreaterThan(25);
+    expect(renamed.users.map(u => u.metadata.name)).toEqual(
+      (await readProviderEntities(newClient(), { ...provider, userNaming: 'email' }, { logger })).users.map(
+        u => u.metadata.name,
+      ),
+    );
+  });
+
+  it('continues a full read that stopped partway instead of starting over, and applies nothing until it is complete', async () => {
+    const provider = providerConfig(app, { requests: { maxConcurrency: 2 } });
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    // One page per group (Okta's default page size): the pages a stopped
+    // run loses are those of the listings in flight, 2 x maxConcurrency.
+    const inner = createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger });
+    const inFlight = 4;
+    // Stops the run (as the schedule's timeout would) once half the member
+    // pages are read.
+    const groupsToList = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0).length;
+    const stop = new AbortController();
+    const pages = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN')
+      .reduce((n, g) => n + Math.ceil(fake.org.memberIdsOf(g.id).length / 1000), 0);
+    const stopping: OktaOrgClient = {
+      listUsers: (query, signal) => inner.listUsers(query, signal),
+      listGroups: (query, signal) => inner.listGroups(query, signal),
+      listGroupMembers: (groupId, signal) =>
+        (async function* listing() {
+          for await (const member of inner.listGroupMembers(groupId, signal)) {
+            yield member;
+            if ((fake.stats().requests.groupUsers ?? 0) >= pages / 2) {
+              stop.abort(new Error('stopped by the test'));
+            }
+          }
+        })(),
+      stats: () => inner.stats(),
+    };
+    await expect(
+      syncProviderEntities(stopping, provider, {
+        logger,
+        state,
+        changeOverlapMs: 0,
+        signal: stop.signal,
+      }),
+    ).rejects.toThrow('stopped by the test');
+    const firstPart = served();
+    const kept = [...(await state.loadGroups()).keys()].filter(
+      id => fake.org.memberIdsOf(id).length > 0,
+    ).length;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(groupsToList);
+
+    // A change while the read is paused is not lost either.
+    const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
+    fake.org.updateUser(user.id, { profile: { firstName: 'Paused' } });
+
+    const resumed = await syncProviderEntities(inner, provider, { logger, state, changeOverlapMs: 0 });
+    const secondPart = served();
+    expect(resumed.sync).toMatchObject({ kind: 'full', resumedFullRead: true });
+    expect(resumed.sync.groupsRelisted).toBe(groupsToList - kept);
+    const fresh = await readProviderEntities(inner, provider, { logger });
+    const fullRead = served();
+    // The member pages the stopped run read are not read again: the resumed
+    // run reads the rest, and those of the listings that were in flight.
+    expect(fullRead.groupUsers).toBe(pages);
+    expect(firstPart.groupUsers).toBeGreaterThanOrEqual(pages / 2);
+    expect(secondPart.groupUsers).toBeLessThanOrEqual(
+      pages - firstPart.groupUsers + inFlight,
+    );
+    expect(secondPart.groupUsers).toBeLessThanOrEqual(0.7 * pages);
+    expect(resumed.users).toEqual(fresh.users);
+    expect(resumed.groups).toEqual(fresh.groups);
+  });
+});
