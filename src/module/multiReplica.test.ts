@@ -537,4 +537,61 @@ describeWithPostgres('OktaOrgEntityProvider on several replicas sharing PostgreS
       } ms`,
     );
   });
+
+  it('continues from the shared sync state on whichever replica runs next', async () => {
+    newPrefix();
+    const fake = await startFake();
+    const app = await addServiceApp(fake);
+    const okta = { ...app.providerConfig, checkSetupOnStart: false, schedule: SCHEDULE };
+    const a = await startReplica('A', okta);
+    await waitUntil('the first complete sync on A', async () => {
+      const list = await catalogEntities(a.baseUrl);
+      return list.length === 17 && list;
+    });
+    await waitUntil('A to be between runs', async () =>
+      syncRuns(a).every(run => run.outcome !== 'unfinished'),
+    );
+    await a.stop();
+    expect(a.logger.recording.messages('info')).toContainEqual(
+      expect.stringMatching(/^Full read: Read 11 users/),
+    );
+
+    // The state is in the shared database, in the module's own tables.
+    const db = catalogDatabase();
+    const [state] = await db('okta_org_sync_providers').where({ provider_id: 'default' });
+    expect(Number(state.last_full_read_at)).toBeGreaterThan(0);
+    expect(Number(state.last_applied_users)).toBe(11);
+
+    // One group's members change while no replica runs.
+    const org = fake.org;
+    const group = org.groups().find(g => g.type !== 'BUILT_IN' && org.memberIdsOf(g.id).length > 0)!;
+    const joiner = org.users().find(u => !org.memberIdsOf(group.id).includes(u.id))!;
+    org.addMember(group.id, joiner.id);
+    fake.resetStats();
+
+    const b = await startReplica('B', okta);
+    await waitUntil('B to commit a run', async () =>
+      syncRuns(b).some(run => run.outcome === 'committed'),
+    );
+    const firstOnB = b.logger.recording
+      .messages('info')
+      .find(m => /^(Full|Incremental) read/.test(m));
+    // B does not start over: it reads only the group whose members changed.
+    expect(firstOnB).toMatch(/^Incremental read \(1 member listings, 0 changed users\)/);
+    const memberListings = fake
+      .stats()
+      .log.filter(entry => entry.endpoint === 'groupUsers')
+      .map(entry => entry.path.split('?')[0]);
+    expect(new Set(memberListings)).toEqual(new Set([`/api/v1/groups/${group.id}/users`]));
+    const entities = await catalogEntities(b.baseUrl);
+    const groupEntity = entities.find(
+      e => e.kind === 'Group' && e.metadata.annotations?.['okta.com/group-id'] === group.id,
+    )!;
+    await waitUntil('the new membership in the catalog', async () => {
+      const list = await catalogEntities(b.baseUrl);
+      const current = list.find(e => e.metadata.name === groupEntity.metadata.name);
+      const members = (current?.spec?.members ?? []) as string[];
+      return members.length === org.memberIdsOf(group.id).length && list;
+    });
+  });
 });

@@ -246,7 +246,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     logger.info(
-      `${sync ? `${sync.kind === 'full' ? 'Full' : 'Incremental'} read: ` : ''}Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${
+      `${sync ? `${describeSync(sync)}: ` : ''}Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${
         totalRequests(this.client) - requestsBefore
       } requests). Committing...`,
       {
@@ -276,6 +276,16 @@ export class OktaOrgEntityProvider implements EntityProvider {
       ).toFixed(1)} seconds`,
     );
   }
+}
+
+/** What kind of read a run with state was, for its log line. */
+function describeSync(sync: OktaSyncReport): string {
+  if (sync.kind === 'incremental') {
+    return `Incremental read (${sync.groupsRelisted} member listings, ${sync.usersRead} changed users)`;
+  }
+  return sync.resumedFullRead
+    ? 'Full read (continuing one an earlier run started)'
+    : 'Full read';
 }
 
 /** The error's message (and Okta's details), never its stack or request. */
