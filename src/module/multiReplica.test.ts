@@ -526,6 +526,10 @@ describeWithPostgres('OktaOrgEntityProvider on several replicas sharing PostgreS
     );
     const runsOnB = syncRuns(b);
     expect(runsOnB[0].outcome).toBe('committed');
+    // B continued from the state A stored: only what changed was read.
+    expect(
+      b.logger.recording.messages('info').find(m => /^(Full|Incremental) read/.test(m)),
+    ).toMatch(/^Incremental read/);
     // eslint-disable-next-line no-console
     console.log(
       `multi-replica: A killed ${

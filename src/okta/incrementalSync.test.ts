@@ -97,8 +97,9 @@ describe('syncProviderEntities: incremental runs equal fresh full reads', () => 
       groupMemberPageSize: 20,
     });
 
-  for (const [name, extra] of Object.entries(CONFIGS)) {
-    it(`${name}: after every round of random changes (seed ${SEED})`, async () => {
+  it.each(Object.entries(CONFIGS))(
+    `%s: after every round of random changes (seed ${SEED})`,
+    async (name, extra) => {
       const provider = providerConfig(app, extra(fake));
       const store = await OktaSyncStateStore.create(db);
       const state = store.forProvider(provider.id);
@@ -139,8 +140,8 @@ describe('syncProviderEntities: incremental runs equal fresh full reads', () => 
           );
         }
       }
-    });
-  }
+    },
+  );
 });
 
 describe('syncProviderEntities: what a run reads, and when it reads everything', () => {

@@ -117,14 +117,17 @@ describe('incremental sync into the real catalog', () => {
           CONVERGE_MS,
         );
       } catch (error) {
-        const actual = oktaEntities(await catalog.entities());
-        expect({ seed: SEED, round, history, catalog: actual }).toEqual({
-          seed: SEED,
-          round,
-          history,
-          catalog: expected,
-        });
-        throw error;
+        const actual = oktaEntities(await catalog.entities()) as Entity[];
+        const first = actual.findIndex(
+          (entity, i) => !isDeepStrictEqual(entity, (expected as Entity[])[i]),
+        );
+        throw new Error(
+          `Seed ${SEED} (OKTA_SYNC_SEED), round ${round}: the catalog differs from a fresh full read ` +
+            `(${actual.length} entities, expected ${expected.length}; first difference at ${first}: ` +
+            `${JSON.stringify(actual[first])} vs ${JSON.stringify(expected[first])})\n${history.join('\n')}\n${
+              (error as Error).message
+            }`,
+        );
       }
     }
     expect(logger.messages('info').filter(m => m.startsWith('Incremental read'))).toHaveLength(ROUNDS);

@@ -49,22 +49,6 @@ function toNumber(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** The state tables of every provider of one backend. */
-export class OktaSyncStateStore {
-  private constructor(private readonly db: Knex) {}
-
-  /** Migrates the tables (idempotent) and returns the store. */
-  static async create(db: Knex): Promise<OktaSyncStateStore> {
-    await migrateOktaState(db);
-    return new OktaSyncStateStore(db);
-  }
-
-  /** The state of one provider. */
-  forProvider(providerId: string): OktaProviderSyncState {
-    return new OktaProviderSyncState(this.db, providerId);
-  }
-}
-
 /** The state of one provider, in the shared tables. */
 export class OktaProviderSyncState {
   constructor(
@@ -274,5 +258,21 @@ export class OktaProviderSyncState {
         .whereIn('group_id', list.slice(i, i + BATCH))
         .delete();
     }
+  }
+}
+
+/** The state tables of every provider of one backend. */
+export class OktaSyncStateStore {
+  private constructor(private readonly db: Knex) {}
+
+  /** Migrates the tables (idempotent) and returns the store. */
+  static async create(db: Knex): Promise<OktaSyncStateStore> {
+    await migrateOktaState(db);
+    return new OktaSyncStateStore(db);
+  }
+
+  /** The state of one provider. */
+  forProvider(providerId: string): OktaProviderSyncState {
+    return new OktaProviderSyncState(this.db, providerId);
   }
 }
