@@ -28,3 +28,10 @@ export {
   defaultUserTransformer,
 } from './okta/defaultTransformers';
 export * from './okta/constants';
+export {
+  OktaSyncStateStore,
+  OktaProviderSyncState,
+  type OktaLastApplied,
+  type OktaStoredGroupMembers,
+  type OktaSyncProgress,
+} from './state/OktaSyncStateStore';

@@ -23,6 +23,7 @@ import {
   type OktaSyncReport,
 } from '../okta/incrementalSync';
 import type {
+  OktaLastApplied,
   OktaProviderSyncState,
   OktaSyncStateStore,
 } from '../state/OktaSyncStateStore';
@@ -152,7 +153,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
    *
    * @alpha
    */
-  async lastApplied(): Promise<{ users: number; groups: number; at: number } | undefined> {
+  async lastApplied(): Promise<OktaLastApplied | undefined> {
     return this.syncState?.lastApplied();
   }
 

@@ -10,7 +10,11 @@ import type { Knex } from 'knex';
 import type { OktaUser } from '../okta/client/types';
 import { OKTA_STATE_TABLES, migrateOktaState } from './migrations';
 
-/** The progress markers of one provider (epoch milliseconds, this backend's clock). */
+/**
+ * The progress markers of one provider (epoch milliseconds, this backend's clock).
+ *
+ * @alpha
+ */
 export interface OktaSyncProgress {
   /** Set while a full read is under way (across runs): when it started. */
   fullReadStartedAt: number | null;
@@ -23,7 +27,11 @@ export interface OktaSyncProgress {
   usersSyncedThrough: number | null;
 }
 
-/** The counts the provider last applied to the catalog. */
+/**
+ * The counts the provider last applied to the catalog.
+ *
+ * @alpha
+ */
 export interface OktaLastApplied {
   users: number;
   groups: number;
@@ -31,7 +39,11 @@ export interface OktaLastApplied {
   at: number;
 }
 
-/** One group's members as last read. */
+/**
+ * One group's members as last read.
+ *
+ * @alpha
+ */
 export interface OktaStoredGroupMembers {
   /** Okta's `lastMembershipUpdated` when the members were read. */
   marker: string | null;
@@ -49,7 +61,11 @@ function toNumber(value: unknown): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-/** The state of one provider, in the shared tables. */
+/**
+ * The state of one provider, in the shared tables.
+ *
+ * @alpha
+ */
 export class OktaProviderSyncState {
   constructor(
     private readonly db: Knex,
@@ -261,7 +277,13 @@ export class OktaProviderSyncState {
   }
 }
 
-/** The state tables of every provider of one backend. */
+/**
+ * The incremental sync's state tables of every provider of one backend, in a
+ * database of the catalog plugin (`coreServices.database`). The module
+ * creates one; build one yourself only when you construct providers in code.
+ *
+ * @alpha
+ */
 export class OktaSyncStateStore {
   private constructor(private readonly db: Knex) {}
 
