@@ -305,4 +305,28 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     expect(resumed.users).toEqual(fresh.users);
     expect(resumed.groups).toEqual(fresh.groups);
   });
+
+  it('re-reads the users and groups it is told to, whatever their markers say (for pushed events)', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: 0 };
+    await syncProviderEntities(client, provider, options);
+    const group = fake.org.groups().find(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)!;
+    const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
+    await new Promise(resolve => setTimeout(resolve, 5));
+    served();
+    const result = await syncProviderEntities(client, provider, {
+      ...options,
+      reread: { groupIds: [group.id], userIds: [user.id] },
+    });
+    const requests = served();
+    expect(result.sync.groupsRelisted).toBe(1);
+    expect(requests.paths.filter(p => p.includes('/users') && p.startsWith('/api/v1/groups/'))).toEqual(
+      requests.paths.filter(p => p.startsWith(`/api/v1/groups/${group.id}/users`)),
+    );
+    // The changed-users search, and one lookup by id.
+    expect(requests.users).toBe(2);
+    expect(requests.paths.some(p => decodeURIComponent(p).includes(`id eq "${user.id}"`))).toBe(true);
+  });
 });
