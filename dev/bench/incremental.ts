@@ -42,6 +42,8 @@ export interface IncrementalRunSummary {
   kind?: string;
   requests: RequestCounts;
   totalRequests: number;
+  /** 429 answers the client got. */
+  rateLimited: number;
   wallSeconds: number;
   cpuSeconds: number;
   peakRssMb: number;
@@ -76,6 +78,7 @@ function summarize(label: string, result: RunResult): IncrementalRunSummary {
     kind: result.sync?.stopped ? 'stopped' : result.sync?.kind,
     requests,
     totalRequests: Object.values(result.clientStats.requests).reduce((a, b) => a + b, 0),
+    rateLimited: result.clientStats.rateLimited,
     wallSeconds: result.wallSeconds,
     cpuSeconds: result.cpuUserSeconds + result.cpuSystemSeconds,
     peakRssMb: Math.max(result.peakRssHwmMb || 0, result.peakRssSampledMb),
@@ -183,7 +186,7 @@ function printReport(
   for (const r of report.runs) {
     console.log(
       `  ${r.label}: ${r.kind ?? 'full (readProviderEntities)'}, requests ${r.totalRequests} ` +
-        `(users ${r.requests.users}, groups ${r.requests.groups}, member pages ${r.requests.groupMembers}, token ${r.requests.token}), ` +
+        `(users ${r.requests.users}, groups ${r.requests.groups}, member pages ${r.requests.groupMembers}, token ${r.requests.token}; 429s ${r.rateLimited}), ` +
         `wall ${r.wallSeconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(1)} s, peak RSS ${Math.round(r.peakRssMb)} MB, ` +
         `${r.users} users, ${r.groups} groups, ${r.memberships} memberships`,
     );
