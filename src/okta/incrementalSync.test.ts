@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { ConfigReader, type JsonObject } from '@backstage/config';
 import { knex, type Knex } from 'knex';
 import {
@@ -37,6 +38,44 @@ function sqlite(): Knex {
   });
 }
 
+/**
+ * The databases the equivalence test runs on: SQLite in memory, and
+ * PostgreSQL (a database of its own, dropped afterwards) when
+ * OKTA_TEST_POSTGRES_URL is set.
+ */
+const postgresUrl = process.env.OKTA_TEST_POSTGRES_URL;
+if (!postgresUrl) {
+  // eslint-disable-next-line no-console
+  console.warn('OKTA_TEST_POSTGRES_URL is not set: the incremental sync is tested on SQLite only');
+}
+const DATABASES: [string, () => Promise<{ db: Knex; drop: () => Promise<void> }>][] = [
+  ['SQLite', async () => {
+    const db = sqlite();
+    return { db, drop: () => db.destroy() };
+  }],
+  ...(postgresUrl
+    ? ([[
+        'PostgreSQL',
+        async () => {
+          const name = `okta_sync_test_${randomBytes(4).toString('hex')}`;
+          const admin = knex({ client: 'pg', connection: postgresUrl });
+          await admin.raw('CREATE DATABASE ??', [name]);
+          const url = new URL(postgresUrl);
+          url.pathname = `/${name}`;
+          const db = knex({ client: 'pg', connection: url.toString() });
+          return {
+            db,
+            drop: async () => {
+              await db.destroy();
+              await admin.raw('DROP DATABASE ?? WITH (FORCE)', [name]);
+              await admin.destroy();
+            },
+          };
+        },
+      ]] as [string, () => Promise<{ db: Knex; drop: () => Promise<void> }>][])
+    : []),
+];
+
 function providerConfig(app: FakeServiceAppAccess, extra: JsonObject): OktaProviderConfig {
   return readOktaProviderConfigs(
     new ConfigReader({
@@ -68,10 +107,11 @@ const CONFIGS: Record<string, (fake: FakeOkta) => JsonObject> = {
   }),
 };
 
-describe('syncProviderEntities: incremental runs equal fresh full reads', () => {
+describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fresh full reads', (_database, connect) => {
   let fake: FakeOkta;
   let app: FakeServiceAppAccess;
   let db: Knex;
+  let drop: () => Promise<void>;
   const logger = new RecordingLogger();
 
   beforeEach(async () => {
@@ -81,11 +121,11 @@ describe('syncProviderEntities: incremental runs equal fresh full reads', () => 
       rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
     });
     app = await addServiceApp(fake);
-    db = sqlite();
+    ({ db, drop } = await connect());
   });
   afterEach(async () => {
     await fake.close();
-    await db.destroy();
+    await drop();
   });
 
   const client = (): OktaOrgClient =>
