@@ -107,6 +107,27 @@ const CONFIGS: Record<string, (fake: FakeOkta) => JsonObject> = {
   }),
 };
 
+/** The client, failing every listing once `count` member listings are through. */
+function stoppingAfter(client: OktaOrgClient, count: number): OktaOrgClient {
+  let done = 0;
+  const stop = new Error('stopped by the test');
+  const check = () => {
+    if (done >= count) throw stop;
+  };
+  return {
+    listUsers: (query, signal) => client.listUsers(query, signal),
+    listGroups: (query, signal) => client.listGroups(query, signal),
+    listGroupMembers: (groupId, signal) =>
+      (async function* listing() {
+        check();
+        yield* client.listGroupMembers(groupId, signal);
+        done += 1;
+        check();
+      })(),
+    stats: () => client.stats(),
+  };
+}
+
 describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fresh full reads', (_database, connect) => {
   let fake: FakeOkta;
   let app: FakeServiceAppAccess;
@@ -161,15 +182,26 @@ describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fre
             LATE_GROUPS,
           ).join('; ')}`,
         );
-        const synced = await syncProviderEntities(incremental, provider, {
-          logger,
-          state,
-          changeOverlapMs: OVERLAP_MS,
-        });
+        // Now and then a full read is due (fullReadEvery passed), and now and
+        // then a run stops partway (a timeout): the next one continues it.
+        const fullReadDue = random() < 0.15;
+        const runProvider = fullReadDue ? { ...provider, fullReadEveryMs: 1 } : provider;
+        const options = { logger, state, changeOverlapMs: OVERLAP_MS };
+        if (random() < 0.25) {
+          const stopAfter = 1 + Math.floor(random() * 6);
+          history.push(`round ${round}: stopped after ${stopAfter} member listings`);
+          // (A run with fewer listings than that completes: also fine.)
+          await syncProviderEntities(
+            stoppingAfter(incremental, stopAfter),
+            runProvider,
+            options,
+          ).catch(() => undefined);
+        }
+        const synced = await syncProviderEntities(incremental, runProvider, options);
         const fullClient = client();
         const full = await readProviderEntities(fullClient, provider, { logger });
         try {
-          expect(synced.sync.kind).toBe('incremental');
+          if (!fullReadDue) expect(synced.sync.kind).toBe('incremental');
           expect(synced.users).toEqual(full.users);
           expect(synced.groups).toEqual(full.groups);
           expect(synced.memberships).toBe(full.memberships);

@@ -151,10 +151,19 @@ export async function syncProviderEntities(
   const signal = options.signal
     ? AbortSignal.any([options.signal, stop.signal])
     : stop.signal;
+  // Work still running when the run fails (listings being stopped, state
+  // being written) is waited for, so that nothing of this run writes to the
+  // state once the next run may have read it.
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    return work;
+  };
   try {
-    return await runSync(client, provider, { ...options, signal });
+    return await runSync(client, provider, { ...options, signal, track });
   } catch (error) {
     stop.abort(error);
+    await Promise.allSettled([...inFlight]);
     throw error;
   }
 }
@@ -162,9 +171,12 @@ export async function syncProviderEntities(
 async function runSync(
   client: OktaOrgClient,
   provider: OktaProviderConfig,
-  options: OktaSyncOptions & { signal: AbortSignal },
+  options: OktaSyncOptions & {
+    signal: AbortSignal;
+    track: <T>(work: Promise<T>) => Promise<T>;
+  },
 ): Promise<ProviderEntities & { sync: OktaSyncReport }> {
-  const { state, signal, logger } = options;
+  const { state, signal, logger, track } = options;
   const now = options.now ?? Date.now;
   const overlap = options.changeOverlapMs ?? DEFAULT_CHANGE_OVERLAP_MS;
   const fullReadEvery = provider.fullReadEveryMs ?? DEFAULT_FULL_READ_EVERY_MS;
@@ -218,7 +230,7 @@ async function runSync(
 
   // The user directory and the groups sit in different rate-limit buckets:
   // read side by side, as a full read does.
-  const readingUsers = (async () => {
+  const readingUsers = track((async () => {
     if (!usersFromMembers && progress.usersSyncedThrough === null) {
       // The whole directory, as a full read lists it.
       const listed = new Map<string, OktaUser>();
@@ -276,7 +288,7 @@ async function runSync(
     for (const user of upserts) users.set(user.id, user);
     await state.upsertUsers(upserts);
     await dropUsers(left);
-  })();
+  })());
   readingUsers.catch(() => undefined);
 
   const { groups, unmatchedGroupNames, everyone } = await readGroups(
@@ -330,34 +342,36 @@ async function runSync(
   toList.sort((a, b) => (b.usersCount ?? 0) - (a.usersCount ?? 0));
   report.groupsRelisted = toList.length;
 
+  const listMembers = async (group: OktaGroup) => {
+    const readAt = now();
+    const memberIds: string[] = [];
+    const memberRecords: OktaUser[] = [];
+    for await (const member of client.listGroupMembers(group.id, signal)) {
+      if (!member?.id) continue;
+      memberIds.push(member.id);
+      if (usersFromMembers && isNewer(member, users.get(member.id))) {
+        memberRecords.push(member);
+      }
+    }
+    throwIfAborted(signal);
+    const before = new Set(memberIds);
+    for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
+      if (!before.has(id)) leftGroups.add(id);
+    }
+    const members = {
+      marker: group.lastMembershipUpdated ?? null,
+      readAt,
+      memberIds,
+    };
+    for (const user of memberRecords) users.set(user.id, user);
+    await state.saveGroupMembers(group.id, members, memberRecords);
+    storedGroups.set(group.id, members);
+  };
+  // Biggest first, so that one huge group does not become the tail of the read.
   await forEachConcurrently(
     toList,
     2 * (provider.requests.maxConcurrency ?? 10),
-    async group => {
-      const readAt = now();
-      const memberIds: string[] = [];
-      const memberRecords: OktaUser[] = [];
-      for await (const member of client.listGroupMembers(group.id, signal)) {
-        if (!member?.id) continue;
-        memberIds.push(member.id);
-        if (usersFromMembers && isNewer(member, users.get(member.id))) {
-          memberRecords.push(member);
-        }
-      }
-      throwIfAborted(signal);
-      const before = new Set(memberIds);
-      for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
-        if (!before.has(id)) leftGroups.add(id);
-      }
-      const members = {
-        marker: group.lastMembershipUpdated ?? null,
-        readAt,
-        memberIds,
-      };
-      for (const user of memberRecords) users.set(user.id, user);
-      await state.saveGroupMembers(group.id, members, memberRecords);
-      storedGroups.set(group.id, members);
-    },
+    group => track(listMembers(group)),
   );
   await readingUsers;
   throwIfAborted(signal);
