@@ -201,7 +201,7 @@ describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fre
         const fullClient = client();
         const full = await readProviderEntities(fullClient, provider, { logger });
         try {
-          if (!fullReadDue) expect(synced.sync.kind).toBe('incremental');
+          expect(synced.sync.kind).toBe(fullReadDue ? 'full' : 'incremental');
           expect(synced.users).toEqual(full.users);
           expect(synced.groups).toEqual(full.groups);
           expect(synced.memberships).toBe(full.memberships);
