@@ -598,4 +598,72 @@ describeWithPostgres('OktaOrgEntityProvider on several replicas sharing PostgreS
       return members.length === org.memberIdsOf(group.id).length && list;
     });
   });
+
+  it('finishes on another replica a full read that failed partway, without reading again what was read', async () => {
+    newPrefix();
+    const fake = await startFake();
+    const app = await addServiceApp(fake);
+    const okta = {
+      ...app.providerConfig,
+      checkSetupOnStart: false,
+      schedule: SCHEDULE,
+      // One member listing after another, no retries: a fault ends the run.
+      requests: { maxConcurrency: 1, maxRetries: 0 },
+    };
+    // The third member listing onwards fails (a fault past its retries).
+    fake.setFaults([
+      {
+        endpoint: 'groupUsers',
+        kind: 'status5xx',
+        status: 503,
+        requestNumbers: Array.from({ length: 50 }, (_, i) => i + 3),
+      },
+    ]);
+    const a = await startReplica('A', okta);
+    await waitUntil('a failed run on A', async () =>
+      syncRuns(a).some(run => run.outcome === 'failed'),
+    );
+    await a.stop();
+    expect(syncRuns(a).some(run => run.outcome === 'committed')).toBe(false);
+
+    // Nothing of the partial read reached the catalog.
+    const db = catalogDatabase();
+    const served = await db('final_entities')
+      .whereNotNull('final_entity')
+      .select('final_entity');
+    expect(entityKeys(served.map(row => JSON.parse(row.final_entity) as Entity))).toEqual([]);
+    const read = (await db('okta_org_sync_groups').select('group_id')).map(
+      row => row.group_id as string,
+    );
+    const nonEmpty = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)
+      .map(g => g.id);
+    const readNonEmpty = nonEmpty.filter(id => read.includes(id));
+    expect(readNonEmpty.length).toBeGreaterThan(0);
+    expect(readNonEmpty.length).toBeLessThan(nonEmpty.length);
+
+    fake.setFaults([]);
+    fake.resetStats();
+    const b = await startReplica('B', okta);
+    await waitUntil('B to commit a run', async () =>
+      syncRuns(b).some(run => run.outcome === 'committed'),
+    );
+    expect(
+      b.logger.recording.messages('info').find(m => /^(Full|Incremental) read/.test(m)),
+    ).toMatch(/^Full read \(continuing one an earlier run started\): Read 11 users, 6 groups/);
+    const listedOnB = fake
+      .stats()
+      .log.filter(entry => entry.endpoint === 'groupUsers')
+      .map(entry => entry.path.split('/')[4]);
+    expect(listedOnB.filter(id => readNonEmpty.includes(id))).toEqual([]);
+    expect(new Set(listedOnB)).toEqual(
+      new Set(nonEmpty.filter(id => !readNonEmpty.includes(id))),
+    );
+    const entities = await waitUntil('the whole demo org on B', async () => {
+      const list = await catalogEntities(b.baseUrl);
+      return list.length === 17 && list;
+    });
+    expect(entities).toHaveLength(17);
+  });
 });
