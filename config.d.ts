@@ -151,6 +151,15 @@ interface OktaOrgProviderConfig {
   };
 
   /**
+   * How often the provider reads the whole selection again instead of only
+   * what changed since its last run (a Backstage duration, e.g.
+   * `{ hours: 24 }`, or an ISO 8601 duration string). At least one minute.
+   * Default one day. A change of the provider's config forces a full read
+   * on the next run regardless.
+   */
+  fullReadEvery?: string | { [unit: string]: number };
+
+  /**
    * Tuning of the requests to Okta.
    */
   requests?: {

@@ -59,3 +59,10 @@ export {
   oktaUserIdMatchingUserEntityAnnotation,
 } from './auth/oktaUserIdSignInResolver';
 export { authModuleOktaProviderWithUserIdSignIn } from './auth/authModuleOktaProviderWithUserIdSignIn';
+export {
+  OktaSyncStateStore,
+  OktaProviderSyncState,
+  type OktaLastApplied,
+  type OktaStoredGroupMembers,
+  type OktaSyncProgress,
+} from './state/OktaSyncStateStore';

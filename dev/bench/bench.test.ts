@@ -59,5 +59,17 @@ describe('npm run bench (tiny org)', () => {
       expect(run.peakRequestsInFlight).toBeLessThanOrEqual(results.options.concurrency);
       expect(run.peakPagesHeld).toBeGreaterThan(0);
     }
+
+    // The incremental scenarios: what they measured is what a full read gives.
+    expect(results.incrementalScenarios.map((s: { id: string }) => s.id)).toEqual(['e', 'f']);
+    const [steady, resumed] = results.incrementalScenarios;
+    expect(steady.runs.map((r: { kind?: string }) => r.kind)).toEqual(['full', 'incremental', undefined]);
+    expect(resumed.runs.map((r: { kind?: string }) => r.kind)).toEqual(['stopped', 'full', undefined]);
+    for (const scenario of results.incrementalScenarios) {
+      expect(scenario.equalToFullRead).toBe(true);
+      expect(scenario.requestShare).toBeGreaterThan(0);
+      expect(scenario.requestShare).toBeLessThan(1);
+      expect(scenario.bound.seconds).toBeGreaterThan(0);
+    }
   }, 300_000);
 });

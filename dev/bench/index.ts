@@ -21,6 +21,9 @@
  *   d  end to end: OktaOrgEntityProvider.read() into the real catalog backend
  *      (in-memory SQLite), timed until the catalog serves every entity; a
  *      smaller org (--d-users, --d-groups)
+ *   e  incremental steady state: after a full read, 1% of users and groups
+ *      change; the next run's requests, time and memory (dev/bench/incremental.ts)
+ *   f  a full read stopped at half its member pages, then resumed
  *
  * Options (defaults in brackets):
  *   --users N [50000] --groups N [5000]   main org size (scenarios a–c)
@@ -38,7 +41,7 @@
  *                                         more with HTTP 500: what the client's
  *                                         page-size fallback costs (requests
  *                                         above the minimum, wall time)
- *   --scenario LIST [a,b,c,d]             scenarios to run
+ *   --scenario LIST [a,b,c,d,e,f]         scenarios to run
  *   --runs N [b: 5, others: 1]            runs per scenario (median reported)
  *   --out FILE [.bench/results.json]
  *   --verbose                             the runs' log lines on stderr
@@ -68,6 +71,11 @@ import {
 } from './bound';
 import { runPacing, type LoggedRequest, type RunPacing } from './pacing';
 import type { RunRequest, RunResult } from './runRead';
+import {
+  runIncrementalScenarios,
+  type IncrementalReport,
+  type IncrementalScenarioId,
+} from './incremental';
 import {
   defineScenarios,
   longestMemberListingPages,
@@ -104,7 +112,7 @@ interface BenchOptions {
   concurrency: number;
   oktaConcurrency: number;
   failMemberPagesFrom?: number;
-  scenarios: ScenarioId[];
+  scenarios: (ScenarioId | IncrementalScenarioId)[];
   runs: number;
   out: string;
   verbose: boolean;
@@ -128,9 +136,11 @@ function parseOptions(argv: string[]): BenchOptions {
     if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${raw}`);
     return n;
   };
-  const scenarios = (args.get('scenario') ?? 'a,b,c,d').split(',').map(s => s.trim());
+  const scenarios = (args.get('scenario') ?? 'a,b,c,d,e,f').split(',').map(s => s.trim());
   for (const s of scenarios) {
-    if (!['a', 'b', 'c', 'd'].includes(s)) throw new Error(`--scenario takes a,b,c,d, got ${s}`);
+    if (!['a', 'b', 'c', 'd', 'e', 'f'].includes(s)) {
+      throw new Error(`--scenario takes a,b,c,d,e,f, got ${s}`);
+    }
   }
   return {
     users: num('users', 50000, 1),
@@ -146,7 +156,7 @@ function parseOptions(argv: string[]): BenchOptions {
     oktaConcurrency: num('okta-concurrency', 75, 1),
     failMemberPagesFrom:
       args.get('fail-member-pages-from') === undefined ? undefined : num('fail-member-pages-from', 0, 1),
-    scenarios: scenarios as ScenarioId[],
+    scenarios: scenarios as (ScenarioId | IncrementalScenarioId)[],
     runs: num('runs', 0, 1),
     out: args.get('out') ?? '.bench/results.json',
     verbose: args.get('verbose') === 'true',
@@ -192,6 +202,7 @@ interface FakeProcess {
   stats(): Promise<FakeStats>;
   log(): Promise<LoggedRequest[]>;
   resetStats(): Promise<void>;
+  change(share: number, seed: number): Promise<{ usersChanged: number; groupsChanged: number }>;
   stop(): Promise<void>;
 }
 
@@ -237,6 +248,22 @@ async function startFake(args: string[]): Promise<FakeProcess> {
     log: async () => (await ask<{ log: LoggedRequest[] }>('log')).log,
     resetStats: async () => {
       await ask('resetStats');
+    },
+    change: async (share, seed) => {
+      const reply = Promise.race([
+        exited,
+        new Promise<{ changed: { usersChanged: number; groupsChanged: number } }>(resolveReply => {
+          const onMessage = (message: { type?: string }) => {
+            if (message?.type === 'change') {
+              child.off('message', onMessage);
+              resolveReply(message as { changed: { usersChanged: number; groupsChanged: number } });
+            }
+          };
+          child.on('message', onMessage);
+          child.send({ type: 'change', share, seed });
+        }),
+      ]);
+      return (await reply).changed;
     },
     stop: async () => {
       child.removeAllListeners('exit');
@@ -521,6 +548,7 @@ async function main() {
     small: { users: options.dUsers, groups: options.dGroups },
   };
   const reports: ScenarioReport[] = [];
+  const incrementalReports: IncrementalReport[] = [];
   const wanted = new Set(options.scenarios);
   try {
     for (const orgKind of ['main', 'small'] as const) {
@@ -528,7 +556,10 @@ async function main() {
       const ids = (['a', 'b', 'c', 'd'] as const).filter(id =>
         wanted.has(id) && (id === 'd' ? orgKind === 'small' : orgKind === 'main'),
       );
-      if (ids.length === 0) continue;
+      const incrementalIds = (['e', 'f'] as const).filter(
+        id => wanted.has(id) && orgKind === 'main',
+      );
+      if (ids.length === 0 && incrementalIds.length === 0) continue;
 
       const fakeArgs = [
         '--org', 'generated',
@@ -692,6 +723,32 @@ async function main() {
           reports.push(report);
           printScenario(report);
         }
+        if (incrementalIds.length > 0) {
+          // Last on this fake: they change its org.
+          incrementalReports.push(
+            ...(await runIncrementalScenarios({
+              wanted: new Set(incrementalIds),
+              baseRequest: {
+                type: 'run',
+                orgUrl: fake.url,
+                clientId,
+                keyId,
+                privateKeyPem,
+                concurrency: options.concurrency,
+                timeoutSeconds: 900,
+                verbose: options.verbose,
+              },
+              runOnce,
+              change: (share, seed) => fake.change(share, seed),
+              resetStats: () => fake.resetStats(),
+              workDir,
+              windowSeconds: options.windowSeconds,
+              latencySeconds: options.latencyMs / 1000,
+              concurrency: Math.min(options.concurrency, options.oktaConcurrency),
+              limitPerWindow: limits,
+            })),
+          );
+        }
       } finally {
         await fake.stop();
       }
@@ -714,6 +771,7 @@ async function main() {
         buckets: BUCKET_OF,
         boundFormula: BOUND_EXPLANATION,
         scenarios: reports,
+        incrementalScenarios: incrementalReports,
       },
       null,
       2,

@@ -8,13 +8,17 @@
  * transformers (src/okta/providerSync.ts). Scenario d: OktaOrgEntityProvider.read() into the real
  * catalog backend (in-memory SQLite), until the catalog serves every entity.
  */
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { knex } from 'knex';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader, type JsonObject } from '@backstage/config';
 import type { OktaClientStats, OktaOrgClient } from '../../src/okta/client/types';
 import { readOktaProviderConfigs } from '../../src/okta/config';
 import { prepareEntityValidation } from '../../src/okta/org';
 import { createProviderClient, readProviderEntities } from '../../src/okta/providerSync';
+import { syncProviderEntities } from '../../src/okta/incrementalSync';
+import { OktaSyncStateStore } from '../../src/state/OktaSyncStateStore';
 import type { OktaProviderConfig } from '../../src/okta/types';
 import { OktaOrgEntityProvider } from '../../src/processors/OktaOrgEntityProvider';
 import { startCatalog } from '../../src/__testUtils__/oktaCatalogHarness';
@@ -32,6 +36,16 @@ export interface RunRequest {
   /** Give up after this long (the catalog may never converge). */
   timeoutSeconds: number;
   verbose: boolean;
+  /**
+   * Scenarios e and f: the incremental sync, with its state in this SQLite
+   * file (so that it outlives the run's process, as a database does).
+   */
+  sync?: {
+    stateFile: string;
+    overlapMs: number;
+    /** Stops the run (as a schedule timeout would) after this many member pages. */
+    stopAtMemberPages?: number;
+  };
 }
 
 export interface RunResult {
@@ -61,6 +75,10 @@ export interface RunResult {
   emptyGroupsSkipped?: number;
   unmatchedGroupNames?: number;
   warnings: string[];
+  /** SHA-256 of the entities (sorted, as JSON): equal hashes, equal catalogs. */
+  entitiesHash?: string;
+  /** e, f: what the sync did. */
+  sync?: { kind: string; resumedFullRead: boolean; groupsRelisted: number; usersRead: number; stopped: boolean };
 }
 
 const MB = 1024 * 1024;
@@ -124,6 +142,10 @@ function createClient(provider: OktaProviderConfig, logger: LoggerService): Okta
 
 const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
 
+function hashEntities(entities: unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(entities)).digest('hex');
+}
+
 async function run(request: RunRequest): Promise<RunResult> {
   const logger = new BenchLogger(request.verbose);
   const provider = providerConfig(request);
@@ -161,8 +183,55 @@ async function run(request: RunRequest): Promise<RunResult> {
   let buildSeconds: number;
   let catalogSeconds: number | undefined;
   let counts: Pick<RunResult, 'users' | 'groups' | 'memberships' | 'emptyGroupsSkipped' | 'unmatchedGroupNames'>;
-  if (!catalog) {
+  let entitiesHash: string | undefined;
+  let syncReport: RunResult['sync'];
+  if (request.sync) {
+    const db = knex({
+      client: 'better-sqlite3',
+      connection: { filename: request.sync.stateFile },
+      useNullAsDefault: true,
+    });
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const stop = new AbortController();
+    const { stopAtMemberPages } = request.sync;
+    const watcher = stopAtMemberPages
+      ? setInterval(() => {
+          if ((client.stats().requests.groupMembers ?? 0) >= stopAtMemberPages) {
+            stop.abort(new Error('stopped by the bench'));
+          }
+        }, 5)
+      : undefined;
+    try {
+      const read = await syncProviderEntities(client, provider, {
+        logger,
+        state,
+        changeOverlapMs: request.sync.overlapMs,
+        signal: stop.signal,
+      });
+      readSeconds = read.readSeconds;
+      buildSeconds = read.finishSeconds;
+      counts = {
+        users: read.users.length,
+        groups: read.groups.length,
+        memberships: read.memberships,
+        emptyGroupsSkipped: read.emptyGroupsSkipped,
+        unmatchedGroupNames: read.unmatchedGroupNames.length,
+      };
+      entitiesHash = hashEntities([...read.users, ...read.groups]);
+      syncReport = { ...read.sync, stopped: false };
+    } catch (error) {
+      if (!stop.signal.aborted) throw error;
+      readSeconds = seconds(t0);
+      buildSeconds = 0;
+      counts = { users: 0, groups: 0, memberships: 0 };
+      syncReport = { kind: 'full', resumedFullRead: false, groupsRelisted: 0, usersRead: 0, stopped: true };
+    } finally {
+      if (watcher) clearInterval(watcher);
+      await db.destroy();
+    }
+  } else if (!catalog) {
     const read = await readProviderEntities(client, provider, { logger });
+    entitiesHash = hashEntities([...read.users, ...read.groups]);
     readSeconds = read.readSeconds;
     buildSeconds = read.finishSeconds;
     counts = {
@@ -216,6 +285,8 @@ async function run(request: RunRequest): Promise<RunResult> {
     clientStats: client.stats(),
     ...counts,
     warnings: logger.warnings.slice(0, 20),
+    entitiesHash,
+    sync: syncReport,
   };
   await catalog?.stop();
   return result;

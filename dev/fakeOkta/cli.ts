@@ -25,9 +25,11 @@
  * stdout once listening and runs until SIGINT/SIGTERM. Started with an IPC
  * channel (child_process.fork), it answers the messages {"type": "stats"}
  * (counters without the request log, plus this process's CPU time),
- * {"type": "log"} (the request log) and {"type": "resetStats"} with
- * {"type": ..., "stats"?: ..., "log"?: ...}.
+ * {"type": "log"} (the request log), {"type": "resetStats"} and
+ * {"type": "change", "share", "seed"} (changes that share of users and
+ * groups, see orgChanges.ts) with {"type": ..., "stats"?, "log"?, "changed"?}.
  */
+import { changeShareOfOrg } from './orgChanges';
 import { listedUserToJson } from './serialize';
 import { readFileSync } from 'node:fs';
 import { parseFlagArgs } from './cliArgs';
@@ -101,6 +103,10 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
         process.send!({ type: 'stats', stats: { ...counters, cpu: process.cpuUsage() } });
       } else if (message?.type === 'log') {
         process.send!({ type: 'log', log: okta.stats().log });
+      } else if (message?.type === 'change') {
+        const { share, seed } = message as { share?: number; seed?: number };
+        const changed = changeShareOfOrg(org, { share: share ?? 0.01, seed: seed ?? 1 });
+        process.send!({ type: 'change', changed });
       } else if (message?.type === 'resetStats') {
         okta.resetStats();
         // Between measured runs: collect the fake's own garbage now (when

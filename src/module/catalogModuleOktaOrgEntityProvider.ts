@@ -11,6 +11,7 @@ import {
 } from '../processors/OktaOrgEntityProvider';
 import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
+import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
 
 /**
  * Registers one {@link OktaOrgEntityProvider} per entry of
@@ -47,12 +48,13 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
       deps: {
         catalog: catalogProcessingExtensionPoint,
         config: coreServices.rootConfig,
+        database: coreServices.database,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
         lifecycle: coreServices.lifecycle,
         metrics: metricsServiceRef,
       },
-      async init({ catalog, config, logger, scheduler, lifecycle, metrics }) {
+      async init({ catalog, config, database, logger, scheduler, lifecycle, metrics }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -60,11 +62,17 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
           return;
         }
         const syncMetrics = new OktaSyncMetrics(metrics);
+        // The catalog's own database, in tables (and a migrations table) of
+        // the module's own: see src/state/migrations.ts.
+        const stateStore = await OktaSyncStateStore.create(
+          await database.getClient(),
+        );
         catalog.addEntityProvider(
           OktaOrgEntityProvider.fromConfig(config, {
             logger,
             scheduler,
             lifecycle,
+            stateStore,
             userTransformer,
             groupTransformer,
             onSyncSummary: summary => syncMetrics.record(summary),

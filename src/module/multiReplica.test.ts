@@ -526,6 +526,10 @@ describeWithPostgres('OktaOrgEntityProvider on several replicas sharing PostgreS
     );
     const runsOnB = syncRuns(b);
     expect(runsOnB[0].outcome).toBe('committed');
+    // B continued from the state A stored: only what changed was read.
+    expect(
+      b.logger.recording.messages('info').find(m => /^(Full|Incremental) read/.test(m)),
+    ).toMatch(/^Incremental read/);
     // eslint-disable-next-line no-console
     console.log(
       `multi-replica: A killed ${
@@ -536,5 +540,130 @@ describeWithPostgres('OktaOrgEntityProvider on several replicas sharing PostgreS
         runsOnB[0].endedAt! - runsOnB[0].startedAt
       } ms`,
     );
+  });
+
+  it('continues from the shared sync state on whichever replica runs next', async () => {
+    newPrefix();
+    const fake = await startFake();
+    const app = await addServiceApp(fake);
+    const okta = { ...app.providerConfig, checkSetupOnStart: false, schedule: SCHEDULE };
+    const a = await startReplica('A', okta);
+    await waitUntil('the first complete sync on A', async () => {
+      const list = await catalogEntities(a.baseUrl);
+      return list.length === 17 && list;
+    });
+    await waitUntil('A to be between runs', async () =>
+      syncRuns(a).every(run => run.outcome !== 'unfinished'),
+    );
+    await a.stop();
+    expect(a.logger.recording.messages('info')).toContainEqual(
+      expect.stringMatching(/^Full read: Read 11 users/),
+    );
+
+    // The state is in the shared database, in the module's own tables.
+    const db = catalogDatabase();
+    const [state] = await db('okta_org_sync_providers').where({ provider_id: 'default' });
+    expect(Number(state.last_full_read_at)).toBeGreaterThan(0);
+    expect(Number(state.last_applied_users)).toBe(11);
+
+    // One group's members change while no replica runs.
+    const org = fake.org;
+    const group = org.groups().find(g => g.type !== 'BUILT_IN' && org.memberIdsOf(g.id).length > 0)!;
+    const joiner = org.users().find(u => !org.memberIdsOf(group.id).includes(u.id))!;
+    org.addMember(group.id, joiner.id);
+    fake.resetStats();
+
+    const b = await startReplica('B', okta);
+    await waitUntil('B to commit a run', async () =>
+      syncRuns(b).some(run => run.outcome === 'committed'),
+    );
+    const firstOnB = b.logger.recording
+      .messages('info')
+      .find(m => /^(Full|Incremental) read/.test(m));
+    // B does not start over: it reads only the group whose members changed.
+    expect(firstOnB).toMatch(/^Incremental read \(1 member listings, 0 changed users\)/);
+    const memberListings = fake
+      .stats()
+      .log.filter(entry => entry.endpoint === 'groupUsers')
+      .map(entry => entry.path.split('?')[0]);
+    expect(new Set(memberListings)).toEqual(new Set([`/api/v1/groups/${group.id}/users`]));
+    const entities = await catalogEntities(b.baseUrl);
+    const groupEntity = entities.find(
+      e => e.kind === 'Group' && e.metadata.annotations?.['okta.com/group-id'] === group.id,
+    )!;
+    await waitUntil('the new membership in the catalog', async () => {
+      const list = await catalogEntities(b.baseUrl);
+      const current = list.find(e => e.metadata.name === groupEntity.metadata.name);
+      const members = (current?.spec?.members ?? []) as string[];
+      return members.length === org.memberIdsOf(group.id).length && list;
+    });
+  });
+
+  it('finishes on another replica a full read that failed partway, without reading again what was read', async () => {
+    newPrefix();
+    const fake = await startFake();
+    const app = await addServiceApp(fake);
+    const okta = {
+      ...app.providerConfig,
+      checkSetupOnStart: false,
+      schedule: SCHEDULE,
+      // One member listing after another, no retries: a fault ends the run.
+      requests: { maxConcurrency: 1, maxRetries: 0 },
+    };
+    // The third member listing onwards fails (a fault past its retries).
+    fake.setFaults([
+      {
+        endpoint: 'groupUsers',
+        kind: 'status5xx',
+        status: 503,
+        requestNumbers: Array.from({ length: 50 }, (_, i) => i + 3),
+      },
+    ]);
+    const a = await startReplica('A', okta);
+    await waitUntil('a failed run on A', async () =>
+      syncRuns(a).some(run => run.outcome === 'failed'),
+    );
+    await a.stop();
+    expect(syncRuns(a).some(run => run.outcome === 'committed')).toBe(false);
+
+    // Nothing of the partial read reached the catalog.
+    const db = catalogDatabase();
+    const served = await db('final_entities')
+      .whereNotNull('final_entity')
+      .select('final_entity');
+    expect(entityKeys(served.map(row => JSON.parse(row.final_entity) as Entity))).toEqual([]);
+    const read = (await db('okta_org_sync_groups').select('group_id')).map(
+      row => row.group_id as string,
+    );
+    const nonEmpty = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)
+      .map(g => g.id);
+    const readNonEmpty = nonEmpty.filter(id => read.includes(id));
+    expect(readNonEmpty.length).toBeGreaterThan(0);
+    expect(readNonEmpty.length).toBeLessThan(nonEmpty.length);
+
+    fake.setFaults([]);
+    fake.resetStats();
+    const b = await startReplica('B', okta);
+    await waitUntil('B to commit a run', async () =>
+      syncRuns(b).some(run => run.outcome === 'committed'),
+    );
+    expect(
+      b.logger.recording.messages('info').find(m => /^(Full|Incremental) read/.test(m)),
+    ).toMatch(/^Full read \(continuing one an earlier run started\): Read 11 users, 6 groups/);
+    const listedOnB = fake
+      .stats()
+      .log.filter(entry => entry.endpoint === 'groupUsers')
+      .map(entry => entry.path.split('/')[4]);
+    expect(listedOnB.filter(id => readNonEmpty.includes(id))).toEqual([]);
+    expect(new Set(listedOnB)).toEqual(
+      new Set(nonEmpty.filter(id => !readNonEmpty.includes(id))),
+    );
+    const entities = await waitUntil('the whole demo org on B', async () => {
+      const list = await catalogEntities(b.baseUrl);
+      return list.length === 17 && list;
+    });
+    expect(entities).toHaveLength(17);
   });
 });

@@ -577,3 +577,25 @@ describe('readOktaProviderConfigs', () => {
     });
   });
 });
+
+describe('fullReadEvery', () => {
+  it('is unset by default (the sync then reads everything daily)', () => {
+    expect(readOne(privateKeyProvider()).fullReadEveryMs).toBeUndefined();
+  });
+
+  it('accepts a Backstage duration or an ISO 8601 string', () => {
+    expect(readOne(privateKeyProvider({ fullReadEvery: { hours: 6 } })).fullReadEveryMs).toBe(
+      6 * 3600_000,
+    );
+    expect(readOne(privateKeyProvider({ fullReadEvery: 'P2D' })).fullReadEveryMs).toBe(
+      2 * 24 * 3600_000,
+    );
+  });
+
+  it('rejects a duration under a minute or that is not one, naming the key', () => {
+    expect(errorOf(privateKeyProvider({ fullReadEvery: { seconds: 5 } }))).toMatch(
+      /"fullReadEvery" must be a duration of at least one minute/,
+    );
+    expect(errorOf(privateKeyProvider({ fullReadEvery: 'often' }))).toMatch(/fullReadEvery/);
+  });
+});

@@ -74,6 +74,7 @@ const PROVIDER_KEYS = new Set([
   'hierarchy',
   'allowInsecureHttp',
   'checkSetupOnStart',
+  'fullReadEvery',
   'requests',
   'deletionGuard',
 ]);
@@ -196,6 +197,7 @@ function readProviderConfig(
     config.getOptionalBoolean(k),
   );
   const deletionGuard = readDeletionGuard(config, errors);
+  const fullReadEveryMs = readFullReadEvery(config, errors);
 
   return {
     id,
@@ -210,7 +212,31 @@ function readProviderConfig(
     requests,
     checkSetupOnStart: checkSetupOnStart ?? true,
     deletionGuard,
+    ...(fullReadEveryMs !== undefined && { fullReadEveryMs }),
   };
+}
+
+/** `fullReadEvery`: a positive duration (at least a minute), in ms. */
+function readFullReadEvery(
+  config: Config,
+  errors: ProviderConfigErrors,
+): number | undefined {
+  if (!config.has('fullReadEvery')) {
+    return undefined;
+  }
+  let ms: number;
+  try {
+    const duration = readDurationFromConfig(config, { key: 'fullReadEvery' });
+    ms = Duration.fromObject(duration).as('milliseconds');
+  } catch (error) {
+    throw errors.wrap('fullReadEvery', error);
+  }
+  if (!Number.isFinite(ms) || ms < 60_000) {
+    throw errors.error(
+      '"fullReadEvery" must be a duration of at least one minute, e.g. { hours: 24 }',
+    );
+  }
+  return ms;
 }
 
 function readProviderId(

@@ -104,7 +104,8 @@ export async function readProviderEntities(
   };
 }
 
-function builderOptions(
+/** How the provider's config and transformers map Okta records to entities. */
+export function builderOptions(
   provider: OktaProviderConfig,
   options: {
     logger: LoggerService;

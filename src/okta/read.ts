@@ -97,7 +97,7 @@ export function selectsDeprovisionedUsers(userSearchFilter?: string): boolean {
   );
 }
 
-function throwIfAborted(signal?: AbortSignal) {
+export function throwIfAborted(signal?: AbortSignal) {
   if (signal?.aborted) {
     throw signal.reason instanceof Error
       ? signal.reason
@@ -105,11 +105,20 @@ function throwIfAborted(signal?: AbortSignal) {
   }
 }
 
-async function readGroups(
+/**
+ * The selected groups, with stats. Without a group filter, Okta's BUILT_IN
+ * group (Everyone) is left out of them but returned as `everyone`: its
+ * member count tells the incremental sync whether users vanished.
+ */
+export async function readGroups(
   client: OktaOrgClient,
   filter: OktaGroupFilter,
   signal: AbortSignal | undefined,
-): Promise<{ groups: OktaGroup[]; unmatchedGroupNames: string[] }> {
+): Promise<{
+  groups: OktaGroup[];
+  unmatchedGroupNames: string[];
+  everyone?: OktaGroup;
+}> {
   const groups: OktaGroup[] = [];
   if (filter.kind === 'names') {
     for (const search of groupNameSearchExpressions(filter.names)) {
@@ -127,6 +136,7 @@ async function readGroups(
     };
   }
   const search = filter.kind === 'search' ? filter.search : undefined;
+  let everyone: OktaGroup | undefined;
   for await (const group of client.listGroups(
     { search, expandStats: true },
     signal,
@@ -134,15 +144,16 @@ async function readGroups(
     // Everyone (BUILT_IN) holds the whole directory: not a team, and the
     // costliest listing there is. Only an explicit filter brings it in.
     if (filter.kind === 'all' && group.type === 'BUILT_IN') {
+      everyone = group;
       continue;
     }
     groups.push(group);
   }
-  return { groups, unmatchedGroupNames: [] };
+  return { groups, unmatchedGroupNames: [], everyone };
 }
 
 /** Runs `work` over `items` with at most `concurrency` at once; rejects on the first failure. */
-async function forEachConcurrently<T>(
+export async function forEachConcurrently<T>(
   items: T[],
   concurrency: number,
   work: (item: T) => Promise<void>,

@@ -62,6 +62,11 @@ export interface OktaProviderConfig {
    * means the defaults (share 0.25, not allowed).
    */
   deletionGuard?: OktaDeletionGuardConfig;
+  /**
+   * With state kept in the database: how often the provider reads the whole
+   * selection again instead of only what changed (ms). Default one day.
+   */
+  fullReadEveryMs?: number;
   /** Client tuning, passed to the Okta client (undefined means its default). */
   requests: {
     maxConcurrency?: number;

@@ -16,7 +16,17 @@ import { prepareEntityValidation } from '../okta/org';
 import {
   createProviderClient,
   readProviderEntities,
+  type ProviderEntities,
 } from '../okta/providerSync';
+import {
+  syncProviderEntities,
+  type OktaSyncReport,
+} from '../okta/incrementalSync';
+import type {
+  OktaLastApplied,
+  OktaProviderSyncState,
+  OktaSyncStateStore,
+} from '../state/OktaSyncStateStore';
 import type {
   OktaGroupTransformer,
   OktaProviderConfig,
@@ -75,6 +85,22 @@ export interface OktaOrgEntityProviderOptions {
   appliedCounts?: OktaAppliedCountsStore;
   /** Called with the summary of every run, applied, refused or failed. */
   onSyncSummary?: OktaSyncSummaryListener;
+  /**
+   * Where the provider keeps its sync state (the module passes one on the
+   * catalog's database). With it, a run reads from Okta only what changed
+   * and a read that stops is continued by the next run; without it, every
+   * run reads the whole selection.
+   *
+   * @alpha
+   */
+  stateStore?: OktaSyncStateStore;
+  /**
+   * How far back each lower bound on Okta's change markers reaches, to
+   * cover Okta's eventual consistency (ms). Default 5 minutes.
+   *
+   * @alpha
+   */
+  changeOverlapMs?: number;
 }
 
 /**
@@ -109,6 +135,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
   /** Aborted when the backend shuts down. */
   private readonly shutdown = new AbortController();
   private readonly appliedCounts: OktaAppliedCountsStore;
+  private readonly syncState?: OktaProviderSyncState;
 
   /**
    * One provider per entry of `catalog.providers.okta`, each scheduled on its
@@ -125,6 +152,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
       /** The deletion guard's baseline per provider id; default in memory. */
       appliedCounts?: (providerId: string) => OktaAppliedCountsStore;
       onSyncSummary?: OktaSyncSummaryListener;
+      /** See {@link OktaOrgEntityProviderOptions.stateStore}. */
+      stateStore?: OktaSyncStateStore;
     },
   ): OktaOrgEntityProvider[] {
     return readOktaProviderConfigs(config).map(provider => {
@@ -150,6 +179,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
         ),
         appliedCounts: options.appliedCounts?.(provider.id),
         onSyncSummary: options.onSyncSummary,
+        stateStore: options.stateStore,
       });
       return entityProvider;
     });
@@ -165,8 +195,44 @@ export class OktaOrgEntityProvider implements EntityProvider {
         provider,
         options.logger.child({ oktaProvider: provider.id }),
       );
+    this.syncState = options.stateStore?.forProvider(provider.id);
+    // The guard's baseline: with state, the counts kept in the database
+    // (they survive restarts and are shared by replicas).
     this.appliedCounts =
-      options.appliedCounts ?? new InMemoryOktaAppliedCountsStore();
+      options.appliedCounts ??
+      this.syncState ??
+      new InMemoryOktaAppliedCountsStore();
+  }
+
+  /**
+   * The counts this provider last applied to the catalog, as kept in its
+   * state (so they survive restarts); undefined without a state store or
+   * before the first commit.
+   *
+   * @alpha
+   */
+  async lastApplied(): Promise<OktaLastApplied | undefined> {
+    return this.syncState?.lastApplied();
+  }
+
+  /**
+   * The entities to apply: with a state store, an incremental (or, when due
+   * or under way, full) read from the state; else a full read.
+   */
+  private readEntities(
+    logger: LoggerService,
+    signal: AbortSignal | undefined,
+  ): Promise<ProviderEntities & { sync?: OktaSyncReport }> {
+    const { provider, userTransformer, groupTransformer } = this.options;
+    const common = { logger, signal, userTransformer, groupTransformer };
+    if (this.syncState) {
+      return syncProviderEntities(this.client, provider, {
+        ...common,
+        state: this.syncState,
+        changeOverlapMs: this.options.changeOverlapMs,
+      });
+    }
+    return readProviderEntities(this.client, provider, common);
   }
 
   /** `OktaOrgEntityProvider:<id>`: stable, since renaming it orphans entities. */
@@ -249,12 +315,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
     try {
       logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
-      const read = await readProviderEntities(this.client, provider, {
-        logger,
-        signal,
-        userTransformer: this.options.userTransformer,
-        groupTransformer: this.options.groupTransformer,
-      });
+      const read = await this.readEntities(logger, signal);
       const { users, groups, memberships, unmatchedGroupNames } = read;
       for (const name of unmatchedGroupNames) {
         logger.warn(
@@ -275,7 +336,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const requests = requestsBetween(statsBefore, this.client.stats());
       logger.info(
-        `Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${requests.total} requests). Committing...`,
+        `${read.sync ? `${describeSync(read.sync)}: ` : ''}Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${requests.total} requests). Committing...`,
         {
           users: users.length,
           groups: groups.length,
@@ -374,6 +435,16 @@ export class OktaOrgEntityProvider implements EntityProvider {
       );
     }
   }
+}
+
+/** What kind of read a run with state was, for its log line. */
+function describeSync(sync: OktaSyncReport): string {
+  if (sync.kind === 'incremental') {
+    return `Incremental read (${sync.groupsRelisted} member listings, ${sync.usersRead} changed users)`;
+  }
+  return sync.resumedFullRead
+    ? 'Full read (continuing one an earlier run started)'
+    : 'Full read';
 }
 
 /** The error's message (and Okta's details), never its stack or request. */

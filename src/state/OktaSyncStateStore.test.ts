@@ -1,0 +1,142 @@
+/*
+ * The state store on SQLite in memory (as in the dev backend and tests) and
+ * on PostgreSQL (as in production) when OKTA_TEST_POSTGRES_URL is set.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
+import { knex, type Knex } from 'knex';
+import { OKTA_STATE_MIGRATIONS_TABLE, OKTA_STATE_TABLES } from './migrations';
+import { OktaSyncStateStore } from './OktaSyncStateStore';
+
+const postgresUrl = process.env.OKTA_TEST_POSTGRES_URL;
+if (!postgresUrl) {
+  // eslint-disable-next-line no-console
+  console.warn('OKTA_TEST_POSTGRES_URL is not set: the state store is tested on SQLite only');
+}
+
+const engines: [string, () => Promise<{ db: Knex; cleanup: () => Promise<void> }>][] = [
+  [
+    'SQLite',
+    async () => {
+      const db = knex({
+        client: 'better-sqlite3',
+        connection: { filename: ':memory:' },
+        useNullAsDefault: true,
+      });
+      return { db, cleanup: () => db.destroy() };
+    },
+  ],
+];
+if (postgresUrl) {
+  engines.push([
+    'PostgreSQL',
+    async () => {
+      const name = `okta_state_test_${randomBytes(4).toString('hex')}`;
+      const admin = knex({ client: 'pg', connection: postgresUrl });
+      await admin.raw(`CREATE DATABASE ${name}`);
+      const url = new URL(postgresUrl);
+      url.pathname = `/${name}`;
+      const db = knex({ client: 'pg', connection: url.toString() });
+      return {
+        db,
+        cleanup: async () => {
+          await db.destroy();
+          await admin.raw(`DROP DATABASE ${name}`);
+          await admin.destroy();
+        },
+      };
+    },
+  ]);
+}
+
+describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
+  let db: Knex;
+  let cleanup: () => Promise<void>;
+  beforeAll(async () => {
+    ({ db, cleanup } = await connect());
+  });
+  afterAll(() => cleanup());
+
+  it('creates only prefixed tables and its own migrations table, idempotently and concurrently', async () => {
+    await Promise.all([OktaSyncStateStore.create(db), OktaSyncStateStore.create(db)]);
+    await OktaSyncStateStore.create(db);
+    for (const table of [...Object.values(OKTA_STATE_TABLES), OKTA_STATE_MIGRATIONS_TABLE]) {
+      expect(table.startsWith('okta_org_')).toBe(true);
+      expect(await db.schema.hasTable(table)).toBe(true);
+    }
+    // knex's default bookkeeping table (the catalog's) is not touched.
+    expect(await db.schema.hasTable('knex_migrations')).toBe(false);
+    const applied = await db(OKTA_STATE_MIGRATIONS_TABLE).select('name');
+    expect(applied.map(row => row.name)).toEqual(['20261201000000_init']);
+  });
+
+  it('keeps users, groups and progress per provider, and discards them for another fingerprint', async () => {
+    const store = await OktaSyncStateStore.create(db);
+    const a = store.forProvider('a');
+    const b = store.forProvider('b');
+    expect(await a.open('f1')).toEqual({
+      fullReadStartedAt: null,
+      lastFullReadAt: null,
+      usersSyncedThrough: null,
+    });
+    await b.open('f1');
+    await a.upsertUsers([{ id: '00u1', profile: { login: 'x' }, lastUpdated: '2025-01-01T00:00:00.000Z' }]);
+    await a.upsertUsers([{ id: '00u1', profile: { login: 'y' } }]);
+    await b.upsertUsers([{ id: '00u2', profile: { login: 'z' } }]);
+    await a.saveGroupMembers('00g1', { marker: 'm', readAt: 5, memberIds: ['00u1'] });
+    await a.saveProgress({ usersSyncedThrough: 1_800_000_000_000, lastFullReadAt: 7 });
+    await a.recordApplied({ users: 1, groups: 1 });
+
+    expect([...(await a.loadUsers()).values()]).toEqual([{ id: '00u1', profile: { login: 'y' } }]);
+    expect([...(await b.loadUsers()).keys()]).toEqual(['00u2']);
+    expect(await a.loadGroups()).toEqual(
+      new Map([['00g1', { marker: 'm', readAt: 5, memberIds: ['00u1'] }]]),
+    );
+    expect(await b.loadGroups()).toEqual(new Map());
+    expect(await a.open('f1')).toEqual({
+      fullReadStartedAt: null,
+      lastFullReadAt: 7,
+      usersSyncedThrough: 1_800_000_000_000,
+    });
+
+    // Another config or state format: nothing of the old state is read...
+    expect(await a.open('f2')).toEqual({
+      fullReadStartedAt: null,
+      lastFullReadAt: null,
+      usersSyncedThrough: null,
+    });
+    expect((await a.loadUsers()).size).toBe(0);
+    expect((await a.loadGroups()).size).toBe(0);
+    // ...but what was applied to the catalog is still known, and b is untouched.
+    expect(await a.lastApplied()).toEqual({ users: 1, groups: 1, at: expect.any(Number) });
+    expect([...(await b.loadUsers()).keys()]).toEqual(['00u2']);
+    expect(await b.lastApplied()).toBeUndefined();
+  });
+
+  it('drops unreadable rows instead of misreading them', async () => {
+    const store = await OktaSyncStateStore.create(db);
+    const c = store.forProvider('c');
+    await c.open('f');
+    await db(OKTA_STATE_TABLES.users).insert({ provider_id: 'c', user_id: 'bad', record: '{nope' });
+    await db(OKTA_STATE_TABLES.groups).insert({
+      provider_id: 'c',
+      group_id: 'bad',
+      membership_marker: null,
+      members_read_at: 1,
+      member_ids: '"not a list"',
+    });
+    expect((await c.loadUsers()).size).toBe(0);
+    expect((await c.loadGroups()).size).toBe(0);
+  });
+
+  it('writes and deletes more rows than one statement binds', async () => {
+    const store = await OktaSyncStateStore.create(db);
+    const d = store.forProvider('d');
+    await d.open('f');
+    const users = Array.from({ length: 1234 }, (_, i) => ({ id: `00u${i}`, profile: {} }));
+    await d.upsertUsers(users);
+    expect((await d.loadUsers()).size).toBe(1234);
+    await d.deleteUsers(users.slice(0, 1000).map(u => u.id));
+    expect((await d.loadUsers()).size).toBe(234);
+  });
+});

@@ -1,0 +1,99 @@
+/*
+ * The tables the incremental sync keeps its state in, created in the
+ * catalog's own database (the one `coreServices.database` gives the
+ * catalog's modules). Every table, and knex's own bookkeeping of these
+ * migrations, is prefixed `okta_org_` so that nothing can clash with the
+ * catalog's tables or its migrations. The migrations live in code (a knex
+ * `migrationSource`) so that they ship with the compiled module.
+ */
+import type { Knex } from 'knex';
+
+/** knex's bookkeeping table for these migrations (its lock table gets `_lock`). */
+export const OKTA_STATE_MIGRATIONS_TABLE = 'okta_org__knex_migrations';
+
+export const OKTA_STATE_TABLES = {
+  /** One row per provider: fingerprint, progress markers, last applied counts. */
+  providers: 'okta_org_sync_providers',
+  /** The provider's users as Okta last gave them (the raw record, as JSON). */
+  users: 'okta_org_sync_users',
+  /** Each group's member ids, and Okta's membership marker when they were read. */
+  groups: 'okta_org_sync_groups',
+} as const;
+
+interface OktaStateMigration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: OktaStateMigration[] = [
+  {
+    name: '20261201000000_init',
+    async up(knex) {
+      await knex.schema.createTable(OKTA_STATE_TABLES.providers, table => {
+        table.string('provider_id', 255).primary();
+        // The config and state format the rows below were written for: any
+        // difference discards them (then a full read) instead of misreading.
+        table.text('fingerprint').notNullable();
+        // Epoch milliseconds (this backend's clock).
+        table.bigInteger('full_read_started_at').nullable();
+        table.bigInteger('last_full_read_at').nullable();
+        table.bigInteger('users_synced_through').nullable();
+        table.integer('last_applied_users').nullable();
+        table.integer('last_applied_groups').nullable();
+        table.bigInteger('last_applied_at').nullable();
+      });
+      await knex.schema.createTable(OKTA_STATE_TABLES.users, table => {
+        table.string('provider_id', 255).notNullable();
+        table.string('user_id', 255).notNullable();
+        table.text('record').notNullable();
+        table.primary(['provider_id', 'user_id']);
+      });
+      await knex.schema.createTable(OKTA_STATE_TABLES.groups, table => {
+        table.string('provider_id', 255).notNullable();
+        table.string('group_id', 255).notNullable();
+        // Okta's lastMembershipUpdated as the group listing showed it when
+        // the members below were read.
+        table.string('membership_marker', 64).nullable();
+        table.bigInteger('members_read_at').notNullable();
+        // JSON array of Okta user ids.
+        table.text('member_ids').notNullable();
+        table.primary(['provider_id', 'group_id']);
+      });
+    },
+    async down(knex) {
+      await knex.schema.dropTable(OKTA_STATE_TABLES.groups);
+      await knex.schema.dropTable(OKTA_STATE_TABLES.users);
+      await knex.schema.dropTable(OKTA_STATE_TABLES.providers);
+    },
+  },
+];
+
+/** The module's migrations as knex takes them in code. */
+export const oktaStateMigrationSource: Knex.MigrationSource<OktaStateMigration> = {
+  getMigrations: async () => migrations,
+  getMigrationName: migration => migration.name,
+  getMigration: async migration => migration,
+};
+
+/** Brings the state tables up to date (idempotent; safe from several replicas at once). */
+export async function migrateOktaState(knex: Knex): Promise<void> {
+  // Replicas starting together race to create knex's bookkeeping tables
+  // and then for its migration lock; the losers try again (knex's latest()
+  // is idempotent) instead of failing their start-up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await knex.migrate.latest({
+        migrationSource: oktaStateMigrationSource,
+        tableName: OKTA_STATE_MIGRATIONS_TABLE,
+      });
+      return;
+    } catch (error) {
+      const locked = (error as Error)?.name === 'MigrationLocked';
+      if (attempt >= (locked ? 60 : 3)) {
+        throw error;
+      }
+      await new Promise(resolve => setTimeout(resolve, locked ? 500 : 100));
+    }
+  }
+}
