@@ -26,6 +26,14 @@ jest.setTimeout(120_000);
 
 /** Okta's consistency is simulated exactly by the fake; a short overlap suffices. */
 const OVERLAP_MS = 1500;
+/**
+ * The fake's search lag (Okta's search and filter results are eventually
+ * consistent). A run compared with a fresh full read starts once the changes
+ * are past it: the same, settled, Okta state; the test below shows what a
+ * run inside the lag misses and how the next one catches up.
+ */
+const SEARCH_LAG_MS = 30;
+const settled = () => new Promise(resolve => setTimeout(resolve, SEARCH_LAG_MS + 20));
 const SEED = Number(process.env.OKTA_SYNC_SEED ?? 20261201);
 const ROUNDS = Number(process.env.OKTA_SYNC_ROUNDS ?? 12);
 const LATE_GROUPS = ['Late Group A', 'Late Group B'];
@@ -137,6 +145,7 @@ describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fre
 
   beforeEach(async () => {
     fake = await startFakeOkta({
+      searchLagMs: SEARCH_LAG_MS,
       org: generateOrg({ seed: SEED, users: 120, groups: 16, averageGroupsPerUser: 3 }),
       // Many rounds of small pages: far beyond Okta's per-minute limits.
       rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
@@ -184,6 +193,7 @@ describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fre
         );
         // Now and then a full read is due (fullReadEvery passed), and now and
         // then a run stops partway (a timeout): the next one continues it.
+        await settled();
         const fullReadDue = random() < 0.15;
         const runProvider = fullReadDue ? { ...provider, fullReadEveryMs: 1 } : provider;
         const options = { logger, state, changeOverlapMs: OVERLAP_MS };
@@ -224,6 +234,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   beforeEach(async () => {
     fake = await startFakeOkta({
+      searchLagMs: SEARCH_LAG_MS,
       org: generateOrg({ seed: 41, users: 400, groups: 30, averageGroupsPerUser: 3 }),
       rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
     });
@@ -260,7 +271,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     expect(full.groupUsers).toBeGreaterThan(25);
 
     // Nothing changed: the group listing and one page of changed users.
-    await new Promise(resolve => setTimeout(resolve, 5));
+    await settled();
     const quiet = await syncProviderEntities(client, provider, options);
     expect(quiet.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 0, usersRead: 0 });
     expect(served()).toMatchObject({ users: 1, groups: 1, groupUsers: 0 });
@@ -270,7 +281,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     const user = fake.org.users().find(u => u.status === 'ACTIVE' && !fake.org.memberIdsOf(group.id).includes(u.id))!;
     fake.org.addMember(group.id, user.id);
     fake.org.updateUser(user.id, { profile: { title: 'Changed' } });
-    await new Promise(resolve => setTimeout(resolve, 5));
+    await settled();
     const changed = await syncProviderEntities(client, provider, options);
     const requests = served();
     expect(changed.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 1, usersRead: 1 });
@@ -359,6 +370,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     // A change while the read is paused is not lost either.
     const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
     fake.org.updateUser(user.id, { profile: { firstName: 'Paused' } });
+    await settled();
 
     const resumed = await syncProviderEntities(inner, provider, { logger, state, changeOverlapMs: 0 });
     const secondPart = served();
@@ -378,6 +390,29 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     expect(resumed.groups).toEqual(fresh.groups);
   });
 
+  it('catches a change that Okta search did not show yet on the next run, through the overlap', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: 1000 };
+    await syncProviderEntities(client, provider, options);
+    await settled();
+    const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
+    fake.org.updateUser(user.id, { profile: { firstName: 'Lagging' } });
+
+    // At once: the search does not show it yet (the plain listing does).
+    const early = await syncProviderEntities(client, provider, options);
+    const fresh = await readProviderEntities(newClient(), provider, { logger });
+    expect(early.users).not.toEqual(fresh.users);
+
+    // The next run's lower bound reaches back over the lag: it is caught.
+    await settled();
+    const next = await syncProviderEntities(client, provider, options);
+    expect(next.sync).toMatchObject({ kind: 'incremental', usersRead: 1 });
+    expect(next.users).toEqual(fresh.users);
+    expect(next.groups).toEqual(fresh.groups);
+  });
+
   it('re-reads the users and groups it is told to, whatever their markers say (for pushed events)', async () => {
     const provider = providerConfig(app, {});
     const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
@@ -386,7 +421,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     await syncProviderEntities(client, provider, options);
     const group = fake.org.groups().find(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)!;
     const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
-    await new Promise(resolve => setTimeout(resolve, 5));
+    await settled();
     served();
     const result = await syncProviderEntities(client, provider, {
       ...options,

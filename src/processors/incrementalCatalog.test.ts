@@ -60,8 +60,13 @@ function oktaEntities(entities: Entity[]): unknown[] {
 
 describe('incremental sync into the real catalog', () => {
   it(`ends every run equal to a fresh full read (seed ${SEED})`, async () => {
+    // Okta's search results lag its changes (the fake's searchLagMs): each
+    // run starts once they have settled, so it and the fresh full read see
+    // the same Okta state (incrementalSync.test.ts shows a run inside the lag).
+    const searchLagMs = 30;
     const fake = await startFakeOkta({
       org: generateOrg({ seed: SEED, users: 60, groups: 10, averageGroupsPerUser: 3 }),
+      searchLagMs,
     });
     cleanups.push(() => fake.close());
     const app = await addServiceApp(fake);
@@ -94,6 +99,7 @@ describe('incremental sync into the real catalog', () => {
           `round ${round}: ${applyRandomOktaChanges(fake.org, random, 1 + Math.floor(random() * 6)).join('; ')}`,
         );
       }
+      await new Promise(resolve => setTimeout(resolve, searchLagMs + 20));
       await provider.read();
       const full = await readProviderEntities(
         createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger }),
