@@ -22,6 +22,7 @@ export {
   type OktaSyncFailureReason,
   type OktaSyncOutcome,
   type OktaSyncRequests,
+  type OktaSyncReadReport,
   type OktaSyncSummary,
 } from './sync/syncSummary';
 export type {

@@ -79,6 +79,7 @@ describe('metrics through MetricsService from a real backend run against fake Ok
   let backend: Awaited<ReturnType<typeof startTestBackend>>;
   let startedAt: number;
   let collected: Map<string, MetricData>;
+  let goodMemberPages: number;
 
   beforeAll(async () => {
     // One 429 on the first users page: one retry after the (short) window resets.
@@ -131,6 +132,7 @@ describe('metrics through MetricsService from a real backend run against fake Ok
       if (runs.length === 3 || Date.now() > deadline) break;
       await new Promise(resolve => setTimeout(resolve, 200));
     }
+    goodMemberPages = good.stats().requests.groupUsers ?? 0;
   });
 
   afterAll(async () => {
@@ -203,6 +205,23 @@ describe('metrics through MetricsService from a real backend run against fake Ok
       points(collected.get(OKTA_METRICS.retries)).map(p => [p.attributes[P], p.value]),
     );
     expect(retries).toEqual({ good: 1, denied: 0, empty: 0 });
+  });
+
+  it('counts what each run read: a first run is a full read of every group and user', () => {
+    const read = 'okta.sync.read';
+    const listings = points(collected.get(OKTA_METRICS.memberListings));
+    const good = listings.find(p => p.attributes[P] === 'good')!;
+    expect(good.attributes).toEqual({ [P]: 'good', [read]: 'full' });
+    // One page per listing in the demo org: as many listings as the fake served.
+    expect(good.value).toBe(goodMemberPages);
+    expect(good.value).toBeGreaterThan(0);
+    const users = points(collected.get(OKTA_METRICS.usersRead));
+    expect(users.find(p => p.attributes[P] === 'good')).toMatchObject({
+      attributes: { [P]: 'good', [read]: 'full' },
+      value: 11,
+    });
+    // The run Okta refused read nothing to count.
+    expect(listings.find(p => p.attributes[P] === 'denied')).toBeUndefined();
   });
 
   it('reports when the last applied sync finished, per provider', () => {

@@ -24,6 +24,8 @@ export const OKTA_METRICS = {
   requests: 'catalog.okta.requests',
   rateLimited: 'catalog.okta.rate_limited',
   retries: 'catalog.okta.retries',
+  memberListings: 'catalog.okta.sync.member_listings',
+  usersRead: 'catalog.okta.sync.users_read',
 } as const;
 
 /** The attribute names. */
@@ -35,6 +37,8 @@ export const OKTA_METRIC_ATTRIBUTES = {
   entityKind: 'catalog.entity.kind',
   endpoint: 'okta.endpoint',
   statusClass: 'okta.response.status_class',
+  /** `full` or `incremental`: what a run with sync state read. */
+  readKind: 'okta.sync.read',
 } as const;
 
 const A = OKTA_METRIC_ATTRIBUTES;
@@ -52,6 +56,8 @@ export class OktaSyncMetrics {
   private readonly requests: MetricsServiceCounter;
   private readonly rateLimited: MetricsServiceCounter;
   private readonly retries: MetricsServiceCounter;
+  private readonly memberListings: MetricsServiceCounter;
+  private readonly usersRead: MetricsServiceCounter;
   /** Provider id -> Unix time (seconds) its last applied sync finished, in this process. */
   private readonly lastApplied = new Map<string, number>();
 
@@ -82,6 +88,16 @@ export class OktaSyncMetrics {
     this.retries = metrics.createCounter(OKTA_METRICS.retries, {
       description: 'Retries of Okta requests (429, 5xx, network, timeout, cut body)',
       unit: '{retry}',
+    });
+    this.memberListings = metrics.createCounter(OKTA_METRICS.memberListings, {
+      description:
+        'Group member listings read (all groups in a full read, only groups whose members changed in an incremental one), by okta.sync.read',
+      unit: '{listing}',
+    });
+    this.usersRead = metrics.createCounter(OKTA_METRICS.usersRead, {
+      description:
+        'Users read from Okta (all in a full read, those Okta gave as changed in an incremental one), by okta.sync.read',
+      unit: '{user}',
     });
     metrics
       .createObservableGauge(OKTA_METRICS.syncLastApplied, {
@@ -121,6 +137,12 @@ export class OktaSyncMetrics {
       });
     }
     this.retries.add(requests.retries, provider);
+
+    if (summary.read) {
+      const read = { ...provider, [A.readKind]: summary.read.kind };
+      this.memberListings.add(summary.read.memberListings, read);
+      this.usersRead.add(summary.read.usersRead, read);
+    }
 
     if (summary.outcome === 'applied' && summary.entities) {
       this.entities.record(summary.entities.users, {

@@ -331,6 +331,14 @@ export class OktaOrgEntityProvider implements EntityProvider {
         entities: { users: users.length, groups: groups.length, memberships },
         emptyGroupsSkipped: read.emptyGroupsSkipped,
         unmatchedGroupNames,
+        ...(read.sync && {
+          read: {
+            kind: read.sync.kind,
+            resumedFullRead: read.sync.resumedFullRead,
+            memberListings: read.sync.groupsRelisted,
+            usersRead: read.sync.usersRead,
+          },
+        }),
       };
 
       const seconds = ((performance.now() - started) / 1000).toFixed(1);

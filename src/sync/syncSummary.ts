@@ -93,6 +93,23 @@ export interface OktaSyncRequests {
 }
 
 /**
+ * What a run read from Okta, when the provider keeps sync state: a full read
+ * (the first, a due `fullReadEvery`, a config change, or one continued from an
+ * earlier run) or only what changed.
+ *
+ * @public
+ */
+export interface OktaSyncReadReport {
+  kind: 'full' | 'incremental';
+  /** The run continued a full read an earlier run had started. */
+  resumedFullRead: boolean;
+  /** Group member listings read (only groups whose members changed, or all). */
+  memberListings: number;
+  /** Users Okta gave as changed (or listed, in a full read). */
+  usersRead: number;
+}
+
+/**
  * What one run of a provider's sync did.
  *
  * @public
@@ -133,6 +150,8 @@ export interface OktaSyncSummary {
   emptyGroupsSkipped?: number;
   /** Names from `groupNames` that matched no Okta group. */
   unmatchedGroupNames?: string[];
+  /** What was read, with sync state; absent without it (every run a full read). */
+  read?: OktaSyncReadReport;
 }
 
 /**
