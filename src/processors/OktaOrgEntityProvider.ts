@@ -90,15 +90,11 @@ export interface OktaOrgEntityProviderOptions {
    * catalog's database). With it, a run reads from Okta only what changed
    * and a read that stops is continued by the next run; without it, every
    * run reads the whole selection.
-   *
-   * @alpha
    */
   stateStore?: OktaSyncStateStore;
   /**
    * How far back each lower bound on Okta's change markers reaches, to
    * cover Okta's eventual consistency (ms). Default 5 minutes.
-   *
-   * @alpha
    */
   changeOverlapMs?: number;
 }
@@ -208,8 +204,6 @@ export class OktaOrgEntityProvider implements EntityProvider {
    * The counts this provider last applied to the catalog, as kept in its
    * state (so they survive restarts); undefined without a state store or
    * before the first commit.
-   *
-   * @alpha
    */
   async lastApplied(): Promise<OktaLastApplied | undefined> {
     return this.syncState?.lastApplied();

@@ -13,7 +13,7 @@ import { OKTA_STATE_TABLES, migrateOktaState } from './migrations';
 /**
  * The progress markers of one provider (epoch milliseconds, this backend's clock).
  *
- * @alpha
+ * @public
  */
 export interface OktaSyncProgress {
   /** Set while a full read is under way (across runs): when it started. */
@@ -30,7 +30,7 @@ export interface OktaSyncProgress {
 /**
  * The counts the provider last applied to the catalog.
  *
- * @alpha
+ * @public
  */
 export interface OktaLastApplied {
   users: number;
@@ -42,7 +42,7 @@ export interface OktaLastApplied {
 /**
  * One group's members as last read.
  *
- * @alpha
+ * @public
  */
 export interface OktaStoredGroupMembers {
   /** Okta's `lastMembershipUpdated` when the members were read. */
@@ -64,7 +64,7 @@ function toNumber(value: unknown): number | null {
 /**
  * The state of one provider, in the shared tables.
  *
- * @alpha
+ * @public
  */
 export class OktaProviderSyncState {
   constructor(
@@ -282,7 +282,7 @@ export class OktaProviderSyncState {
  * database of the catalog plugin (`coreServices.database`). The module
  * creates one; build one yourself only when you construct providers in code.
  *
- * @alpha
+ * @public
  */
 export class OktaSyncStateStore {
   private constructor(private readonly db: Knex) {}
