@@ -210,11 +210,11 @@ describe('metrics through MetricsService from a real backend run against fake Ok
   it('counts what each run read: a first run is a full read of every group and user', () => {
     const read = 'okta.sync.read';
     const listings = points(collected.get(OKTA_METRICS.memberListings));
-    const good = listings.find(p => p.attributes[P] === 'good')!;
-    expect(good.attributes).toEqual({ [P]: 'good', [read]: 'full' });
+    const goodListings = listings.find(p => p.attributes[P] === 'good')!;
+    expect(goodListings.attributes).toEqual({ [P]: 'good', [read]: 'full' });
     // One page per listing in the demo org: as many listings as the fake served.
-    expect(good.value).toBe(goodMemberPages);
-    expect(good.value).toBeGreaterThan(0);
+    expect(goodListings.value).toBe(goodMemberPages);
+    expect(goodListings.value).toBeGreaterThan(0);
     const users = points(collected.get(OKTA_METRICS.usersRead));
     expect(users.find(p => p.attributes[P] === 'good')).toMatchObject({
       attributes: { [P]: 'good', [read]: 'full' },
