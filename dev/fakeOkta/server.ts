@@ -7,6 +7,7 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { FakeAuthorizationServer } from './authorizationServer';
+import { FakeChangeFeeds, registerChangeFeeds } from './changeFeeds';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
 import { drawFor } from './random';
 import { FakeRateLimiter } from './rateLimits';
@@ -109,6 +110,8 @@ class FakeOktaServer implements FakeOkta {
   private peakConcurrency = 0;
   private tokensIssuedBase = 0;
   private log: FakeOktaRequestLogEntry[] = [];
+  /** System Log and event hooks (changeFeeds.ts). */
+  private readonly changeFeeds: FakeChangeFeeds;
 
   constructor(private readonly options: FakeOktaOptions) {
     this.clock = options.clock ?? Date.now;
@@ -119,6 +122,18 @@ class FakeOktaServer implements FakeOkta {
     this.faults = [...(options.faults ?? [])];
     this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
+    this.changeFeeds = new FakeChangeFeeds(this.org, {
+      authenticate: (...args) => this.auth.authenticateApi(...args),
+      appIdOf: authorization => {
+        const id = this.auth.peekPrincipalId(authorization);
+        return id && this.auth.isApp(id) ? id : undefined;
+      },
+      errorId: () => this.errorId(),
+      url: () => this.url,
+      clock: this.clock,
+      rateLimits: options.rateLimits,
+    });
+    registerChangeFeeds(this, this.changeFeeds);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(error => {
         if (!res.headersSent) {
@@ -168,6 +183,7 @@ class FakeOktaServer implements FakeOkta {
   }
 
   async close(): Promise<void> {
+    this.changeFeeds.close();
     await new Promise<void>(resolve => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -272,6 +288,23 @@ class FakeOktaServer implements FakeOkta {
       this.sendJson(res, 413, errorBody('E0000001', 'Api validation failed: request body too large', this.errorId()));
       return;
     }
+
+    // ---- System Log and event hooks: their own auth, bucket and answers (changeFeeds.ts) ----
+    if (FakeChangeFeeds.owns(pathname)) {
+      const reply = await this.changeFeeds.handle({
+        method: req.method ?? 'GET',
+        pathname,
+        query: q < 0 ? '' : rawUrl.slice(q + 1),
+        body,
+        authorization: req.headers.authorization,
+        dpop: req.headers.dpop,
+        base: this.baseOf(req),
+      });
+      for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      this.sendJson(res, reply.status, reply.body);
+      return;
+    }
+    // ---- end System Log and event hooks ----
 
     const principalId = this.auth.peekPrincipalId(req.headers.authorization);
     const appId = principalId && this.auth.isApp(principalId) ? principalId : undefined;
