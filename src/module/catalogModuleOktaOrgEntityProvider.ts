@@ -9,6 +9,10 @@ import {
 } from '../processors/OktaOrgEntityProvider';
 import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
+import { readOktaProviderConfigs } from '../okta/config';
+import { registerOktaPushUpdates } from '../events/registerOktaPushUpdates';
+import { isOneSink, oktaChangeSinkExtensionPoint } from '../events/extensionPoint';
+import type { OktaChangeSink } from '../events/types';
 
 /**
  * Registers one {@link OktaOrgEntityProvider} per entry of
@@ -41,14 +45,23 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
       },
     });
 
+    let changeSink: OktaChangeSink | Record<string, OktaChangeSink> | undefined;
+    env.registerExtensionPoint(oktaChangeSinkExtensionPoint, {
+      setChangeSink(sink) {
+        changeSink = sink;
+      },
+    });
+
     env.registerInit({
       deps: {
         catalog: catalogProcessingExtensionPoint,
         config: coreServices.rootConfig,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
+        httpRouter: coreServices.httpRouter,
+        lifecycle: coreServices.lifecycle,
       },
-      async init({ catalog, config, logger, scheduler }) {
+      async init({ catalog, config, logger, scheduler, httpRouter, lifecycle }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -63,6 +76,16 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
             groupTransformer,
           }),
         );
+        // Event hook endpoints (eventHook config), see src/events/.
+        const pushUpdates = registerOktaPushUpdates({
+          providers: readOktaProviderConfigs(config),
+          httpRouter,
+          scheduler,
+          logger,
+          sinkFor: provider =>
+            changeSink && (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
+        });
+        lifecycle.addShutdownHook(() => pushUpdates.stop());
       },
     });
   },

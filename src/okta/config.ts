@@ -18,6 +18,7 @@ import {
   type Config,
 } from '@backstage/config';
 import { Duration } from 'luxon';
+import { PUSH_UPDATE_KEYS, readOktaPushUpdatesConfig } from '../events/config';
 import { signingAlgorithmOf } from './client/clientAssertion';
 import type { OktaAuthOptions } from './client/types';
 import type {
@@ -70,6 +71,7 @@ const PROVIDER_KEYS = new Set([
   'allowInsecureHttp',
   'checkSetupOnStart',
   'requests',
+  ...PUSH_UPDATE_KEYS,
 ]);
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
 const REQUESTS_KEYS = new Set(['maxConcurrency', 'timeout', 'maxRetries']);
@@ -201,6 +203,7 @@ function readProviderConfig(
     ...(parentGroupAttribute !== undefined && { parentGroupAttribute }),
     requests,
     checkSetupOnStart: checkSetupOnStart ?? true,
+    ...readOktaPushUpdatesConfig(config, message => errors.error(message)),
   };
 }
 
