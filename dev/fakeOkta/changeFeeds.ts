@@ -47,7 +47,7 @@ export interface ChangeFeedServerContext {
 export class FakeChangeFeeds {
   readonly systemLog: FakeSystemLog;
   readonly eventHooks: FakeEventHooks;
-  private readonly logsLimiter: FakeRateLimiter;
+  private logsLimiter: FakeRateLimiter;
 
   constructor(org: FakeOrg, private readonly context: ChangeFeedServerContext) {
     this.systemLog = new FakeSystemLog(org, context.clock);
@@ -59,6 +59,14 @@ export class FakeChangeFeeds {
       context.clock,
     );
   }
+
+  /** Replaces the logs bucket's per-window limit (for the whole org; apps get their share). */
+  setLogsRateLimit(limit: number): void {
+    this.logsLimiter = new FakeRateLimiter({ ...this.context.rateLimits, limits: { other: limit } }, this.context.clock);
+  }
+
+  /** 429s served from the logs bucket. */
+  logs429 = 0;
 
   /** Whether a path is one of the feeds' endpoints. */
   static owns(pathname: string): boolean {
@@ -83,6 +91,7 @@ export class FakeChangeFeeds {
         'X-Rate-Limit-Reset': String(decision.reset),
       };
       if (!decision.allowed) {
+        this.logs429++;
         const reply = this.error(429, 'E0000047', 'API call exceeded rate limit due to too many requests.');
         return { ...reply, headers: rateHeaders };
       }

@@ -1,7 +1,8 @@
 /*
  * Wires the push-update side of each provider into the backend: an event
- * hook endpoint under the catalog plugin's router (for providers with
- * `eventHook`), each with its own batcher and sink.
+ * hook endpoint under the catalog plugin's router (`eventHook`) and a
+ * System Log follower run as a scheduled task (`systemLog`). Both feed one
+ * batcher per provider, so an event that arrives both ways is applied once.
  */
 import type {
   HttpRouterService,
@@ -16,8 +17,10 @@ import {
   type OktaEventHookEndpoint,
 } from './eventHookEndpoint';
 import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
+import { InMemoryOktaSystemLogCursorStore, OktaSystemLogFollower } from './OktaSystemLogFollower';
 import { ScheduledSyncSink } from './scheduledSyncSink';
-import type { OktaChangeSink, OktaSeenEventStore } from './types';
+import { createOktaSystemLogClient } from './systemLogClient';
+import type { OktaChangeSink, OktaSeenEventStore, OktaSystemLogCursorStore } from './types';
 
 export interface RegisterOktaPushUpdatesOptions {
   providers: OktaProviderConfig[];
@@ -28,14 +31,21 @@ export interface RegisterOktaPushUpdatesOptions {
   sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
   /** Default: in memory, per process. */
   seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
+  /** Default: in memory, per process (a restart starts at "now"). */
+  cursorFor?: (provider: OktaProviderConfig) => OktaSystemLogCursorStore;
   /** Batching windows, for tests. */
   batching?: { quietMs?: number; maxDelayMs?: number; retryDelayMs?: number };
 }
 
-/** The providers' event hook batchers; `stop` them on shutdown. */
+/** The providers' batchers; `stop` them on shutdown. */
 export interface OktaPushUpdates {
   batchers: Map<string, OktaChangeBatcher>;
   stop(): void;
+}
+
+/** The scheduled task id of a provider's System Log follower. */
+export function systemLogTaskId(providerId: string): string {
+  return `OktaOrgEntityProvider:${providerId}:system-log`;
 }
 
 export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions): OktaPushUpdates {
@@ -43,7 +53,7 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
   const batchers = new Map<string, OktaChangeBatcher>();
   const endpoints: OktaEventHookEndpoint[] = [];
   for (const provider of options.providers) {
-    if (!provider.eventHook) continue;
+    if (!provider.eventHook && !provider.systemLog) continue;
     const providerLogger = logger.child({ oktaProvider: provider.id });
     const sink =
       options.sinkFor?.(provider) ??
@@ -59,10 +69,55 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
       ...options.batching,
     });
     batchers.set(provider.id, batcher);
-    endpoints.push({ providerId: provider.id, config: provider.eventHook, batcher });
-    logger.info(
-      `Okta event hook endpoint for provider ${provider.id}: /api/catalog${oktaEventHookPath(provider.id)}`,
-    );
+
+    if (provider.eventHook) {
+      endpoints.push({ providerId: provider.id, config: provider.eventHook, batcher });
+      logger.info(
+        `Okta event hook endpoint for provider ${provider.id}: /api/catalog${oktaEventHookPath(provider.id)}`,
+      );
+    }
+
+    if (provider.systemLog) {
+      const client = createOktaSystemLogClient({
+        orgUrl: provider.orgUrl,
+        auth: provider.auth,
+        logger: providerLogger,
+        requestTimeoutMs: provider.requests.requestTimeoutMs,
+        maxRetries: provider.requests.maxRetries,
+      });
+      const follower = new OktaSystemLogFollower({
+        providerId: provider.id,
+        orgUrl: provider.orgUrl,
+        fetchPage: client.fetchPage,
+        cursor: options.cursorFor?.(provider) ?? new InMemoryOktaSystemLogCursorStore(),
+        batcher,
+        logger: providerLogger,
+      });
+      const intervalMs = provider.systemLog.pollIntervalMs;
+      // Global: one replica polls at a time (the cursor store is what lets
+      // the next one resume where it stopped).
+      void scheduler
+        .scheduleTask({
+          id: systemLogTaskId(provider.id),
+          frequency: { milliseconds: intervalMs },
+          timeout: { minutes: 5 },
+          scope: 'global',
+          fn: async signal => {
+            try {
+              await follower.poll(signal as AbortSignal);
+            } catch (error) {
+              providerLogger.warn(
+                `Okta System Log follower ${provider.id}: poll failed; the next poll retries from the stored cursor: ${
+                  error instanceof Error ? error.message : String(error)
+                }`,
+              );
+            }
+          },
+        })
+        .catch(error =>
+          providerLogger.error(`Could not schedule the Okta System Log follower ${provider.id}: ${String(error)}`),
+        );
+    }
   }
   if (endpoints.length > 0) {
     // Okta has no Backstage credentials: each request is checked against
