@@ -92,7 +92,7 @@ export class OktaSystemLogFollower {
   }
 }
 
-/** A cursor kept in memory: a restart begins again at "now". */
+/** A cursor kept in memory (tests; the module keeps it in the database): a restart begins again at "now". */
 export class InMemoryOktaSystemLogCursorStore implements OktaSystemLogCursorStore {
   private value: string | undefined;
   async read(): Promise<string | undefined> {

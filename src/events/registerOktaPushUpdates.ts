@@ -29,9 +29,9 @@ export interface RegisterOktaPushUpdatesOptions {
   logger: LoggerService;
   /** Undefined (or returning undefined): run the provider's scheduled sync (see ScheduledSyncSink). */
   sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
-  /** Default: in memory, per process. */
+  /** Default: in memory, per process (the module passes the database store). */
   seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
-  /** Default: in memory, per process (a restart starts at "now"). */
+  /** Default: in memory, per process, a restart starting at "now" (the module passes the database store). */
   cursorFor?: (provider: OktaProviderConfig) => OktaSystemLogCursorStore;
   /** Batching windows, for tests. */
   batching?: { quietMs?: number; maxDelayMs?: number; retryDelayMs?: number };

@@ -11,6 +11,7 @@ import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
 import { readOktaProviderConfigs } from '../okta/config';
 import { registerOktaPushUpdates } from '../events/registerOktaPushUpdates';
+import { createDatabasePushStores } from '../events/databaseStores';
 import { isOneSink, oktaChangeSinkExtensionPoint } from '../events/extensionPoint';
 import type { OktaChangeSink } from '../events/types';
 
@@ -60,8 +61,9 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         scheduler: coreServices.scheduler,
         httpRouter: coreServices.httpRouter,
         lifecycle: coreServices.lifecycle,
+        database: coreServices.database,
       },
-      async init({ catalog, config, logger, scheduler, httpRouter, lifecycle }) {
+      async init({ catalog, config, logger, scheduler, httpRouter, lifecycle, database }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -76,14 +78,20 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
             groupTransformer,
           }),
         );
-        // Event hook endpoints (eventHook config), see src/events/.
+        // Event hooks and System Log followers (eventHook, systemLog), see src/events/.
+        const providers = readOktaProviderConfigs(config);
+        const stores = providers.some(p => p.eventHook || p.systemLog)
+          ? await createDatabasePushStores(database, logger)
+          : undefined;
         const pushUpdates = registerOktaPushUpdates({
-          providers: readOktaProviderConfigs(config),
+          providers,
           httpRouter,
           scheduler,
           logger,
           sinkFor: provider =>
             changeSink && (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
+          seenFor: stores && (provider => stores.seenFor(provider.id)),
+          cursorFor: stores && (provider => stores.cursorFor(provider.id)),
         });
         lifecycle.addShutdownHook(() => pushUpdates.stop());
       },
