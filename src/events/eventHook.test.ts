@@ -152,6 +152,8 @@ describe('the Okta event hook endpoint', () => {
     // Another provider id is not an endpoint.
     const other = await fetch(hookUrl.replace(/default$/, 'other'), { headers: { [HEADER]: SECRET } });
     expect(other.status).toBe(404);
+    const malformed = await fetch(hookUrl.replace(/default$/, '%E0%A4%A'), { headers: { [HEADER]: SECRET } });
+    expect(malformed.status).toBe(404);
   });
 
   it('a forged request gets 401, its body is not logged and nothing is handed over', async () => {

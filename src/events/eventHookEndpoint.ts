@@ -33,6 +33,12 @@ export interface OktaEventHookEndpoint {
   batcher: OktaChangeBatcher;
 }
 
+/** An endpoint with its secret's digest and the header's lower-case name. */
+interface ResolvedEndpoint extends OktaEventHookEndpoint {
+  expected: Buffer;
+  header: string;
+}
+
 /** The parts of an Express request this handler uses (Express adds `path` and maybe `body`). */
 type HookRequest = IncomingMessage & { path?: string; body?: unknown; ip?: string };
 type Next = (error?: unknown) => void;
@@ -76,7 +82,7 @@ export function createOktaEventHookHandler(
   endpoints: OktaEventHookEndpoint[],
   logger: LoggerService,
 ): (req: HookRequest, res: ServerResponse, next: Next) => void {
-  const byId = new Map(
+  const byId = new Map<string, ResolvedEndpoint>(
     endpoints.map(endpoint => [
       endpoint.providerId,
       { ...endpoint, expected: digest(endpoint.config.secret), header: endpoint.config.secretHeader.toLowerCase() },
@@ -90,8 +96,14 @@ export function createOktaEventHookHandler(
       next();
       return;
     }
-    const providerId = decodeURIComponent(path.slice(prefix.length).replace(/\/$/, ''));
-    const endpoint = byId.get(providerId);
+    let endpoint: ResolvedEndpoint | undefined;
+    let providerId = '';
+    try {
+      providerId = decodeURIComponent(path.slice(prefix.length).replace(/\/$/, ''));
+      endpoint = byId.get(providerId);
+    } catch {
+      // A malformed escape: no provider has that id.
+    }
     if (!endpoint) {
       req.resume();
       sendJson(res, 404, { error: 'No Okta event hook is configured at this path' });

@@ -94,6 +94,9 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
         logger: providerLogger,
       });
       const intervalMs = provider.systemLog.pollIntervalMs;
+      // A lasting failure (e.g. okta.logs.read not granted) is warned about
+      // once, not every few seconds, until a poll succeeds again.
+      let failing = false;
       // Global: one replica polls at a time (the cursor store is what lets
       // the next one resume where it stopped).
       void scheduler
@@ -105,12 +108,15 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
           fn: async signal => {
             try {
               await follower.poll(signal as AbortSignal);
+              if (failing) providerLogger.info(`Okta System Log follower ${provider.id}: polling again`);
+              failing = false;
             } catch (error) {
-              providerLogger.warn(
-                `Okta System Log follower ${provider.id}: poll failed; the next poll retries from the stored cursor: ${
-                  error instanceof Error ? error.message : String(error)
-                }`,
-              );
+              const message = `Okta System Log follower ${provider.id}: poll failed; the next poll retries from the stored cursor: ${
+                error instanceof Error ? error.message : String(error)
+              }`;
+              if (failing) providerLogger.debug(message);
+              else providerLogger.warn(message);
+              failing = true;
             }
           },
         })
