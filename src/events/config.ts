@@ -34,7 +34,11 @@ const DEFAULT_POLL_INTERVAL_MS = 10_000;
  */
 const MIN_POLL_INTERVAL_MS = 2_000;
 
-/** An event hook endpoint of one provider. */
+/**
+ * An event hook endpoint of one provider (`eventHook` in config).
+ *
+ * @public
+ */
 export interface OktaEventHookConfig {
   /** The header Okta sends the secret in (the hook's authScheme key). */
   secretHeader: string;
@@ -42,12 +46,22 @@ export interface OktaEventHookConfig {
   secret: string;
 }
 
-/** A System Log follower of one provider. */
+/**
+ * A System Log follower of one provider (`systemLog` in config).
+ *
+ * @public
+ */
 export interface OktaSystemLogConfig {
+  /** Time between polls (`systemLog.pollInterval`). */
   pollIntervalMs: number;
 }
 
-/** The push-update part of a provider's config. */
+/**
+ * The push-update part of a provider's config: Okta's changes pushed by an
+ * event hook, or pulled from the System Log.
+ *
+ * @public
+ */
 export interface OktaPushUpdatesConfig {
   /** Set when the event hook endpoint is enabled. */
   eventHook?: OktaEventHookConfig;
