@@ -49,6 +49,10 @@ export interface PushBenchResult {
   oktaRequests: Record<string, number>;
   events: number;
   requestsPerEvent: number;
+  /** 429s the fake served during the changes. */
+  served429: number;
+  /** The provider's sync log lines during the changes ("Read N users ... in X seconds"). */
+  syncs: string[];
 }
 
 const SECRET = 'push-benchmark-secret-0123456789';
@@ -146,6 +150,7 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
     };
 
     const eventsBefore = feeds.systemLog.all().length;
+    const linesBefore = logger.lines.length;
     fake.resetStats();
     const latenciesMs: PushBenchResult['latenciesMs'] = [];
     const hires: string[] = [];
@@ -205,6 +210,11 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
       oktaRequests,
       events,
       requestsPerEvent: events ? Math.round((total / events) * 10) / 10 : 0,
+      served429: fake.stats().served429,
+      syncs: logger.lines
+        .slice(linesBefore)
+        .map(line => line.message)
+        .filter(message => message.startsWith('Read ')),
     };
   } finally {
     await stop();
@@ -224,8 +234,12 @@ async function main() {
     });
     // eslint-disable-next-line no-console
     console.log(
-      `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event)`,
+      `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event), ${result.served429} 429s, ${result.syncs.length} syncs`,
     );
+    // eslint-disable-next-line no-console
+    console.log(`  per change: ${result.latenciesMs.map(l => `${l.kind} ${l.ms}`).join(', ')}`);
+    // eslint-disable-next-line no-console
+    console.log(`  syncs: ${result.syncs.join(' | ')}`);
   }
 }
 
