@@ -179,6 +179,46 @@ interface OktaOrgProviderConfig {
      */
     maxRetries?: number;
   };
+
+  /**
+   * An endpoint for an Okta event hook, at
+   * `<backend>/api/catalog/okta/event-hooks/<id>`: Okta pushes user, group
+   * and membership events there and the changed objects are re-read within
+   * seconds. Okta must reach the backend over HTTPS.
+   */
+  eventHook?: {
+    /** Default true (when `eventHook` is set). */
+    enabled?: boolean;
+    /**
+     * The header Okta sends the secret in: the event hook's authentication
+     * field ("Authentication field" in the Admin Console). Default
+     * `Authorization`.
+     *
+     * @example "X-Okta-Hook-Secret"
+     */
+    secretHeader?: string;
+    /**
+     * The header's value ("Authentication secret"): at least 16 characters,
+     * compared in constant time. Requests without it get 401.
+     *
+     * @visibility secret
+     */
+    secret: string;
+  };
+
+  /**
+   * Follows Okta's System Log (`/api/v1/logs`, scope `okta.logs.read`) for
+   * the same events, when Okta cannot reach the backend.
+   */
+  systemLog?: {
+    /** Default true (when `systemLog` is set). */
+    enabled?: boolean;
+    /**
+     * Time between polls, at least 2 seconds (the logs bucket allows 120
+     * requests a minute per org, 60 per app by default). Default 10 seconds.
+     */
+    pollInterval?: string | { [unit: string]: number };
+  };
 }
 
 export interface Config {

@@ -43,6 +43,11 @@ export type {
   OktaUserTransformer,
 } from './okta/types';
 export type {
+  OktaEventHookConfig,
+  OktaPushUpdatesConfig,
+  OktaSystemLogConfig,
+} from './events/config';
+export type {
   OktaAuthOptions,
   OktaClientStats,
   OktaGroup,

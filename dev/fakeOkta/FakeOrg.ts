@@ -4,6 +4,7 @@
  * keeps for them. Objects are stored without `_links`; the server adds links
  * for the base URL a client used (see `serialize.ts`).
  */
+import type { FakeOrgChange, FakeOrgChangeListener } from './orgChangeEvents';
 import { mulberry32, oktaId } from './random';
 
 /** The eight user statuses of Okta's `UserStatus` schema. */
@@ -157,6 +158,19 @@ export class FakeOrg {
   private everyoneId: string | undefined;
   /** Millisecond clock used for timestamps; replaceable (the server sets it from its options). */
   clock: () => number;
+  // ---- change feed (System Log, event hooks): see orgChanges.ts ----
+  private readonly changeListeners = new Set<FakeOrgChangeListener>();
+
+  /** Calls `listener` on every change an admin makes; returns the unsubscribe. */
+  onChange(listener: FakeOrgChangeListener): () => void {
+    this.changeListeners.add(listener);
+    return () => this.changeListeners.delete(listener);
+  }
+
+  private emit(change: FakeOrgChange, at: string): void {
+    for (const listener of this.changeListeners) listener(change, at);
+  }
+  // ---- end change feed ----
 
   constructor(options: FakeOrgOptions = {}) {
     this.random = mulberry32(options.seed ?? 20240101);
@@ -304,6 +318,7 @@ export class FakeOrg {
     if (status !== 'DEPROVISIONED' && this.everyoneId) {
       this.addMember(this.everyoneId, id);
     }
+    this.emit({ kind: 'userCreated', user }, now);
     return user;
   }
 
@@ -328,6 +343,7 @@ export class FakeOrg {
       }
       user.profile = { ...user.profile, ...patch.profile } as OktaUserProfile;
     }
+    const fromStatus = user.status;
     if (patch.status && patch.status !== user.status) {
       const wasDeprovisioned = user.status === 'DEPROVISIONED';
       user.status = patch.status;
@@ -342,6 +358,8 @@ export class FakeOrg {
       }
     }
     user.lastUpdated = now;
+    if (patch.profile) this.emit({ kind: 'userProfileUpdated', user }, now);
+    if (user.status !== fromStatus) this.emit({ kind: 'userStatusChanged', user, from: fromStatus }, now);
     return user;
   }
 
@@ -360,6 +378,7 @@ export class FakeOrg {
     removeSorted(this.userIds, id);
     this.userIdByLogin.delete(user.profile.login.toLowerCase());
     this.groupIdsOfUser.delete(id);
+    this.emit({ kind: 'userDeleted', user }, this.now());
   }
 
   // ---- group mutators ----
@@ -398,6 +417,7 @@ export class FakeOrg {
       }
       group.lastMembershipUpdated = partial.lastMembershipUpdated ?? created;
     }
+    this.emit({ kind: 'groupCreated', group }, now);
     return group;
   }
 
@@ -410,11 +430,12 @@ export class FakeOrg {
     const group = this.requireGroup(id);
     group.profile = { ...group.profile, ...profile } as OktaGroupProfile;
     group.lastUpdated = this.now();
+    this.emit({ kind: 'groupProfileUpdated', group }, group.lastUpdated);
     return group;
   }
 
   removeGroup(id: string): void {
-    this.requireGroup(id);
+    const group = this.requireGroup(id);
     for (const userId of this.memberIdsOf(id)) {
       removeSorted(this.groupIdsOfUser.get(userId)!, id);
     }
@@ -422,23 +443,26 @@ export class FakeOrg {
     this.groupsById.delete(id);
     removeSorted(this.groupIds, id);
     if (this.everyoneId === id) this.everyoneId = undefined;
+    this.emit({ kind: 'groupDeleted', group }, this.now());
   }
 
   addMember(groupId: string, userId: string): void {
     const group = this.requireGroup(groupId);
-    this.requireUser(userId);
+    const user = this.requireUser(userId);
     if (insertSorted(this.memberIds.get(groupId)!, userId)) {
       insertSorted(this.groupIdsOfUser.get(userId)!, groupId);
       group.lastMembershipUpdated = this.now();
+      this.emit({ kind: 'memberAdded', group, user }, group.lastMembershipUpdated);
     }
   }
 
   removeMember(groupId: string, userId: string): void {
     const group = this.requireGroup(groupId);
-    this.requireUser(userId);
+    const user = this.requireUser(userId);
     if (removeSorted(this.memberIds.get(groupId)!, userId)) {
       removeSorted(this.groupIdsOfUser.get(userId)!, groupId);
       group.lastMembershipUpdated = this.now();
+      this.emit({ kind: 'memberRemoved', group, user }, group.lastMembershipUpdated);
     }
   }
 

@@ -38,3 +38,15 @@ export type {
   FaultRule,
   RateLimitBucket,
 } from './types';
+export { fakeChangeFeeds, DEFAULT_LOGS_RATE_LIMIT } from './changeFeeds';
+export type { FakeChangeFeeds } from './changeFeeds';
+export { FAKE_LOG_EVENT_TYPES, FAKE_ADMIN_ACTOR } from './systemLog';
+export type { FakeLogEvent, FakeLogEventType, FakeLogTarget, FakeSystemLog } from './systemLog';
+export { OKTA_EVENT_HOOK_TIMEOUT_MS } from './eventHooks';
+export type {
+  FakeEventHookDeliveryOptions,
+  FakeEventHookEnvelope,
+  FakeEventHookRegistration,
+  FakeEventHookRequest,
+  FakeEventHooks,
+} from './eventHooks';

@@ -8,6 +8,7 @@ import { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { AdminRoleView } from './adminRoleScope';
 import { FakeAuthorizationServer } from './authorizationServer';
+import { FakeChangeFeeds, registerChangeFeeds } from './changeFeeds';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
 import { FakeOidcProvider } from './oidc';
 import { drawFor } from './random';
@@ -145,6 +146,8 @@ class FakeOktaServer implements FakeOkta {
   private peakConcurrency = 0;
   private tokensIssuedBase = 0;
   private log: FakeOktaRequestLogEntry[] = [];
+  /** System Log and event hooks (changeFeeds.ts). */
+  private readonly changeFeeds: FakeChangeFeeds;
 
   constructor(private readonly options: FakeOktaOptions) {
     this.clock = options.clock ?? Date.now;
@@ -157,6 +160,16 @@ class FakeOktaServer implements FakeOkta {
     this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
     this.oidc = new FakeOidcProvider(this.org, this.clock);
+    this.changeFeeds = new FakeChangeFeeds(this.org, {
+      authenticate: (...args) => this.auth.authenticateApi(...args),
+      // OAuth apps and SSWS tokens alike get their share of each bucket.
+      appIdOf: authorization => this.auth.peekPrincipalId(authorization),
+      errorId: () => this.errorId(),
+      url: () => this.url,
+      clock: this.clock,
+      rateLimits: options.rateLimits,
+    });
+    registerChangeFeeds(this, this.changeFeeds);
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(error => {
         if (!res.headersSent) {
@@ -206,6 +219,7 @@ class FakeOktaServer implements FakeOkta {
   }
 
   async close(): Promise<void> {
+    this.changeFeeds.close();
     await new Promise<void>(resolve => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -332,6 +346,24 @@ class FakeOktaServer implements FakeOkta {
       this.sendJson(res, 413, errorBody('E0000001', 'Api validation failed: request body too large', this.errorId()));
       return;
     }
+
+    // ---- System Log and event hooks: their own auth, bucket and answers (changeFeeds.ts) ----
+    if (FakeChangeFeeds.owns(pathname)) {
+      const reply = await this.changeFeeds.handle({
+        method: req.method ?? 'GET',
+        pathname,
+        query: q < 0 ? '' : rawUrl.slice(q + 1),
+        body,
+        authorization: req.headers.authorization,
+        dpop: req.headers.dpop,
+        base: this.baseOf(req),
+      });
+      for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      if (reply.body === undefined) this.sendRaw(res, reply.status, '');
+      else this.sendJson(res, reply.status, reply.body);
+      return;
+    }
+    // ---- end System Log and event hooks ----
 
     // OAuth apps and SSWS tokens alike get their share of each bucket.
     const principalId = this.auth.peekPrincipalId(req.headers.authorization);

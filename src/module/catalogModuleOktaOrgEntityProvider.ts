@@ -12,6 +12,11 @@ import {
 import type { OktaGroupTransformer, OktaUserTransformer } from '../okta/types';
 import { oktaOrgEntityProviderTransformsExtensionPoint } from './extensionPoint';
 import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
+import { readOktaProviderConfigs } from '../okta/config';
+import { registerOktaPushUpdates } from '../events/registerOktaPushUpdates';
+import { createDatabasePushStores } from '../events/databaseStores';
+import { isOneSink, oktaChangeSinkExtensionPoint } from '../events/extensionPoint';
+import type { OktaChangeSink } from '../events/types';
 
 /**
  * Registers one {@link OktaOrgEntityProvider} per entry of
@@ -44,6 +49,13 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
       },
     });
 
+    let changeSink: OktaChangeSink | Record<string, OktaChangeSink> | undefined;
+    env.registerExtensionPoint(oktaChangeSinkExtensionPoint, {
+      setChangeSink(sink) {
+        changeSink = sink;
+      },
+    });
+
     env.registerInit({
       deps: {
         catalog: catalogProcessingExtensionPoint,
@@ -51,10 +63,11 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         database: coreServices.database,
         logger: coreServices.logger,
         scheduler: coreServices.scheduler,
+        httpRouter: coreServices.httpRouter,
         lifecycle: coreServices.lifecycle,
         metrics: metricsServiceRef,
       },
-      async init({ catalog, config, database, logger, scheduler, lifecycle, metrics }) {
+      async init({ catalog, config, database, logger, scheduler, httpRouter, lifecycle, metrics }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -78,6 +91,22 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
             onSyncSummary: summary => syncMetrics.record(summary),
           }),
         );
+        // Event hooks and System Log followers (eventHook, systemLog), see src/events/.
+        const providers = readOktaProviderConfigs(config);
+        const stores = providers.some(p => p.eventHook || p.systemLog)
+          ? await createDatabasePushStores(database, logger)
+          : undefined;
+        const pushUpdates = registerOktaPushUpdates({
+          providers,
+          httpRouter,
+          scheduler,
+          logger,
+          sinkFor: provider =>
+            changeSink && (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
+          seenFor: stores && (provider => stores.seenFor(provider.id)),
+          cursorFor: stores && (provider => stores.cursorFor(provider.id)),
+        });
+        lifecycle.addShutdownHook(() => pushUpdates.stop());
       },
     });
   },

@@ -19,6 +19,7 @@ import {
   type Config,
 } from '@backstage/config';
 import { Duration } from 'luxon';
+import { PUSH_UPDATE_KEYS, readOktaPushUpdatesConfig } from '../events/config';
 import { signingAlgorithmOf } from './client/clientAssertion';
 import {
   DEFAULT_MAX_REMOVED_SHARE,
@@ -77,6 +78,7 @@ const PROVIDER_KEYS = new Set([
   'fullReadEvery',
   'requests',
   'deletionGuard',
+  ...PUSH_UPDATE_KEYS,
 ]);
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
 const REQUESTS_KEYS = new Set(['maxConcurrency', 'timeout', 'maxRetries']);
@@ -213,6 +215,7 @@ function readProviderConfig(
     checkSetupOnStart: checkSetupOnStart ?? true,
     deletionGuard,
     ...(fullReadEveryMs !== undefined && { fullReadEveryMs }),
+    ...readOktaPushUpdatesConfig(config, message => errors.error(message)),
   };
 }
 

@@ -6,6 +6,7 @@ import type { SchedulerServiceTaskScheduleDefinition } from '@backstage/backend-
 import type { GroupEntity, UserEntity } from '@backstage/catalog-model';
 import type { OktaDeletionGuardConfig } from '../sync/deletionGuard';
 import type { OktaAuthOptions, OktaGroup, OktaUser } from './client/types';
+import type { OktaPushUpdatesConfig } from '../events/config';
 
 /**
  * How a User entity's `metadata.name` is derived from the Okta profile.
@@ -37,7 +38,7 @@ export type OktaGroupFilter =
  *
  * @public
  */
-export interface OktaProviderConfig {
+export interface OktaProviderConfig extends OktaPushUpdatesConfig {
   /** Unique per backend; the provider name is `OktaOrgEntityProvider:<id>`. */
   id: string;
   /** `oktaUrl` without a trailing slash. */

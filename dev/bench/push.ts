@@ -1,0 +1,256 @@
+/*
+ * Benchmark of push updates: how long a change in Okta takes to be served by
+ * the catalog, and how many Okta requests each event costs, through an
+ * event hook or the System Log follower.
+ *
+ *   node -r @backstage/cli/config/nodeTransform.cjs dev/bench/push.ts \
+ *     [--via eventHook|systemLog] [--changes N] [--users N] [--groups N] [--latency-ms N]
+ *   (with Node 22 first on the PATH, as `npm run` puts it)
+ *
+ * In one process: the fake Okta org (with event hooks and the System Log),
+ * and a real backend (catalog plugin on in-memory SQLite, this module, the
+ * real scheduler) whose provider has a 30-minute schedule, so that only
+ * push updates can bring a change in quickly. The changes run one after
+ * another, cycling through: a hire (new user added to a group), a
+ * membership added, a membership removed, a group renamed, a leaver
+ * (deactivated), a group deleted. Each is timed from the change in the
+ * fake org until the catalog's API serves its result.
+ */
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { coreServices, createServiceFactory } from '@backstage/backend-plugin-api';
+import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import type { Entity } from '@backstage/catalog-model';
+import catalogPlugin from '@backstage/plugin-catalog-backend';
+import { RecordingLogger, addServiceApp, catalogApi } from '../../src/__testUtils__/oktaCatalogHarness';
+import { OKTA_CHANGE_EVENT_TYPES } from '../../src/events/oktaEvents';
+import { catalogModuleOktaOrgEntityProvider } from '../../src/module/catalogModuleOktaOrgEntityProvider';
+import { fakeChangeFeeds, generateOrg, startFakeOkta } from '../fakeOkta';
+import { parseFlagArgs } from '../fakeOkta/cliArgs';
+
+export interface PushBenchOptions {
+  via: 'eventHook' | 'systemLog';
+  changes: number;
+  users: number;
+  groups: number;
+  latencyMs: number;
+  /** Per change; default 30 s. */
+  timeoutMs?: number;
+}
+
+export interface PushBenchResult {
+  via: PushBenchOptions['via'];
+  changes: number;
+  /** Milliseconds from each change until the catalog served it, in order. */
+  latenciesMs: Array<{ kind: string; ms: number }>;
+  p50Ms: number;
+  p95Ms: number;
+  maxMs: number;
+  /** Okta requests during the changes (System Log polls included), by the fake's endpoint keys. */
+  oktaRequests: Record<string, number>;
+  events: number;
+  requestsPerEvent: number;
+  /** 429s the fake served during the changes. */
+  served429: number;
+  /** The provider's sync log lines during the changes ("Read N users ... in X seconds"). */
+  syncs: string[];
+}
+
+const SECRET = 'push-benchmark-secret-0123456789';
+const OKTA_GROUP_ID = 'okta.com/group-id';
+const OKTA_USER_ID = 'okta.com/user-id';
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+export async function runPushBenchmark(options: PushBenchOptions): Promise<PushBenchResult> {
+  const org = generateOrg({ seed: 17, users: options.users, groups: options.groups, averageGroupsPerUser: 3 });
+  const fake = await startFakeOkta({ org, latency: { fixedMs: options.latencyMs } });
+  const logger = new RecordingLogger();
+  let stop = async () => fake.close();
+  try {
+    const app = await addServiceApp(fake, { scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'] });
+    const backend = await startTestBackend({
+      features: [
+        catalogPlugin,
+        catalogModuleOktaOrgEntityProvider,
+        schedulerServiceFactory,
+        createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => logger }),
+        mockServices.rootConfig.factory({
+          data: {
+            catalog: {
+              providers: {
+                okta: {
+                  ...app.providerConfig,
+                  checkSetupOnStart: false,
+                  schedule: { frequency: { minutes: 30 }, timeout: { minutes: 10 } },
+                  ...(options.via === 'eventHook'
+                    ? { eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET } }
+                    : { systemLog: { pollInterval: { seconds: 2 } } }),
+                },
+              },
+            },
+          },
+        }),
+      ],
+    });
+    stop = async () => {
+      await backend.stop();
+      await fake.close();
+    };
+    const baseUrl = `http://localhost:${backend.server.port()}`;
+    const catalog = catalogApi(baseUrl);
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const groups = org.groups().filter(g => g.type !== 'BUILT_IN');
+    // The first sync's entities processed and stitched: the count holds still.
+    const counts: number[] = [];
+    const settleDeadline = Date.now() + 10 * 60_000;
+    while (counts.length < 3 || counts[counts.length - 1] === 0 || new Set(counts.slice(-3)).size > 1) {
+      if (Date.now() > settleDeadline) throw new Error('The first sync did not settle in the catalog');
+      await new Promise(resolve => setTimeout(resolve, 1000));
+      counts.push((await catalog.entities()).length);
+    }
+
+    const feeds = fakeChangeFeeds(fake);
+    if (options.via === 'eventHook') {
+      const hook = feeds.eventHooks.create({
+        name: 'bench',
+        uri: `${baseUrl}/api/catalog/okta/event-hooks/default`,
+        authScheme: { key: 'X-Okta-Hook-Secret', value: SECRET },
+        events: [...OKTA_CHANGE_EVENT_TYPES],
+      });
+      await feeds.eventHooks.verify(String(hook.id));
+    } else {
+      const deadline = Date.now() + 30_000;
+      while (!logger.messages('info').some(m => m.includes('System Log follower default: starting'))) {
+        if (Date.now() > deadline) throw new Error('The System Log follower did not start');
+        await new Promise(resolve => setTimeout(resolve, 100));
+      }
+    }
+
+    // One entity by its Okta id, asked of the catalog's API (not the whole catalog each time).
+    const byAnnotation = async (key: string, id: string): Promise<Entity | undefined> => {
+      const query = new URLSearchParams({ filter: `metadata.annotations.${key}=${id}` });
+      const response = await fetch(`${baseUrl}/api/catalog/entities/by-query?${query}`);
+      if (!response.ok) throw new Error(`catalog answered ${response.status}`);
+      return ((await response.json()) as { items: Entity[] }).items[0];
+    };
+    const isMember = async (userId: string, groupId: string) => {
+      const [user, group] = await Promise.all([byAnnotation(OKTA_USER_ID, userId), byAnnotation(OKTA_GROUP_ID, groupId)]);
+      const memberOf = (user?.spec?.memberOf ?? []) as string[];
+      return !!user && !!group && memberOf.some(ref => ref === group.metadata.name || ref.endsWith(`/${group.metadata.name}`));
+    };
+    const waitUntil = async (kind: string, done: () => Promise<boolean>) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!(await done())) {
+        if (Date.now() > deadline) throw new Error(`The catalog did not serve the ${kind} within ${timeoutMs} ms`);
+        await new Promise(resolve => setTimeout(resolve, 50));
+      }
+    };
+
+    const eventsBefore = feeds.systemLog.all().length;
+    const linesBefore = logger.lines.length;
+    fake.resetStats();
+    const latenciesMs: PushBenchResult['latenciesMs'] = [];
+    const hires: string[] = [];
+    let alive = [...groups];
+    for (let i = 0; i < options.changes; i++) {
+      const kinds = ['hire', 'membership add', 'membership remove', 'group rename', 'leave', 'group delete'] as const;
+      const kind = kinds[i % kinds.length];
+      const group = alive[i % alive.length];
+      let done: () => Promise<boolean>;
+      const started = Date.now();
+      if (kind === 'hire') {
+        const login = `bench.hire${i}@example.com`;
+        const user = org.addUser({ profile: { login, email: login, firstName: 'Bench', lastName: `Hire${i}` } });
+        org.addMember(group.id, user.id);
+        hires.push(user.id);
+        done = () => isMember(user.id, group.id);
+      } else if (kind === 'membership add' || kind === 'membership remove') {
+        const userId = hires[hires.length - 1];
+        if (kind === 'membership add') {
+          org.addMember(group.id, userId);
+          done = () => isMember(userId, group.id);
+        } else {
+          const memberOf = org.groupIdsOf(userId).find(id => id !== org.everyone()?.id)!;
+          org.removeMember(memberOf, userId);
+          done = async () => !!(await byAnnotation(OKTA_USER_ID, userId)) && !(await isMember(userId, memberOf));
+        }
+      } else if (kind === 'group rename') {
+        const name = `${group.profile.name} renamed ${i}`;
+        org.renameGroup(group.id, name);
+        done = async () => {
+          const entity = await byAnnotation(OKTA_GROUP_ID, group.id);
+          return (entity?.spec?.profile as { displayName?: string } | undefined)?.displayName === name;
+        };
+      } else if (kind === 'leave') {
+        const userId = hires.shift()!;
+        org.deprovisionUser(userId);
+        done = async () => !(await byAnnotation(OKTA_USER_ID, userId));
+      } else {
+        org.removeGroup(group.id);
+        alive = alive.filter(g => g.id !== group.id);
+        done = async () => !(await byAnnotation(OKTA_GROUP_ID, group.id));
+      }
+      await waitUntil(kind, done);
+      latenciesMs.push({ kind, ms: Date.now() - started });
+    }
+    const sorted = latenciesMs.map(l => l.ms).sort((a, b) => a - b);
+    const oktaRequests = { ...fake.stats().requests };
+    const total = Object.values(oktaRequests).reduce((a, b) => a + b, 0);
+    const events = feeds.systemLog.all().length - eventsBefore;
+    return {
+      via: options.via,
+      changes: options.changes,
+      latenciesMs,
+      p50Ms: percentile(sorted, 50),
+      p95Ms: percentile(sorted, 95),
+      maxMs: sorted[sorted.length - 1] ?? 0,
+      oktaRequests,
+      events,
+      requestsPerEvent: events ? Math.round((total / events) * 10) / 10 : 0,
+      served429: fake.stats().served429,
+      syncs: logger.lines
+        .slice(linesBefore)
+        .map(line => line.message)
+        .filter(message => message.startsWith('Read ')),
+    };
+  } finally {
+    await stop();
+  }
+}
+
+async function main() {
+  const args = parseFlagArgs(process.argv.slice(2));
+  const number = (name: string, fallback: number) => (args.has(name) ? Number(args.get(name)) : fallback);
+  for (const via of (args.get('via') ?? 'eventHook,systemLog').split(',') as Array<PushBenchOptions['via']>) {
+    const result = await runPushBenchmark({
+      via,
+      changes: number('changes', 24),
+      users: number('users', 2000),
+      groups: number('groups', 200),
+      latencyMs: number('latency-ms', 50),
+    });
+    // eslint-disable-next-line no-console
+    console.log(
+      `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event), ${result.served429} 429s, ${result.syncs.length} syncs`,
+    );
+    // eslint-disable-next-line no-console
+    console.log(`  per change: ${result.latenciesMs.map(l => `${l.kind} ${l.ms}`).join(', ')}`);
+    // eslint-disable-next-line no-console
+    console.log(`  syncs: ${result.syncs.join(' | ')}`);
+  }
+}
+
+if (require.main === module) {
+  // The stopped backend leaves timers of its libraries behind: exit when done.
+  main().then(
+    () => process.exit(0),
+    error => {
+      // eslint-disable-next-line no-console
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

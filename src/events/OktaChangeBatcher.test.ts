@@ -1,0 +1,109 @@
+import { describe, expect, it } from '@jest/globals';
+import { mockServices } from '@backstage/backend-test-utils';
+import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
+import type { OktaChangeEvent } from './oktaEvents';
+import type { OktaChangedIds } from './types';
+
+function membership(uuid: string, groupId: string): OktaChangeEvent {
+  return { uuid, eventType: 'group.user_membership.add', userIds: [], groupIds: [], membershipGroupIds: [groupId] };
+}
+
+function userChange(uuid: string, userId: string): OktaChangeEvent {
+  return { uuid, eventType: 'user.account.update_profile', userIds: [userId], groupIds: [], membershipGroupIds: [] };
+}
+
+function batcher(changed: (ids: OktaChangedIds) => Promise<void>, options: { quietMs?: number; maxDelayMs?: number } = {}) {
+  return new OktaChangeBatcher({
+    sink: { changed },
+    seen: new InMemoryOktaSeenEventStore(),
+    logger: mockServices.logger.mock(),
+    quietMs: options.quietMs ?? 20,
+    maxDelayMs: options.maxDelayMs ?? 200,
+    retryDelayMs: 20,
+  });
+}
+
+describe('OktaChangeBatcher', () => {
+  it('merges events into one hand-over and drops uuids already seen, also within one batch', async () => {
+    const handOvers: OktaChangedIds[] = [];
+    const b = batcher(async ids => {
+      handOvers.push(ids);
+    });
+    expect(await b.accept([membership('e1', 'g1'), membership('e1', 'g1'), userChange('e2', 'u2')])).toEqual({ accepted: 2, duplicates: 1 });
+    expect(await b.accept([membership('e1', 'g1'), membership('e3', 'g1'), userChange('e4', 'u1')])).toEqual({ accepted: 2, duplicates: 1 });
+    await b.idle();
+    expect(handOvers).toEqual([{ userIds: ['u1', 'u2'], groupIds: [], membershipGroupIds: ['g1'] }]);
+    expect(await b.accept([membership('e3', 'g1')])).toEqual({ accepted: 0, duplicates: 1 });
+    await b.idle();
+    expect(handOvers).toHaveLength(1);
+  });
+
+  it('hands over at most maxDelayMs after the first event while events keep coming', async () => {
+    const times: number[] = [];
+    const b = batcher(
+      async () => {
+        times.push(Date.now());
+      },
+      { quietMs: 50, maxDelayMs: 150 },
+    );
+    const start = Date.now();
+    for (let i = 0; i < 20; i++) {
+      await b.accept([userChange(`e${i}`, `u${i}`)]);
+      await new Promise(resolve => setTimeout(resolve, 20));
+    }
+    await b.idle();
+    b.stop();
+    // 400 ms of steady events: handed over every ~150 ms, not only at the end.
+    expect(times.length).toBeGreaterThanOrEqual(2);
+    expect(times[0] - start).toBeLessThan(300);
+  });
+
+  it('runs one hand-over at a time and gathers what arrives meanwhile into the next', async () => {
+    const handOvers: OktaChangedIds[] = [];
+    let running = 0;
+    let maxRunning = 0;
+    const b = batcher(async ids => {
+      running++;
+      maxRunning = Math.max(maxRunning, running);
+      handOvers.push(ids);
+      await new Promise(resolve => setTimeout(resolve, 150));
+      running--;
+    });
+    await b.accept([userChange('a', 'u1')]);
+    await new Promise(resolve => setTimeout(resolve, 60));
+    for (let i = 0; i < 100; i++) await b.accept([membership(`m${i}`, `g${i % 3}`)]);
+    await b.idle();
+    expect(maxRunning).toBe(1);
+    expect(handOvers).toEqual([
+      { userIds: ['u1'], groupIds: [], membershipGroupIds: [] },
+      { userIds: [], groupIds: [], membershipGroupIds: ['g0', 'g1', 'g2'] },
+    ]);
+  });
+
+  it('keeps the ids of a failed hand-over and hands them over again', async () => {
+    const calls: OktaChangedIds[] = [];
+    const b = batcher(async ids => {
+      calls.push(ids);
+      if (calls.length === 1) throw new Error('Okta is down');
+    });
+    await b.accept([userChange('a', 'u1')]);
+    await new Promise(resolve => setTimeout(resolve, 50));
+    await b.idle();
+    expect(calls).toEqual([
+      { userIds: ['u1'], groupIds: [], membershipGroupIds: [] },
+      { userIds: ['u1'], groupIds: [], membershipGroupIds: [] },
+    ]);
+  });
+});
+
+describe('InMemoryOktaSeenEventStore', () => {
+  it('forgets the oldest uuids beyond its size and after its time to live', async () => {
+    let now = 0;
+    const store = new InMemoryOktaSeenEventStore(2, 1000, () => now);
+    expect(await store.claim(['a', 'b'])).toEqual(['a', 'b']);
+    expect(await store.claim(['a', 'c'])).toEqual(['c']);
+    expect(await store.claim(['a'])).toEqual(['a']); // evicted by c
+    now = 2000;
+    expect(await store.claim(['c'])).toEqual(['c']);
+  });
+});

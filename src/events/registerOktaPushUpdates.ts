@@ -1,0 +1,140 @@
+/*
+ * Wires the push-update side of each provider into the backend: an event
+ * hook endpoint under the catalog plugin's router (`eventHook`) and a
+ * System Log follower run as a scheduled task (`systemLog`). Both feed one
+ * batcher per provider, so an event that arrives both ways is applied once.
+ */
+import type {
+  HttpRouterService,
+  LoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
+import type { OktaProviderConfig } from '../okta/types';
+import {
+  createOktaEventHookHandler,
+  OKTA_EVENT_HOOK_BASE_PATH,
+  oktaEventHookPath,
+  type OktaEventHookEndpoint,
+} from './eventHookEndpoint';
+import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
+import { InMemoryOktaSystemLogCursorStore, OktaSystemLogFollower } from './OktaSystemLogFollower';
+import { ScheduledSyncSink } from './scheduledSyncSink';
+import { createOktaSystemLogClient } from './systemLogClient';
+import type { OktaChangeSink, OktaSeenEventStore, OktaSystemLogCursorStore } from './types';
+
+export interface RegisterOktaPushUpdatesOptions {
+  providers: OktaProviderConfig[];
+  httpRouter: HttpRouterService;
+  scheduler: SchedulerService;
+  logger: LoggerService;
+  /** Undefined (or returning undefined): run the provider's scheduled sync (see ScheduledSyncSink). */
+  sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
+  /** Default: in memory, per process (the module passes the database store). */
+  seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
+  /** Default: in memory, per process, a restart starting at "now" (the module passes the database store). */
+  cursorFor?: (provider: OktaProviderConfig) => OktaSystemLogCursorStore;
+  /** Batching windows, for tests. */
+  batching?: { quietMs?: number; maxDelayMs?: number; retryDelayMs?: number };
+}
+
+/** The providers' batchers; `stop` them on shutdown. */
+export interface OktaPushUpdates {
+  batchers: Map<string, OktaChangeBatcher>;
+  stop(): void;
+}
+
+/** The scheduled task id of a provider's System Log follower. */
+export function systemLogTaskId(providerId: string): string {
+  return `OktaOrgEntityProvider:${providerId}:system-log`;
+}
+
+export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions): OktaPushUpdates {
+  const { httpRouter, scheduler, logger } = options;
+  const batchers = new Map<string, OktaChangeBatcher>();
+  const endpoints: OktaEventHookEndpoint[] = [];
+  for (const provider of options.providers) {
+    if (!provider.eventHook && !provider.systemLog) continue;
+    const providerLogger = logger.child({ oktaProvider: provider.id });
+    const sink =
+      options.sinkFor?.(provider) ??
+      new ScheduledSyncSink({
+        taskId: `OktaOrgEntityProvider:${provider.id}:refresh`,
+        scheduler,
+        logger: providerLogger,
+      });
+    const batcher = new OktaChangeBatcher({
+      sink,
+      seen: options.seenFor?.(provider) ?? new InMemoryOktaSeenEventStore(),
+      logger: providerLogger,
+      ...options.batching,
+    });
+    batchers.set(provider.id, batcher);
+
+    if (provider.eventHook) {
+      endpoints.push({ providerId: provider.id, config: provider.eventHook, batcher });
+      logger.info(
+        `Okta event hook endpoint for provider ${provider.id}: /api/catalog${oktaEventHookPath(provider.id)}`,
+      );
+    }
+
+    if (provider.systemLog) {
+      const client = createOktaSystemLogClient({
+        orgUrl: provider.orgUrl,
+        auth: provider.auth,
+        logger: providerLogger,
+        requestTimeoutMs: provider.requests.requestTimeoutMs,
+        maxRetries: provider.requests.maxRetries,
+      });
+      const follower = new OktaSystemLogFollower({
+        providerId: provider.id,
+        orgUrl: provider.orgUrl,
+        fetchPage: client.fetchPage,
+        cursor: options.cursorFor?.(provider) ?? new InMemoryOktaSystemLogCursorStore(),
+        batcher,
+        logger: providerLogger,
+      });
+      const intervalMs = provider.systemLog.pollIntervalMs;
+      // A lasting failure (e.g. okta.logs.read not granted) is warned about
+      // once, not every few seconds, until a poll succeeds again.
+      let failing = false;
+      // Global: one replica polls at a time (the cursor store is what lets
+      // the next one resume where it stopped).
+      void scheduler
+        .scheduleTask({
+          id: systemLogTaskId(provider.id),
+          frequency: { milliseconds: intervalMs },
+          timeout: { minutes: 5 },
+          scope: 'global',
+          fn: async signal => {
+            try {
+              await follower.poll(signal as AbortSignal);
+              if (failing) providerLogger.info(`Okta System Log follower ${provider.id}: polling again`);
+              failing = false;
+            } catch (error) {
+              const message = `Okta System Log follower ${provider.id}: poll failed; the next poll retries from the stored cursor: ${
+                error instanceof Error ? error.message : String(error)
+              }`;
+              if (failing) providerLogger.debug(message);
+              else providerLogger.warn(message);
+              failing = true;
+            }
+          },
+        })
+        .catch(error =>
+          providerLogger.error(`Could not schedule the Okta System Log follower ${provider.id}: ${String(error)}`),
+        );
+    }
+  }
+  if (endpoints.length > 0) {
+    // Okta has no Backstage credentials: each request is checked against
+    // its provider's shared secret instead.
+    httpRouter.addAuthPolicy({ path: OKTA_EVENT_HOOK_BASE_PATH, allow: 'unauthenticated' });
+    httpRouter.use(createOktaEventHookHandler(endpoints, logger));
+  }
+  return {
+    batchers,
+    stop() {
+      for (const batcher of batchers.values()) batcher.stop();
+    },
+  };
+}

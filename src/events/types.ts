@@ -1,0 +1,57 @@
+/*
+ * What push updates hand over, and the seams the incremental-sync state
+ * plugs into: a sink that re-reads what changed, a store of the event ids
+ * already applied, and a store for the System Log cursor.
+ */
+
+/**
+ * The Okta objects that changed, by id, as learned from Okta events. Only
+ * ids: the events' other content is never trusted, the sink re-reads the
+ * current state of each from Okta.
+ *
+ * @alpha
+ */
+export interface OktaChangedIds {
+  /** Users created, changed (profile or status) or deleted: re-read each. */
+  userIds: string[];
+  /** Groups created, changed (profile) or deleted: re-read each. */
+  groupIds: string[];
+  /**
+   * Groups whose members changed: re-list their members (one listing per
+   * 1,000 members), rather than reading each added or removed user.
+   */
+  membershipGroupIds: string[];
+}
+
+/**
+ * Applies changes learned from Okta events. Called one hand-over at a time
+ * per provider; a rejection hands the same ids over again later.
+ *
+ * @alpha
+ */
+export interface OktaChangeSink {
+  changed(ids: OktaChangedIds): Promise<void>;
+}
+
+/**
+ * Remembers which Okta events (by `uuid`) were already accepted, so that a
+ * redelivered or replayed event is applied once. Shared by all replicas when
+ * backed by the database.
+ *
+ * @alpha
+ */
+export interface OktaSeenEventStore {
+  /** Marks the given event uuids as seen and returns those that were not seen before. */
+  claim(uuids: string[]): Promise<string[]>;
+}
+
+/**
+ * Where a System Log follower keeps its cursor (the `next` link Okta
+ * returned last), so that a restart or another replica resumes there.
+ *
+ * @alpha
+ */
+export interface OktaSystemLogCursorStore {
+  read(): Promise<string | undefined>;
+  write(nextUrl: string): Promise<void>;
+}
