@@ -20,7 +20,12 @@ import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatch
 import { InMemoryOktaSystemLogCursorStore, OktaSystemLogFollower } from './OktaSystemLogFollower';
 import { ScheduledSyncSink } from './scheduledSyncSink';
 import { createOktaSystemLogClient } from './systemLogClient';
-import type { OktaChangeSink, OktaSeenEventStore, OktaSystemLogCursorStore } from './types';
+import type {
+  OktaChangedIds,
+  OktaChangeSink,
+  OktaSeenEventStore,
+  OktaSystemLogCursorStore,
+} from './types';
 
 export interface RegisterOktaPushUpdatesOptions {
   providers: OktaProviderConfig[];
@@ -29,6 +34,8 @@ export interface RegisterOktaPushUpdatesOptions {
   logger: LoggerService;
   /** Undefined (or returning undefined): run the provider's scheduled sync (see ScheduledSyncSink). */
   sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
+  /** For the default sink: hands the changed ids to the provider before its run is triggered. */
+  queueRereadFor?: (provider: OktaProviderConfig) => ((ids: OktaChangedIds) => void) | undefined;
   /** Default: in memory, per process (the module passes the database store). */
   seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
   /** Default: in memory, per process, a restart starting at "now" (the module passes the database store). */
@@ -61,6 +68,7 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
         taskId: `OktaOrgEntityProvider:${provider.id}:refresh`,
         scheduler,
         logger: providerLogger,
+        queueReread: options.queueRereadFor?.(provider),
       });
     const batcher = new OktaChangeBatcher({
       sink,

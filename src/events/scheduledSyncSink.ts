@@ -18,6 +18,12 @@ export interface ScheduledSyncSinkOptions {
   retryIntervalMs?: number;
   /** Give up (the batcher retries later) after this long; default 10 minutes. */
   maxWaitMs?: number;
+  /**
+   * Tells the provider which objects the events named, before the run is
+   * triggered, so that the run re-reads them whatever Okta's change markers
+   * say (when it runs on this replica; on another, the markers find them).
+   */
+  queueReread?: (ids: OktaChangedIds) => void;
 }
 
 export class ScheduledSyncSink implements OktaChangeSink {
@@ -27,6 +33,7 @@ export class ScheduledSyncSink implements OktaChangeSink {
     const { scheduler, taskId, logger } = this.options;
     const interval = this.options.retryIntervalMs ?? 1000;
     const deadline = Date.now() + (this.options.maxWaitMs ?? 10 * 60_000);
+    this.options.queueReread?.(ids);
     for (;;) {
       try {
         await scheduler.triggerTask(taskId);

@@ -15,7 +15,10 @@ import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
 import { readOktaProviderConfigs } from '../okta/config';
 import { registerOktaPushUpdates } from '../events/registerOktaPushUpdates';
 import { createDatabasePushStores } from '../events/databaseStores';
-import { isOneSink, oktaChangeSinkExtensionPoint } from '../events/extensionPoint';
+import {
+  isOneSink,
+  oktaChangeSinkExtensionPoint,
+} from '../events/extensionPoint';
 import type { OktaChangeSink } from '../events/types';
 
 /**
@@ -29,11 +32,9 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
   moduleId: 'okta-org-entity-provider',
   register(env) {
     let userTransformer:
-      | OktaTransformerSelection<OktaUserTransformer>
-      | undefined;
+      OktaTransformerSelection<OktaUserTransformer> | undefined;
     let groupTransformer:
-      | OktaTransformerSelection<OktaGroupTransformer>
-      | undefined;
+      OktaTransformerSelection<OktaGroupTransformer> | undefined;
     env.registerExtensionPoint(oktaOrgEntityProviderTransformsExtensionPoint, {
       setUserTransformer(transformer) {
         if (userTransformer) {
@@ -67,7 +68,16 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         lifecycle: coreServices.lifecycle,
         metrics: metricsServiceRef,
       },
-      async init({ catalog, config, database, logger, scheduler, httpRouter, lifecycle, metrics }) {
+      async init({
+        catalog,
+        config,
+        database,
+        logger,
+        scheduler,
+        httpRouter,
+        lifecycle,
+        metrics,
+      }) {
         if (!config.has('catalog.providers.okta')) {
           logger.warn(
             'No catalog.providers.okta config: the Okta org entity provider reads nothing',
@@ -80,17 +90,16 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         const stateStore = await OktaSyncStateStore.create(
           await database.getClient(),
         );
-        catalog.addEntityProvider(
-          OktaOrgEntityProvider.fromConfig(config, {
-            logger,
-            scheduler,
-            lifecycle,
-            stateStore,
-            userTransformer,
-            groupTransformer,
-            onSyncSummary: summary => syncMetrics.record(summary),
-          }),
-        );
+        const entityProviders = OktaOrgEntityProvider.fromConfig(config, {
+          logger,
+          scheduler,
+          lifecycle,
+          stateStore,
+          userTransformer,
+          groupTransformer,
+          onSyncSummary: summary => syncMetrics.record(summary),
+        });
+        catalog.addEntityProvider(entityProviders);
         // Event hooks and System Log followers (eventHook, systemLog), see src/events/.
         const providers = readOktaProviderConfigs(config);
         const stores = providers.some(p => p.eventHook || p.systemLog)
@@ -102,9 +111,25 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
           scheduler,
           logger,
           sinkFor: provider =>
-            changeSink && (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
+            changeSink &&
+            (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
           seenFor: stores && (provider => stores.seenFor(provider.id)),
           cursorFor: stores && (provider => stores.cursorFor(provider.id)),
+          // The run each batch triggers re-reads what the events named.
+          queueRereadFor: provider => {
+            const entityProvider = entityProviders.find(
+              p =>
+                p.getProviderName() === `OktaOrgEntityProvider:${provider.id}`,
+            );
+            return (
+              entityProvider &&
+              (ids =>
+                entityProvider.requestReread({
+                  userIds: ids.userIds,
+                  groupIds: [...ids.groupIds, ...ids.membershipGroupIds],
+                }))
+            );
+          },
         });
         lifecycle.addShutdownHook(() => pushUpdates.stop());
       },

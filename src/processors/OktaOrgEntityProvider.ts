@@ -132,6 +132,11 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private readonly shutdown = new AbortController();
   private readonly appliedCounts: OktaAppliedCountsStore;
   private readonly syncState?: OktaProviderSyncState;
+  /** Objects pushed events named, for the next run to re-read. */
+  private readonly pendingReread = {
+    userIds: new Set<string>(),
+    groupIds: new Set<string>(),
+  };
 
   /**
    * One provider per entry of `catalog.providers.okta`, each scheduled on its
@@ -213,20 +218,43 @@ export class OktaOrgEntityProvider implements EntityProvider {
    * The entities to apply: with a state store, an incremental (or, when due
    * or under way, full) read from the state; else a full read.
    */
-  private readEntities(
+  private async readEntities(
     logger: LoggerService,
     signal: AbortSignal | undefined,
   ): Promise<ProviderEntities & { sync?: OktaSyncReport }> {
     const { provider, userTransformer, groupTransformer } = this.options;
     const common = { logger, signal, userTransformer, groupTransformer };
-    if (this.syncState) {
-      return syncProviderEntities(this.client, provider, {
+    if (!this.syncState) {
+      return readProviderEntities(this.client, provider, common);
+    }
+    const reread = {
+      userIds: [...this.pendingReread.userIds],
+      groupIds: [...this.pendingReread.groupIds],
+    };
+    this.pendingReread.userIds.clear();
+    this.pendingReread.groupIds.clear();
+    try {
+      return await syncProviderEntities(this.client, provider, {
         ...common,
         state: this.syncState,
         changeOverlapMs: this.options.changeOverlapMs,
+        reread,
       });
+    } catch (error) {
+      this.requestReread(reread); // the next run tries them again
+      throw error;
     }
-    return readProviderEntities(this.client, provider, common);
+  }
+
+  /**
+   * Has the next run on this backend re-read these Okta users and list these
+   * groups' members whatever Okta's change markers say (the module calls it
+   * for the objects that pushed events name, before it triggers the run).
+   * Only with a state store; a run without one reads everything anyway.
+   */
+  requestReread(ids: { userIds?: Iterable<string>; groupIds?: Iterable<string> }): void {
+    for (const id of ids.userIds ?? []) this.pendingReread.userIds.add(id);
+    for (const id of ids.groupIds ?? []) this.pendingReread.groupIds.add(id);
   }
 
   /** `OktaOrgEntityProvider:<id>`: stable, since renaming it orphans entities. */
