@@ -8,8 +8,6 @@
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
-  ANNOTATION_LOCATION,
-  ANNOTATION_ORIGIN_LOCATION,
   DEFAULT_NAMESPACE,
   EntityPolicies,
   FieldFormatEntityPolicy,
@@ -27,12 +25,15 @@ import {
   defaultGroupTransformer,
   defaultUserTransformer,
 } from './defaultTransformers';
-import {
-  OKTA_GROUP_ID_ANNOTATION,
-  OKTA_USER_ID_ANNOTATION,
-  oktaLocationRef,
-} from './constants';
+import { OKTA_USER_ID_ANNOTATION } from './constants';
 import { normalizeEntityName, withNameSuffix } from './entityNames';
+import {
+  entityNameOrOktaId,
+  oktaIdAnnotation,
+  oktaIdOf,
+  oktaLocationAnnotations,
+  type OktaRecordKind,
+} from './oktaIdentity';
 import { TimeSlicer } from './timeSlicer';
 import type {
   OktaGroupTransformer,
@@ -76,7 +77,7 @@ const entityPolicy = EntityPolicies.allOf([
   new SchemaValidEntityPolicy(),
 ]);
 
-type OrgKind = 'user' | 'group';
+type OrgKind = OktaRecordKind;
 
 /** What was left out of one kind, for the warnings at the end of the run. */
 class LeftOut {
@@ -271,7 +272,7 @@ export class OrgEntityBuilder {
 
   /** The record's Okta id, or undefined (noted) when it has none or was seen. */
   private admit(kind: OrgKind, source: { id?: unknown }): string | undefined {
-    const oktaId = typeof source?.id === 'string' ? source.id.trim() : '';
+    const oktaId = oktaIdOf(source);
     if (!oktaId) {
       this.leftOut[kind].withoutId++;
       return undefined;
@@ -322,8 +323,7 @@ export class OrgEntityBuilder {
     const { context } = this.options;
     const metadata = (entity.metadata ?? {}) as Entity['metadata'];
     entity.metadata = metadata;
-    const name =
-      normalizeEntityName(metadata.name) ?? normalizeEntityName(oktaId);
+    const name = entityNameOrOktaId([metadata.name], oktaId);
     if (!name) {
       this.leftOut[kind].invalid.set(
         oktaId,
@@ -333,16 +333,12 @@ export class OrgEntityBuilder {
     }
     metadata.name = name;
 
-    const location = oktaLocationRef(context.providerId, context.orgUrl, {
-      kind,
-      id: oktaId,
-    });
+    // A transformer may point the locations elsewhere; the Okta id is the
+    // builder's, as memberships and the hierarchy are keyed by it.
     metadata.annotations = {
-      [ANNOTATION_LOCATION]: location,
-      [ANNOTATION_ORIGIN_LOCATION]: location,
+      ...oktaLocationAnnotations(context, kind, oktaId),
       ...metadata.annotations,
-      [kind === 'user' ? OKTA_USER_ID_ANNOTATION : OKTA_GROUP_ID_ANNOTATION]:
-        oktaId,
+      [oktaIdAnnotation(kind)]: oktaId,
     };
 
     if (entity.kind === 'Group') {
