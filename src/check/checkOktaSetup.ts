@@ -8,24 +8,9 @@
  * of each answer, for Okta's own error text.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import { OktaAccessTokenSource } from '../okta/client/OktaAccessTokenSource';
-import {
-  OktaApiTokenAuthorizer,
-  type OktaHttpResponse,
-} from '../okta/client/OktaAuthorizer';
-import { OKTA_FIXES, oktaFixFor, wwwAuthenticateError } from '../okta/client/oktaFixes';
-import { OktaRateLimiter } from '../okta/client/OktaRateLimiter';
-import {
-  nextLinkOf,
-  nextPageUrl,
-  oktaErrorOf,
-  OktaRequestExecutor,
-  type OktaHttpRequest,
-} from '../okta/client/OktaRequestExecutor';
-import {
-  OktaRequestError,
-  type OktaClientStats,
-} from '../okta/client/types';
+import { httpTransport, type HttpExchange } from '../okta/client/httpTransport';
+import { OKTA_FIXES, oktaFixFor } from '../okta/client/oktaFixes';
+import { oktaErrorOf } from '../okta/client/OktaRequestExecutor';
 import {
   createProviderClient,
   readProviderEntities,
@@ -48,6 +33,17 @@ import {
 } from '../sync/deletionGuard';
 import type { OktaEntityCounts } from '../sync/syncSummary';
 import { closestNames } from './closestNames';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  describeError as describe,
+  GROUPS_SCOPE,
+  OktaProbe,
+  oktaSaid,
+  SCOPES,
+  USERS_SCOPE,
+  type ApiAnswer,
+  type TokenAnswer,
+} from './oktaProbe';
 import type {
   OktaSetupReport,
   OktaSetupSelection,
@@ -77,13 +73,6 @@ export interface CheckOktaSetupOptions {
   lastApplied?: OktaEntityCounts;
 }
 
-const USERS_SCOPE = 'okta.users.read';
-const GROUPS_SCOPE = 'okta.groups.read';
-const SCOPES = [USERS_SCOPE, GROUPS_SCOPE];
-
-/** Probes retry less than a sync: a set-up check should answer quickly. */
-const PROBE_MAX_RETRIES = 2;
-const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Missing group names looked up for suggestions, and candidates per lookup. */
 const MAX_NAMES_TO_SUGGEST_FOR = 10;
 const MAX_SUGGESTION_CANDIDATES = 200;
@@ -114,204 +103,6 @@ class SilentLogger implements LoggerService {
   debug() {}
   child(): LoggerService {
     return this;
-  }
-}
-
-/** One answer of the management API, or why there was none. */
-type ApiAnswer =
-  | {
-      kind: 'response';
-      status: number;
-      errorCode?: string;
-      /** Okta's errorSummary with its errorCauses. */
-      summary?: string;
-      requestId?: string;
-      /** The page, when the answer is a JSON array. */
-      items?: unknown[];
-      next?: string;
-    }
-  | { kind: 'error'; message: string };
-
-/** One answer of the token endpoint. */
-type TokenAnswer =
-  | { ok: true; type: 'Bearer' | 'DPoP' }
-  | {
-      ok: false;
-      status?: number;
-      errorCode?: string;
-      /** Okta's error_description. */
-      description?: string;
-      message: string;
-    };
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-/** The Okta request id, as a suffix for details. */
-function withRequestId(requestId: string | undefined): string {
-  return requestId ? ` (request id ${requestId})` : '';
-}
-
-/** Okta's words for a failed answer: `HTTP 403 E0000006: You do not have...`. */
-function oktaSaid(answer: ApiAnswer): string {
-  if (answer.kind === 'error') return answer.message;
-  return `HTTP ${answer.status}${answer.errorCode ? ` ${answer.errorCode}` : ''}${
-    answer.summary ? `: ${answer.summary}` : ''
-  }${withRequestId(answer.requestId)}`;
-}
-
-/** The management API and the token endpoint, as the client reaches them. */
-class OktaProbe {
-  readonly executor: OktaRequestExecutor;
-  private tokenSource?: OktaAccessTokenSource;
-  private lastTokenResponse?: OktaHttpResponse;
-  private dpopSeen = false;
-  private readonly stats: OktaClientStats = {
-    requests: {},
-    retries: 0,
-    rateLimited: 0,
-    tokensFetched: 0,
-  };
-
-  constructor(
-    private readonly provider: OktaProviderConfig,
-    private readonly logger: LoggerService,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    const { auth } = provider;
-    this.executor = new OktaRequestExecutor({
-      orgUrl: provider.orgUrl,
-      limiter: new OktaRateLimiter({ maxConcurrency: 2 }),
-      logger,
-      stats: this.stats,
-      authorizer: send => {
-        if (auth.kind === 'apiToken') return new OktaApiTokenAuthorizer(auth.token);
-        this.tokenSource = this.newTokenSource(SCOPES, send);
-        return this.tokenSource;
-      },
-      maxRetries: Math.min(
-        provider.requests.maxRetries ?? PROBE_MAX_RETRIES,
-        PROBE_MAX_RETRIES,
-      ),
-      requestTimeoutMs:
-        provider.requests.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-      retryBaseDelayMs: 500,
-    });
-  }
-
-  /** Whether the app's tokens are DPoP-bound (known once any token was had). */
-  get usesDpop(): boolean {
-    return this.dpopSeen || (this.tokenSource?.usesDpop ?? false);
-  }
-
-  /** A token for the configured scopes (the one API probes then use). */
-  token(): Promise<TokenAnswer> {
-    return this.tryToken(this.tokenSource!);
-  }
-
-  /** A token for other scopes, from a separate source. */
-  tokenFor(scopes: string[]): Promise<TokenAnswer> {
-    return this.tryToken(
-      this.newTokenSource(scopes, request => this.executor.send(request)),
-    );
-  }
-
-  /** GET `path` (under the org URL) with `query`, authorized as a sync is. */
-  async get(path: string, query: Record<string, string>): Promise<ApiAnswer> {
-    const url = `${this.provider.orgUrl}${path}?${new URLSearchParams(query)}`;
-    return this.getUrl(url);
-  }
-
-  async getUrl(url: string): Promise<ApiAnswer> {
-    let response: OktaHttpResponse;
-    try {
-      response = await this.executor.send({
-        method: 'GET',
-        url,
-        headers: { Accept: 'application/json' },
-        authorize: true,
-        signal: this.signal,
-      });
-    } catch (error) {
-      return { kind: 'error', message: describe(error) };
-    }
-    const requestId = response.headers.get('x-okta-request-id') ?? undefined;
-    if (response.status >= 200 && response.status <= 299) {
-      let items: unknown[] | undefined;
-      try {
-        const parsed: unknown = JSON.parse(response.body);
-        items = Array.isArray(parsed) ? parsed : undefined;
-      } catch {
-        items = undefined;
-      }
-      const next = nextLinkOf(response.headers.get('link'));
-      return {
-        kind: 'response',
-        status: response.status,
-        requestId,
-        items,
-        ...(next
-          ? { next: nextPageUrl(next, url, new URL(this.provider.orgUrl).origin) }
-          : {}),
-      };
-    }
-    const fromBody = oktaErrorOf(response.body);
-    // A DPoP proof error has an empty body: Okta's reason is in the challenge.
-    const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
-    return {
-      kind: 'response',
-      status: response.status,
-      errorCode: fromBody.errorCode ?? challenge.error,
-      summary: fromBody.summary ?? challenge.description,
-      requestId,
-    };
-  }
-
-  private newTokenSource(
-    scopes: string[],
-    send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>,
-  ): OktaAccessTokenSource {
-    const { auth } = this.provider;
-    if (auth.kind !== 'privateKey') {
-      throw new Error('An SSWS API token has no access tokens');
-    }
-    return new OktaAccessTokenSource({
-      orgUrl: this.provider.orgUrl,
-      clientId: auth.clientId,
-      keyId: auth.keyId,
-      privateKey: auth.privateKey,
-      scopes,
-      logger: this.logger,
-      stats: this.stats,
-      // Keeps the token endpoint's last answer, for Okta's error_description.
-      send: async request => {
-        const response = await send(request);
-        this.lastTokenResponse = response;
-        return response;
-      },
-    });
-  }
-
-  private async tryToken(source: OktaAccessTokenSource): Promise<TokenAnswer> {
-    this.lastTokenResponse = undefined;
-    try {
-      const token = await source.accessToken(this.signal);
-      this.dpopSeen ||= source.usesDpop;
-      return { ok: true, type: token.type };
-    } catch (error) {
-      // Set by the send wrapper while accessToken() ran.
-      const last = this.lastTokenResponse as OktaHttpResponse | undefined;
-      const parsed = last ? oktaErrorOf(last.body) : {};
-      const details = error instanceof OktaRequestError ? error.details : undefined;
-      return {
-        ok: false,
-        status: details?.status ?? last?.status,
-        errorCode: details?.errorCode ?? parsed.errorCode,
-        description: parsed.summary,
-        message: describe(error),
-      };
-    }
   }
 }
 
@@ -372,28 +163,28 @@ async function checkOrgUrl(
   const failed = (detail: string) => ({ id: 'orgUrl' as const, status: 'failed' as const, detail, fix });
 
   const timeout = AbortSignal.timeout(timeoutMs);
-  let response: Response;
+  let response: HttpExchange;
   let body: string;
   try {
-    response = await fetch(tokenUrl, {
+    // One unauthenticated request through the client's transport, which
+    // never follows a redirect: an Okta org answers this itself.
+    response = await httpTransport.send(tokenUrl, {
       method: 'POST',
       headers: {
         Accept: 'application/json',
         'Content-Type': 'application/x-www-form-urlencoded',
       },
       body: '',
-      redirect: 'manual',
       signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
     });
-    body = await response.text();
+    body = await response.body();
   } catch (error) {
     if (signal?.aborted) throw error;
-    const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+    const { code } = error as { code?: unknown };
     const reason = timeout.aborted
       ? `no answer within ${timeoutMs} ms`
-      : String(cause?.code ?? cause?.message ?? describe(error));
-    const hint =
-      cause?.code === 'ENOTFOUND' ? ' (the host name does not resolve)' : '';
+      : String(code ?? describe(error));
+    const hint = code === 'ENOTFOUND' ? ' (the host name does not resolve)' : '';
     return failed(`Could not reach POST ${tokenUrl}: ${reason}${hint}.`);
   }
   if (response.status >= 300 && response.status < 400) {
