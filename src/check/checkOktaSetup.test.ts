@@ -51,6 +51,13 @@ afterAll(async () => {
   await fake.close();
 });
 
+/** The check of a service app's config pointed at `url`, and its orgUrl step. */
+async function checkOrgUrlOf(url: string) {
+  const app = await addServiceApp(fake);
+  const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
+  return { report, org: step(report, 'orgUrl') };
+}
+
 describe('checkOktaSetup against the fake Okta org', () => {
   it('passes every step of a correct config and counts what a sync reads', async () => {
     const app = await addServiceApp(fake);
@@ -130,9 +137,7 @@ describe('checkOktaSetup against the fake Okta org', () => {
       res.end();
     });
     try {
-      const app = await addServiceApp(fake);
-      const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
-      const org = step(report, 'orgUrl');
+      const { org } = await checkOrgUrlOf(url);
       expect(org.status).toBe('failed');
       expect(org.detail).toContain('answered HTTP 302, a redirect to https://login.example.com/sso;');
       expect(requests).toBe(1);
@@ -338,9 +343,7 @@ describe('checkOktaSetup against the fake Okta org', () => {
       res.end('<html><body>Not found</body></html>');
     });
     try {
-      const app = await addServiceApp(fake);
-      const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
-      const org = step(report, 'orgUrl');
+      const { report, org } = await checkOrgUrlOf(url);
       expect(org.status).toBe('failed');
       expect(org.detail).toContain('HTTP 404 (text/html)');
       expect(org.fix).toContain('not an Okta org URL; use https://<org>.okta.com or your custom domain');
