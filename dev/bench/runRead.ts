@@ -15,7 +15,7 @@ import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader, type JsonObject } from '@backstage/config';
 import type { OktaClientStats, OktaOrgClient } from '../../src/okta/client/types';
 import { readOktaProviderConfigs } from '../../src/okta/config';
-import { prepareEntityValidation } from '../../src/okta/org';
+import { prepareEntityValidation } from '../../src/okta/entityValidation';
 import { createProviderClient, readProviderEntities } from '../../src/okta/providerSync';
 import { syncProviderEntities } from '../../src/okta/incrementalSync';
 import { OktaSyncStateStore } from '../../src/state/OktaSyncStateStore';

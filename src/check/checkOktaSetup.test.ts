@@ -9,6 +9,7 @@ import {
   type FakeOkta,
 } from '../../dev/fakeOkta';
 import { addServiceApp } from '../__testUtils__/oktaCatalogHarness';
+import { httpTransport } from '../okta/client/httpTransport';
 import { readOktaProviderConfigs } from '../okta/config';
 import type { OktaProviderConfig } from '../okta/types';
 import { checkOktaSetup } from './checkOktaSetup';
@@ -49,6 +50,13 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake.close();
 });
+
+/** The check of a service app's config pointed at `url`, and its orgUrl step. */
+async function checkOrgUrlOf(url: string) {
+  const app = await addServiceApp(fake);
+  const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
+  return { report, org: step(report, 'orgUrl') };
+}
 
 describe('checkOktaSetup against the fake Okta org', () => {
   it('passes every step of a correct config and counts what a sync reads', async () => {
@@ -92,6 +100,50 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(report.steps.map(s => s.id)).not.toContain('selection');
     expect(report.ok).toBe(true);
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
+  });
+
+  it('sends every request through the client\'s transport, none through global fetch', async () => {
+    const app = await addServiceApp(fake);
+    const sent: string[] = [];
+    const send = httpTransport.send;
+    const transport = jest
+      .spyOn(httpTransport, 'send')
+      .mockImplementation((url, init) => {
+        sent.push(`${init.method} ${new URL(url).pathname}${init.body === '' ? ' (empty)' : ''}`);
+        return send(url, init);
+      });
+    const fetchSpy = jest.spyOn(globalThis, 'fetch');
+    try {
+      const report = await checkOktaSetup(providerOf(app.providerConfig), {
+        includeSelection: false,
+      });
+      expect(report.ok).toBe(true);
+    } finally {
+      transport.mockRestore();
+      fetchSpy.mockRestore();
+    }
+    expect(fetchSpy).not.toHaveBeenCalled();
+    expect(sent[0]).toBe('POST /oauth2/v1/token (empty)');
+    expect(sent).toEqual(
+      expect.arrayContaining(['POST /oauth2/v1/token', 'GET /api/v1/users', 'GET /api/v1/groups']),
+    );
+  });
+
+  it('says an org URL that redirects is not an Okta org, without following it', async () => {
+    let requests = 0;
+    const { url, server } = await startServer((_req, res) => {
+      requests++;
+      res.writeHead(302, { Location: 'https://login.example.com/sso?from=okta' });
+      res.end();
+    });
+    try {
+      const { org } = await checkOrgUrlOf(url);
+      expect(org.status).toBe('failed');
+      expect(org.detail).toContain('answered HTTP 302, a redirect to https://login.example.com/sso;');
+      expect(requests).toBe(1);
+    } finally {
+      server.close();
+    }
   });
 
   it('names the KID when keyId matches no public key of the app', async () => {
@@ -291,9 +343,7 @@ describe('checkOktaSetup against the fake Okta org', () => {
       res.end('<html><body>Not found</body></html>');
     });
     try {
-      const app = await addServiceApp(fake);
-      const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
-      const org = step(report, 'orgUrl');
+      const { report, org } = await checkOrgUrlOf(url);
       expect(org.status).toBe('failed');
       expect(org.detail).toContain('HTTP 404 (text/html)');
       expect(org.fix).toContain('not an Okta org URL; use https://<org>.okta.com or your custom domain');

@@ -3,21 +3,19 @@
  * Okta profile strings are admin- or user-edited and arrive unchecked: they
  * may be null, huge, or hold control characters, so every one is sanitised.
  */
-import {
-  ANNOTATION_LOCATION,
-  ANNOTATION_ORIGIN_LOCATION,
-  type GroupEntity,
-  type UserEntity,
-} from '@backstage/catalog-model';
+import type { GroupEntity, UserEntity } from '@backstage/catalog-model';
 import type { OktaGroup, OktaUser } from './client/types';
+import { OKTA_EMAIL_ANNOTATION, OKTA_LOGIN_ANNOTATION } from './constants';
 import {
-  OKTA_EMAIL_ANNOTATION,
-  OKTA_GROUP_ID_ANNOTATION,
-  OKTA_LOGIN_ANNOTATION,
-  OKTA_USER_ID_ANNOTATION,
-  oktaLocationRef,
-} from './constants';
-import { normalizeEntityName } from './entityNames';
+  entityNameOrOktaId,
+  oktaIdAnnotation,
+  oktaIdOf,
+  oktaLocationAnnotations,
+} from './oktaIdentity';
+import {
+  sanitizeProfileIdentifier,
+  sanitizeProfileText,
+} from './profileValues';
 import type {
   OktaGroupTransformer,
   OktaTransformerContext,
@@ -28,12 +26,6 @@ import type {
 const MAX_DISPLAY_NAME_LENGTH = 256;
 /** `metadata.description` is meant to be a line or two. */
 const MAX_DESCRIPTION_LENGTH = 1024;
-/**
- * Identifiers (ids, logins, emails) are never cut, as a cut value would
- * silently point at someone else; past this length they are left out.
- * Okta itself limits logins and emails to 100 characters.
- */
-const MAX_IDENTIFIER_LENGTH = 320;
 
 /**
  * The default {@link OktaUserTransformer}.
@@ -51,20 +43,16 @@ export const defaultUserTransformer: OktaUserTransformer = (
   user: OktaUser,
   context: OktaTransformerContext,
 ): UserEntity | undefined => {
-  const id = sanitizeProfileIdentifier(user.id);
+  const id = oktaIdOf(user);
   if (!id) {
     return undefined;
   }
   const email = sanitizeProfileIdentifier(user.profile?.email);
   const login = sanitizeProfileIdentifier(user.profile?.login);
-  const name = userEntityName({ email, login, id }, context);
+  const name = entityNameOrOktaId(userNameCandidates({ email, login }, context), id);
   if (!name) {
     return undefined;
   }
-  const location = oktaLocationRef(context.providerId, context.orgUrl, {
-    kind: 'user',
-    id,
-  });
 
   const displayName =
     sanitizeProfileText(user.profile?.displayName, MAX_DISPLAY_NAME_LENGTH) ??
@@ -81,9 +69,8 @@ export const defaultUserTransformer: OktaUserTransformer = (
     metadata: {
       name,
       annotations: {
-        [ANNOTATION_LOCATION]: location,
-        [ANNOTATION_ORIGIN_LOCATION]: location,
-        [OKTA_USER_ID_ANNOTATION]: id,
+        ...oktaLocationAnnotations(context, 'user', id),
+        [oktaIdAnnotation('user')]: id,
         ...(email && { [OKTA_EMAIL_ANNOTATION]: email }),
         ...(login && { [OKTA_LOGIN_ANNOTATION]: login }),
       },
@@ -112,21 +99,16 @@ export const defaultGroupTransformer: OktaGroupTransformer = (
   group: OktaGroup,
   context: OktaTransformerContext,
 ): GroupEntity | undefined => {
-  const id = sanitizeProfileIdentifier(group.id);
+  const id = oktaIdOf(group);
   const displayName = sanitizeProfileText(group.profile?.name, MAX_DISPLAY_NAME_LENGTH);
   if (!id || !displayName) {
     return undefined;
   }
-  const name =
-    normalizeEntityName(displayName) ?? normalizeEntityName(id);
+  const name = entityNameOrOktaId([displayName], id);
   if (!name) {
     return undefined;
   }
   const description = sanitizeProfileText(group.profile?.description, MAX_DESCRIPTION_LENGTH);
-  const location = oktaLocationRef(context.providerId, context.orgUrl, {
-    kind: 'group',
-    id,
-  });
 
   return {
     apiVersion: 'backstage.io/v1alpha1',
@@ -135,9 +117,8 @@ export const defaultGroupTransformer: OktaGroupTransformer = (
       name,
       ...(description && { description }),
       annotations: {
-        [ANNOTATION_LOCATION]: location,
-        [ANNOTATION_ORIGIN_LOCATION]: location,
-        [OKTA_GROUP_ID_ANNOTATION]: id,
+        ...oktaLocationAnnotations(context, 'group', id),
+        [oktaIdAnnotation('group')]: id,
       },
     },
     spec: {
@@ -148,96 +129,28 @@ export const defaultGroupTransformer: OktaGroupTransformer = (
   };
 };
 
-function userEntityName(
-  user: { email?: string; login?: string; id: string },
+/** The names `context.userNaming` asks for, in order of preference. */
+function userNameCandidates(
+  user: { email?: string; login?: string },
   context: OktaTransformerContext,
-): string | undefined {
+): Array<string | undefined> {
   const loginIsEmail = user.login?.includes('@') ?? false;
-  let candidates: Array<string | undefined>;
   switch (context.userNaming) {
     case 'email':
-      candidates = [user.email, user.login];
-      break;
+      return [user.email, user.login];
     case 'login':
-      candidates = [user.login];
-      break;
+      return [user.login];
     case 'emailLocalPart':
     default:
-      candidates = [
+      return [
         user.email && localPart(user.email),
         loginIsEmail ? localPart(user.login!) : user.login,
       ];
-      break;
   }
-  for (const candidate of candidates) {
-    const name = normalizeEntityName(candidate);
-    if (name) {
-      return name;
-    }
-  }
-  return normalizeEntityName(user.id);
 }
 
 /** The part before the last `@` (a quoted local part may itself hold `@`). */
 function localPart(email: string): string {
   const at = email.lastIndexOf('@');
   return at > 0 ? email.slice(0, at) : email;
-}
-
-// C0 and C1 controls (incl. DEL), and the bidirectional overrides and
-// isolates that can make text display differently from what it holds.
-const CONTROL_CHARACTERS = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
-const LONE_SURROGATE =
-  /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
-
-/**
- * A profile string as display text: controls become spaces, whitespace
- * collapses, and the result is cut (on a code point) with an ellipsis.
- * `undefined` for non-strings and blank strings.
- */
-export function sanitizeProfileText(value: unknown, maxLength: number): string | undefined {
-  if (typeof value !== 'string') {
-    return undefined;
-  }
-  const clean = value
-    .replace(LONE_SURROGATES, '\ufffd')
-    .replace(CONTROL_CHARACTERS, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  if (clean.length === 0) {
-    return undefined;
-  }
-  const codePoints = Array.from(clean);
-  if (codePoints.length <= maxLength) {
-    return clean;
-  }
-  return `${codePoints
-    .slice(0, maxLength - 1)
-    .join('')
-    .trimEnd()}…`;
-}
-
-/**
- * A profile string used as an identifier (id, login, email): trimmed, and
- * `undefined` when blank, too long, or holding characters no identifier has.
- */
-export function sanitizeProfileIdentifier(value: unknown): string | undefined {
-  if (typeof value !== 'string') {
-    return undefined;
-  }
-  // Stray controls at the ends (a pasted NUL or newline) go like whitespace.
-  const trimmed = value.replace(
-    /^[\s\p{Cc}]+|[\s\p{Cc}]+$/gu,
-    '',
-  );
-  if (
-    trimmed.length === 0 ||
-    trimmed.length > MAX_IDENTIFIER_LENGTH ||
-    /[\p{Cc}\u202a-\u202e\u2066-\u2069\s]/u.test(trimmed) ||
-    LONE_SURROGATE.test(trimmed)
-  ) {
-    return undefined;
-  }
-  return trimmed;
 }

@@ -6,7 +6,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { GroupEntity, UserEntity } from '@backstage/catalog-model';
 import { createOktaOrgClient } from './client/createOktaOrgClient';
-import type { OktaOrgClient } from './client/types';
+import type { OktaClientOptions, OktaOrgClient } from './client/types';
 import {
   defaultGroupTransformer,
   defaultUserTransformer,
@@ -19,19 +19,27 @@ import type {
   OktaUserTransformer,
 } from './types';
 
-/** An Okta client set up as the provider's config says. */
-export function createProviderClient(
+/** The client options the provider's config gives. */
+export function providerClientOptions(
   provider: OktaProviderConfig,
   logger: LoggerService,
-): OktaOrgClient {
-  return createOktaOrgClient({
+): OktaClientOptions {
+  return {
     orgUrl: provider.orgUrl,
     auth: provider.auth,
     logger,
     maxConcurrency: provider.requests.maxConcurrency,
     requestTimeoutMs: provider.requests.requestTimeoutMs,
     maxRetries: provider.requests.maxRetries,
-  });
+  };
+}
+
+/** An Okta client set up as the provider's config says. */
+export function createProviderClient(
+  provider: OktaProviderConfig,
+  logger: LoggerService,
+): OktaOrgClient {
+  return createOktaOrgClient(providerClientOptions(provider, logger));
 }
 
 /** What one provider run read and built. */

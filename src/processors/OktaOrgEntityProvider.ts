@@ -12,7 +12,7 @@ import type {
 import { warnAboutOktaSetup } from '../check/startupCheck';
 import type { OktaOrgClient } from '../okta/client/types';
 import { readOktaProviderConfigs } from '../okta/config';
-import { prepareEntityValidation } from '../okta/org';
+import { prepareEntityValidation } from '../okta/entityValidation';
 import {
   createProviderClient,
   readProviderEntities,

@@ -8,9 +8,13 @@
 import { Client, Collection } from '@okta/okta-sdk-nodejs';
 import { normaliseOktaOrgUrl, OktaOrgUrlError } from '../orgUrl';
 import { OktaAccessTokenSource } from './OktaAccessTokenSource';
-import { OktaApiTokenAuthorizer, OktaAuthorizer } from './OktaAuthorizer';
+import {
+  OktaApiTokenAuthorizer,
+  type OktaAuthorizer,
+  type OktaHttpResponse,
+} from './OktaAuthorizer';
 import { OktaRateLimiter } from './OktaRateLimiter';
-import { OktaRequestExecutor } from './OktaRequestExecutor';
+import { OktaRequestExecutor, type OktaHttpRequest } from './OktaRequestExecutor';
 import {
   OktaClientOptions,
   OktaClientStats,
@@ -138,23 +142,39 @@ function rawPageParser(executor: OktaRequestExecutor) {
 }
 
 /**
- * Creates a client that reads users, groups and group members from an Okta
- * org, authenticating with a service app's private key (OAuth 2.0, DPoP when
- * the app requires it) or an SSWS API token.
- *
- * @param options - see {@link OktaClientOptions}
+ * The request side of a client: the executor every request goes through
+ * (with its rate limiter, retries and authorizer) and the counts it keeps.
+ * The org client lists through it; the set-up check probes through one built
+ * the same way, so both see Okta's answers alike.
  */
-export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
+export interface OktaConnection {
+  /** The org URL in its canonical form. */
+  orgUrl: string;
+  executor: OktaRequestExecutor;
+  stats: OktaClientStats;
+  /**
+   * An access-token source for `scopes`, made as the executor's own is and
+   * sending through the executor (private-key authentication only).
+   */
+  tokenSource(scopes: string[]): OktaAccessTokenSource;
+}
+
+/** What a caller of {@link createOktaConnection} may watch. */
+export interface OktaConnectionHooks {
+  /** Every answer of the token endpoint (the set-up check quotes Okta's error text). */
+  onTokenResponse?(response: OktaHttpResponse): void;
+}
+
+/**
+ * Creates the executor, rate limiter and authorizer of a client.
+ *
+ * @param options - see {@link OktaClientOptions}; page sizes are not used here
+ */
+export function createOktaConnection(
+  options: OktaClientOptions,
+  hooks: OktaConnectionHooks = {},
+): OktaConnection {
   const orgUrl = normaliseOrgUrl(options.orgUrl);
-  const sizes = {
-    users: pageSize(options.userPageSize, MAX_PAGE_SIZE.users, 'userPageSize'),
-    groups: pageSize(options.groupPageSize, MAX_PAGE_SIZE.groups, 'groupPageSize'),
-    groupMembers: pageSize(
-      options.groupMemberPageSize,
-      MAX_PAGE_SIZE.groupMembers,
-      'groupMemberPageSize',
-    ),
-  };
   const stats: OktaClientStats = {
     requests: {},
     retries: 0,
@@ -166,7 +186,32 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   });
 
   const { auth } = options;
-  const executor = new OktaRequestExecutor({
+  const newTokenSource = (
+    scopes: string[],
+    send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>,
+  ): OktaAccessTokenSource => {
+    if (auth.kind !== 'privateKey') {
+      throw new Error('An SSWS API token has no access tokens');
+    }
+    const { onTokenResponse } = hooks;
+    return new OktaAccessTokenSource({
+      orgUrl,
+      clientId: auth.clientId,
+      keyId: auth.keyId,
+      privateKey: auth.privateKey,
+      scopes,
+      logger: options.logger,
+      stats,
+      send: onTokenResponse
+        ? async request => {
+            const response = await send(request);
+            onTokenResponse(response);
+            return response;
+          }
+        : send,
+    });
+  };
+  const executor: OktaRequestExecutor = new OktaRequestExecutor({
     orgUrl,
     limiter,
     logger: options.logger,
@@ -174,20 +219,37 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     authorizer: (send): OktaAuthorizer =>
       auth.kind === 'apiToken'
         ? new OktaApiTokenAuthorizer(auth.token)
-        : new OktaAccessTokenSource({
-            orgUrl,
-            clientId: auth.clientId,
-            keyId: auth.keyId,
-            privateKey: auth.privateKey,
-            scopes: options.scopes?.length ? options.scopes : DEFAULT_SCOPES,
-            logger: options.logger,
-            stats,
-            send,
-          }),
+        : newTokenSource(options.scopes?.length ? options.scopes : DEFAULT_SCOPES, send),
     maxRetries: positive(options.maxRetries, 6, 'maxRetries', 0),
     requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
     retryBaseDelayMs: positive(options.retryBaseDelayMs, 1000, 'retryBaseDelayMs', 0),
   });
+  return {
+    orgUrl,
+    executor,
+    stats,
+    tokenSource: scopes => newTokenSource(scopes, request => executor.send(request)),
+  };
+}
+
+/**
+ * Creates a client that reads users, groups and group members from an Okta
+ * org, authenticating with a service app's private key (OAuth 2.0, DPoP when
+ * the app requires it) or an SSWS API token.
+ *
+ * @param options - see {@link OktaClientOptions}
+ */
+export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
+  const sizes = {
+    users: pageSize(options.userPageSize, MAX_PAGE_SIZE.users, 'userPageSize'),
+    groups: pageSize(options.groupPageSize, MAX_PAGE_SIZE.groups, 'groupPageSize'),
+    groupMembers: pageSize(
+      options.groupMemberPageSize,
+      MAX_PAGE_SIZE.groupMembers,
+      'groupMemberPageSize',
+    ),
+  };
+  const { orgUrl, executor, stats } = createOktaConnection(options);
 
   // SSWS mode with a placeholder keeps the SDK's own OAuth and DPoP code out
   // of the way; explicit values here win over OKTA_CLIENT_* variables and
