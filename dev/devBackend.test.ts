@@ -67,7 +67,9 @@ async function entitiesOfKind(
     const response = await fetch(
       `${baseUrl}/api/catalog/entities?filter=kind=${kind}`,
     );
-    return response.ok ? ((await response.json()) as CatalogEntity[]) : undefined;
+    return response.ok
+      ? ((await response.json()) as CatalogEntity[])
+      : undefined;
   } catch {
     return undefined; // not listening yet, or restarting
   }
@@ -95,7 +97,10 @@ describe('the dev backend (npm start)', () => {
     expect(expectedGroups).toBeGreaterThan(0);
 
     const port = await freePort();
-    const env: NodeJS.ProcessEnv = { ...process.env, BACKEND_PORT: String(port) };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      BACKEND_PORT: String(port),
+    };
     for (const name of OKTA_ENV_VARS) {
       delete env[name];
     }
@@ -137,10 +142,7 @@ describe('the dev backend (npm start)', () => {
       await sleep(500);
     }
     const servedAfterMs = Date.now() - started;
-    if (
-      users?.length !== expectedUsers ||
-      groups?.length !== expectedGroups
-    ) {
+    if (users?.length !== expectedUsers || groups?.length !== expectedGroups) {
       throw new Error(
         `After ${servedAfterMs} ms the catalog had ${users?.length ?? 'no'} users (expected ${expectedUsers}) and ${groups?.length ?? 'no'} groups (expected ${expectedGroups}). Output:\n${output.slice(-4000)}`,
       );

@@ -45,7 +45,11 @@ describe('realOktaProviderFromEnv', () => {
         OKTA_ORG_URL: 'https://example.okta.com',
         OKTA_API_TOKEN: '00abc',
       }),
-    ).toEqual({ id: 'default', oktaUrl: 'https://example.okta.com', token: '00abc' });
+    ).toEqual({
+      id: 'default',
+      oktaUrl: 'https://example.okta.com',
+      token: '00abc',
+    });
   });
 
   it('lets a JWK carry its own kid, but not a PEM', () => {
@@ -80,10 +84,23 @@ describe('realOktaProviderFromEnv', () => {
     [{ OKTA_CLIENT_ID: '0oa1' }, /OKTA_ORG_URL is not set/],
     [{ ...app, OKTA_ORG_URL: 'example.okta.com' }, /OKTA_ORG_URL is not a URL/],
     [{ ...app }, /no private key/],
-    [{ ...app, OKTA_PRIVATE_KEY: PEM, OKTA_PRIVATE_KEY_FILE: '/k' }, /both set/],
+    [
+      { ...app, OKTA_PRIVATE_KEY: PEM, OKTA_PRIVATE_KEY_FILE: '/k' },
+      /both set/,
+    ],
     [{ ...app, OKTA_PRIVATE_KEY: PEM, OKTA_API_TOKEN: 't' }, /both set/],
-    [{ ...app, OKTA_PRIVATE_KEY_FILE: '/nonexistent/key.pem' }, /cannot be read \(ENOENT\)/],
-    [{ OKTA_ORG_URL: 'https://example.okta.com', OKTA_KEY_ID: 'k', OKTA_PRIVATE_KEY: PEM }, /OKTA_CLIENT_ID is not set/],
+    [
+      { ...app, OKTA_PRIVATE_KEY_FILE: '/nonexistent/key.pem' },
+      /cannot be read \(ENOENT\)/,
+    ],
+    [
+      {
+        OKTA_ORG_URL: 'https://example.okta.com',
+        OKTA_KEY_ID: 'k',
+        OKTA_PRIVATE_KEY: PEM,
+      },
+      /OKTA_CLIENT_ID is not set/,
+    ],
   ])('rejects an incomplete or contradictory set (%#)', (env, message) => {
     expect(() => realOktaProviderFromEnv(env)).toThrow(message);
   });

@@ -101,12 +101,13 @@ export function realOktaProviderFromEnv(
   if (privateKey === undefined) {
     return fail('no private key: OKTA_PRIVATE_KEY or OKTA_PRIVATE_KEY_FILE');
   }
-  const clientId =
-    value('OKTA_CLIENT_ID') ?? fail('OKTA_CLIENT_ID is not set');
+  const clientId = value('OKTA_CLIENT_ID') ?? fail('OKTA_CLIENT_ID is not set');
   const keyId = value('OKTA_KEY_ID');
   // A JWK may carry its own kid; a PEM never does.
   if (keyId === undefined && !privateKey.startsWith('{')) {
-    fail('OKTA_KEY_ID is not set (the KID of the key registered in the Okta app)');
+    fail(
+      'OKTA_KEY_ID is not set (the KID of the key registered in the Okta app)',
+    );
   }
   return {
     ...base,

@@ -26,10 +26,7 @@ import {
   createServiceFactory,
   type RootConfigService,
 } from '@backstage/backend-plugin-api';
-import {
-  ConfigSources,
-  StaticConfigSource,
-} from '@backstage/config-loader';
+import { ConfigSources, StaticConfigSource } from '@backstage/config-loader';
 import { realOktaProviderFromEnv, startDemoOkta } from './devOktaProvider';
 import type { DevOktaProviderConfig } from './devOktaProvider';
 

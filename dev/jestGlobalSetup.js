@@ -51,9 +51,14 @@ module.exports = async function buildDistIfStale() {
   }
   const bin = name => join(REPO_DIR, 'node_modules', '.bin', name);
   const run = (cmd, args) =>
-    execFileSync(cmd, args, { cwd: REPO_DIR, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(cmd, args, {
+      cwd: REPO_DIR,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
   const started = Date.now();
   run(bin('tsc'), []);
   run(bin('backstage-cli'), ['package', 'build']);
-  console.log(`\njestGlobalSetup: built dist/ for the packaging and CLI tests in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `\njestGlobalSetup: built dist/ for the packaging and CLI tests in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
 };

@@ -54,6 +54,8 @@ const rebuild = spawnSync(
   },
 );
 if (rebuild.status !== 0 || !sqliteLoads()) {
-  console.error('prepareNativeModules: better-sqlite3 does not load under Node 22');
+  console.error(
+    'prepareNativeModules: better-sqlite3 does not load under Node 22',
+  );
   process.exit(1);
 }

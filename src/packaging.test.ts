@@ -79,13 +79,22 @@ describe('the packed package', () => {
         cwd: REPO_DIR,
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, npm_config_fund: 'false', npm_config_audit: 'false' },
+        env: {
+          ...process.env,
+          npm_config_fund: 'false',
+          npm_config_audit: 'false',
+        },
       },
     );
     packageJsonAfter = readFileSync(join(REPO_DIR, 'package.json'), 'utf8');
     pack = parsePackOutput(stdout);
 
-    execFileSync('tar', ['-xzf', join(packDir, pack.filename), '-C', extractDir]);
+    execFileSync('tar', [
+      '-xzf',
+      join(packDir, pack.filename),
+      '-C',
+      extractDir,
+    ]);
     packedDir = join(extractDir, 'package');
   }, 120_000);
 

@@ -25,14 +25,29 @@ describe('npm run bench (tiny org)', () => {
       execFile(
         process.execPath,
         [
-          '-r', '@backstage/cli/config/nodeTransform.cjs',
+          '-r',
+          '@backstage/cli/config/nodeTransform.cjs',
           'dev/bench/index.ts',
-          '--users', '400', '--groups', '40', '--d-users', '200', '--d-groups', '20',
-          '--window-seconds', '2', '--runs', '1', '--out', out,
+          '--users',
+          '400',
+          '--groups',
+          '40',
+          '--d-users',
+          '200',
+          '--d-groups',
+          '20',
+          '--window-seconds',
+          '2',
+          '--runs',
+          '1',
+          '--out',
+          out,
         ],
         { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
         (error, output, stderr) =>
-          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolveRun(output),
+          error
+            ? reject(new Error(`${error.message}\n${stderr}`))
+            : resolveRun(output),
       );
     });
     for (const id of ['a', 'b', 'c', 'd']) {
@@ -40,7 +55,12 @@ describe('npm run bench (tiny org)', () => {
     }
 
     const results = JSON.parse(readFileSync(out, 'utf8'));
-    expect(results.scenarios.map((s: { id: string }) => s.id)).toEqual(['a', 'b', 'c', 'd']);
+    expect(results.scenarios.map((s: { id: string }) => s.id)).toEqual([
+      'a',
+      'b',
+      'c',
+      'd',
+    ]);
     for (const scenario of results.scenarios) {
       expect(scenario.bound.seconds).toBeGreaterThan(0);
       const [run] = scenario.runs;
@@ -52,19 +72,36 @@ describe('npm run bench (tiny org)', () => {
       expect(run.served429).toBe(0);
       expect(run.users).toBeGreaterThan(0);
       expect(run.groups).toBeGreaterThan(0);
-      for (const figure of [run.wallSeconds, run.wallRatio, run.cpuSeconds, run.peakRssMb]) {
+      for (const figure of [
+        run.wallSeconds,
+        run.wallRatio,
+        run.cpuSeconds,
+        run.peakRssMb,
+      ]) {
         expect(figure).toBeGreaterThan(0);
       }
       expect(run.peakRequestsInFlight).toBeGreaterThan(0);
-      expect(run.peakRequestsInFlight).toBeLessThanOrEqual(results.options.concurrency);
+      expect(run.peakRequestsInFlight).toBeLessThanOrEqual(
+        results.options.concurrency,
+      );
       expect(run.peakPagesHeld).toBeGreaterThan(0);
     }
 
     // The incremental scenarios: what they measured is what a full read gives.
-    expect(results.incrementalScenarios.map((s: { id: string }) => s.id)).toEqual(['e', 'f']);
+    expect(
+      results.incrementalScenarios.map((s: { id: string }) => s.id),
+    ).toEqual(['e', 'f']);
     const [steady, resumed] = results.incrementalScenarios;
-    expect(steady.runs.map((r: { kind?: string }) => r.kind)).toEqual(['full', 'incremental', undefined]);
-    expect(resumed.runs.map((r: { kind?: string }) => r.kind)).toEqual(['stopped', 'full', undefined]);
+    expect(steady.runs.map((r: { kind?: string }) => r.kind)).toEqual([
+      'full',
+      'incremental',
+      undefined,
+    ]);
+    expect(resumed.runs.map((r: { kind?: string }) => r.kind)).toEqual([
+      'stopped',
+      'full',
+      undefined,
+    ]);
     for (const scenario of results.incrementalScenarios) {
       expect(scenario.equalToFullRead).toBe(true);
       expect(scenario.requestShare).toBeGreaterThan(0);

@@ -1,5 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { lowerBound, minimumRequests, realWindowCost, windowBoundaries } from './bound';
+import {
+  lowerBound,
+  minimumRequests,
+  realWindowCost,
+  windowBoundaries,
+} from './bound';
 
 describe('minimumRequests', () => {
   it('counts pages per endpoint, skipping empty groups and an unlisted directory', () => {
@@ -11,7 +16,12 @@ describe('minimumRequests', () => {
         listedGroups: 5000,
         selectedGroupSizes: [0, 1, 1000, 1001, 50000],
       }),
-    ).toEqual({ token: 1, users: 241, groups: 1, groupMembers: 1 + 1 + 2 + 50 });
+    ).toEqual({
+      token: 1,
+      users: 241,
+      groups: 1,
+      groupMembers: 1 + 1 + 2 + 50,
+    });
     expect(
       minimumRequests({
         listsUserDirectory: false,
@@ -64,7 +74,8 @@ describe('lowerBound', () => {
       requests: { token: 1, users: 0, groups: 1, groupMembers: 100 },
       longestMemberListingPages: 1,
     });
-    const term = (name: string) => bound.terms.find(t => t.name === name)?.seconds;
+    const term = (name: string) =>
+      bound.terms.find(t => t.name === name)?.seconds;
     expect(term('throughput')).toBeCloseTo(0.05 + (101 * 0.05) / 2, 6);
     // The groups bucket: the 100 member pages 2 at a time after the token
     // and the groups page (2·λ + 50·λ) bind more than 101 requests after the token.
@@ -86,14 +97,29 @@ describe('realWindowCost', () => {
   it("counts Okta's 60 s windows of the busiest bucket and the 30-minute timeout", () => {
     const limits = { users: 300, groups: 250, token: 600 };
     // 50k users / 5k groups: 1 + 4979 requests in the groups bucket.
-    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 4979 }, limits)).toEqual({
+    expect(
+      realWindowCost(
+        { token: 1, users: 241, groups: 1, groupMembers: 4979 },
+        limits,
+      ),
+    ).toEqual({
       windows: 20,
       minutes: 19,
       exceedsTimeout: false,
     });
     // 7,500 non-empty groups: 30 windows, 29 minutes of waiting at least.
-    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 7499 }, limits).exceedsTimeout).toBe(false);
-    expect(realWindowCost({ token: 1, users: 241, groups: 1, groupMembers: 7500 }, limits)).toEqual({
+    expect(
+      realWindowCost(
+        { token: 1, users: 241, groups: 1, groupMembers: 7499 },
+        limits,
+      ).exceedsTimeout,
+    ).toBe(false);
+    expect(
+      realWindowCost(
+        { token: 1, users: 241, groups: 1, groupMembers: 7500 },
+        limits,
+      ),
+    ).toEqual({
       windows: 31,
       minutes: 30,
       exceedsTimeout: true,

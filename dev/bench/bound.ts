@@ -28,7 +28,9 @@ export const BUCKET_OF: Record<BenchEndpoint, string> = {
 };
 
 /** Requests per bucket: the sum over the endpoints counted in it. */
-export function requestsPerBucket(requests: RequestCounts): Record<string, number> {
+export function requestsPerBucket(
+  requests: RequestCounts,
+): Record<string, number> {
   const out: Record<string, number> = {};
   for (const endpoint of ['users', 'groups', 'groupMembers'] as const) {
     const bucket = BUCKET_OF[endpoint];
@@ -70,7 +72,9 @@ export function minimumRequests(shape: SelectionShape): RequestCounts {
     .reduce((sum, size) => sum + Math.ceil(size / PAGE_SIZE.groupMembers), 0);
   return {
     token: 1,
-    users: shape.listsUserDirectory ? pagesOf(shape.listedUsers, PAGE_SIZE.users) : 0,
+    users: shape.listsUserDirectory
+      ? pagesOf(shape.listedUsers, PAGE_SIZE.users)
+      : 0,
     groups:
       shape.groupListings > 1
         ? shape.groupListings
@@ -143,7 +147,12 @@ const round3 = (x: number) => Math.round(x * 1000) / 1000;
  * windowBoundaries): ≤ 1.7% at Okta's 60 s, 60/W times that when compressed.
  */
 export function lowerBound(input: BoundInput): Bound {
-  const { requests, windowSeconds: W, latencySeconds: lambda, concurrency: C } = input;
+  const {
+    requests,
+    windowSeconds: W,
+    latencySeconds: lambda,
+    concurrency: C,
+  } = input;
   const terms: BoundTerm[] = [];
   const bucketTerm = (
     name: string,
@@ -174,9 +183,11 @@ export function lowerBound(input: BoundInput): Bound {
     bucketTerm('groups', perBucketRequests.groups, 1, false),
     bucketTerm('groups', requests.groupMembers, 2, false),
   ].filter((t): t is BoundTerm => t !== undefined);
-  if (groups.length) terms.push(groups.reduce((a, b) => (b.seconds > a.seconds ? b : a)));
+  if (groups.length)
+    terms.push(groups.reduce((a, b) => (b.seconds > a.seconds ? b : a)));
 
-  const total = requests.token + requests.users + requests.groups + requests.groupMembers;
+  const total =
+    requests.token + requests.users + requests.groups + requests.groupMembers;
   terms.push({
     name: 'throughput',
     seconds: round3(lambda + ((total - 1) * lambda) / C),
@@ -184,7 +195,9 @@ export function lowerBound(input: BoundInput): Bound {
   });
   const userChain = requests.users > 0 ? 1 + requests.users : 0;
   const memberChain =
-    input.longestMemberListingPages > 0 ? 2 + input.longestMemberListingPages : 0;
+    input.longestMemberListingPages > 0
+      ? 2 + input.longestMemberListingPages
+      : 0;
   terms.push({
     name: 'sequential chain',
     seconds: round3(Math.max(userChain, memberChain, 1) * lambda),

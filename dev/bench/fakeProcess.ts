@@ -25,18 +25,27 @@ export interface FakeProcess {
   stats(): Promise<FakeStats>;
   log(): Promise<LoggedRequest[]>;
   resetStats(): Promise<void>;
-  change(share: number, seed: number): Promise<{ usersChanged: number; groupsChanged: number }>;
+  change(
+    share: number,
+    seed: number,
+  ): Promise<{ usersChanged: number; groupsChanged: number }>;
   stop(): Promise<void>;
 }
 
 export async function startFake(args: string[]): Promise<FakeProcess> {
-  const child: ChildProcess = fork(resolve(__dirname, '../fakeOkta/cli.ts'), args, {
-    // --expose-gc: the fake collects its garbage between runs (resetStats).
-    execArgv: [...LOADER, '--expose-gc'],
-    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
-  });
+  const child: ChildProcess = fork(
+    resolve(__dirname, '../fakeOkta/cli.ts'),
+    args,
+    {
+      // --expose-gc: the fake collects its garbage between runs (resetStats).
+      execArgv: [...LOADER, '--expose-gc'],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    },
+  );
   const exited = new Promise<never>((_, reject) =>
-    child.once('exit', code => reject(new Error(`the fake Okta process exited (${code})`))),
+    child.once('exit', code =>
+      reject(new Error(`the fake Okta process exited (${code})`)),
+    ),
   );
   exited.catch(() => undefined);
   const firstLine = new Promise<string>(resolveLine => {
@@ -75,11 +84,17 @@ export async function startFake(args: string[]): Promise<FakeProcess> {
     change: async (share, seed) => {
       const reply = Promise.race([
         exited,
-        new Promise<{ changed: { usersChanged: number; groupsChanged: number } }>(resolveReply => {
+        new Promise<{
+          changed: { usersChanged: number; groupsChanged: number };
+        }>(resolveReply => {
           const onMessage = (message: { type?: string }) => {
             if (message?.type === 'change') {
               child.off('message', onMessage);
-              resolveReply(message as { changed: { usersChanged: number; groupsChanged: number } });
+              resolveReply(
+                message as {
+                  changed: { usersChanged: number; groupsChanged: number };
+                },
+              );
             }
           };
           child.on('message', onMessage);
@@ -105,23 +120,38 @@ export function fakeOktaArgs(
 ): string[] {
   const { clientId, jwkFile } = app;
   return [
-  '--org', 'generated',
-  '--users', String(size.users),
-  '--groups', String(size.groups),
-  '--seed', String(options.seed),
-  '--avg-groups-per-user', String(options.avgGroupsPerUser),
-  '--latency-ms', String(options.latencyMs),
-  ...(options.failMemberPagesFrom !== undefined
-    ? ['--fail-member-pages-from', String(options.failMemberPagesFrom)]
-    : []),
-  '--window-seconds', String(options.windowSeconds),
-  '--app-share', String(options.appShare),
-  '--concurrency', String(options.oktaConcurrency),
-  '--limit-users', String(WORKFORCE_LIMITS.users),
-  '--limit-groups', String(WORKFORCE_LIMITS.groups),
-  '--limit-other', String(WORKFORCE_LIMITS.other),
-  '--limit-token', String(WORKFORCE_LIMITS.token),
-  '--client-id', clientId,
-  '--public-jwk', jwkFile,
+    '--org',
+    'generated',
+    '--users',
+    String(size.users),
+    '--groups',
+    String(size.groups),
+    '--seed',
+    String(options.seed),
+    '--avg-groups-per-user',
+    String(options.avgGroupsPerUser),
+    '--latency-ms',
+    String(options.latencyMs),
+    ...(options.failMemberPagesFrom !== undefined
+      ? ['--fail-member-pages-from', String(options.failMemberPagesFrom)]
+      : []),
+    '--window-seconds',
+    String(options.windowSeconds),
+    '--app-share',
+    String(options.appShare),
+    '--concurrency',
+    String(options.oktaConcurrency),
+    '--limit-users',
+    String(WORKFORCE_LIMITS.users),
+    '--limit-groups',
+    String(WORKFORCE_LIMITS.groups),
+    '--limit-other',
+    String(WORKFORCE_LIMITS.other),
+    '--limit-token',
+    String(WORKFORCE_LIMITS.token),
+    '--client-id',
+    clientId,
+    '--public-jwk',
+    jwkFile,
   ];
 }

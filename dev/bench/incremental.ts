@@ -28,7 +28,10 @@ export interface IncrementalContext {
   wanted: Set<IncrementalScenarioId>;
   baseRequest: Omit<RunRequest, 'sync' | 'selection' | 'endToEnd'>;
   runOnce(request: RunRequest): Promise<RunResult>;
-  change(share: number, seed: number): Promise<{ usersChanged: number; groupsChanged: number }>;
+  change(
+    share: number,
+    seed: number,
+  ): Promise<{ usersChanged: number; groupsChanged: number }>;
   resetStats(): Promise<void>;
   workDir: string;
   windowSeconds: number;
@@ -77,7 +80,10 @@ function summarize(label: string, result: RunResult): IncrementalRunSummary {
     label,
     kind: result.sync?.stopped ? 'stopped' : result.sync?.kind,
     requests,
-    totalRequests: Object.values(result.clientStats.requests).reduce((a, b) => a + b, 0),
+    totalRequests: Object.values(result.clientStats.requests).reduce(
+      (a, b) => a + b,
+      0,
+    ),
     rateLimited: result.clientStats.rateLimited,
     wallSeconds: result.wallSeconds,
     cpuSeconds: result.cpuUserSeconds + result.cpuSystemSeconds,
@@ -96,11 +102,17 @@ export async function runIncrementalScenarios(
   // Okta's eventual consistency overlap (5 min at 60 s windows), compressed
   // like the window.
   const overlapMs = Math.round(5 * 60_000 * (windowSeconds / 60));
-  const freshWindow = () => new Promise(r => setTimeout(r, (windowSeconds + 0.5) * 1000));
+  const freshWindow = () =>
+    new Promise(r => setTimeout(r, (windowSeconds + 0.5) * 1000));
   const run = async (sync?: RunRequest['sync']) => {
     await freshWindow();
     await context.resetStats();
-    return context.runOnce({ ...baseRequest, endToEnd: false, selection: {}, sync });
+    return context.runOnce({
+      ...baseRequest,
+      endToEnd: false,
+      selection: {},
+      sync,
+    });
   };
   const bounds = (summary: IncrementalRunSummary) => {
     const input = {
@@ -118,12 +130,18 @@ export async function runIncrementalScenarios(
 
   const reports: IncrementalReport[] = [];
   const stateE = join(context.workDir, 'state-e.sqlite');
-  const full = summarize('full read (incremental sync, no state yet)', await run({ stateFile: stateE, overlapMs }));
+  const full = summarize(
+    'full read (incremental sync, no state yet)',
+    await run({ stateFile: stateE, overlapMs }),
+  );
   let freshHash: string | undefined;
   let fresh: IncrementalRunSummary | undefined;
   if (context.wanted.has('e')) {
     const changed = await context.change(0.01, 20261201);
-    const steady = summarize('incremental run after 1% changed', await run({ stateFile: stateE, overlapMs }));
+    const steady = summarize(
+      'incremental run after 1% changed',
+      await run({ stateFile: stateE, overlapMs }),
+    );
     fresh = summarize('fresh full read (no state)', await run());
     freshHash = fresh.entitiesHash;
     const { bound, boundAt60s } = bounds(steady);
@@ -136,7 +154,9 @@ export async function runIncrementalScenarios(
       bound,
       boundAt60s,
       wallRatio: steady.wallSeconds / bound.seconds,
-      equalToFullRead: steady.entitiesHash !== undefined && steady.entitiesHash === fresh.entitiesHash,
+      equalToFullRead:
+        steady.entitiesHash !== undefined &&
+        steady.entitiesHash === fresh.entitiesHash,
       changed,
     });
   }
@@ -150,7 +170,10 @@ export async function runIncrementalScenarios(
         stopAtMemberPages: Math.ceil(full.requests.groupMembers / 2),
       }),
     );
-    const resumed = summarize('the run that finishes it', await run({ stateFile: stateF, overlapMs }));
+    const resumed = summarize(
+      'the run that finishes it',
+      await run({ stateFile: stateF, overlapMs }),
+    );
     if (!fresh) {
       fresh = summarize('fresh full read (no state)', await run());
       freshHash = fresh.entitiesHash;
@@ -165,11 +188,14 @@ export async function runIncrementalScenarios(
       bound,
       boundAt60s,
       wallRatio: resumed.wallSeconds / bound.seconds,
-      equalToFullRead: resumed.entitiesHash !== undefined && resumed.entitiesHash === freshHash,
+      equalToFullRead:
+        resumed.entitiesHash !== undefined &&
+        resumed.entitiesHash === freshHash,
     });
   }
   const fullBounds = bounds(full);
-  for (const report of reports) printReport(report, full, fullBounds.boundAt60s);
+  for (const report of reports)
+    printReport(report, full, fullBounds.boundAt60s);
   return reports;
 }
 
@@ -181,7 +207,9 @@ function printReport(
   const measured = report.runs[1];
   console.log(`\n(${report.id}) ${report.title}`);
   if (report.changed) {
-    console.log(`  changed: ${report.changed.usersChanged} users, ${report.changed.groupsChanged} groups`);
+    console.log(
+      `  changed: ${report.changed.usersChanged} users, ${report.changed.groupsChanged} groups`,
+    );
   }
   for (const r of report.runs) {
     console.log(

@@ -62,13 +62,14 @@ import { generateOrg } from '../fakeOkta/generateOrg';
 import type { FakeOrg } from '../fakeOkta/FakeOrg';
 import { BUCKET_OF } from './bound';
 import { fakeOktaArgs, startFake } from './fakeProcess';
-import {
-  runIncrementalScenarios,
-  type IncrementalReport,
-} from './incremental';
+import { runIncrementalScenarios, type IncrementalReport } from './incremental';
 import { appLimits, parseOptions } from './options';
 import { runReadScenario } from './readScenario';
-import { BOUND_EXPLANATION, printScenario, type ScenarioReport } from './report';
+import {
+  BOUND_EXPLANATION,
+  printScenario,
+  type ScenarioReport,
+} from './report';
 import { runOnce } from './runProcess';
 import { defineScenarios } from './scenarios';
 
@@ -85,15 +86,24 @@ async function main() {
   console.log(BOUND_EXPLANATION);
 
   // The key pair of the service app: RS256, with a kid.
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+  });
   const keyId = 'bench-key-1';
   const clientId = '0oa-bench-app';
-  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const privateKeyPem = privateKey
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const workDir = mkdtempSync(join(tmpdir(), 'okta-bench-'));
   const jwkFile = join(workDir, 'public-jwk.json');
   writeFileSync(
     jwkFile,
-    JSON.stringify({ ...publicKey.export({ format: 'jwk' }), kid: keyId, alg: 'RS256', use: 'sig' }),
+    JSON.stringify({
+      ...publicKey.export({ format: 'jwk' }),
+      kid: keyId,
+      alg: 'RS256',
+      use: 'sig',
+    }),
   );
 
   const orgOptions = {
@@ -106,8 +116,10 @@ async function main() {
   try {
     for (const orgKind of ['main', 'small'] as const) {
       const size = orgOptions[orgKind];
-      const ids = (['a', 'b', 'c', 'd'] as const).filter(id =>
-        wanted.has(id) && (id === 'd' ? orgKind === 'small' : orgKind === 'main'),
+      const ids = (['a', 'b', 'c', 'd'] as const).filter(
+        id =>
+          wanted.has(id) &&
+          (id === 'd' ? orgKind === 'small' : orgKind === 'main'),
       );
       const incrementalIds = (['e', 'f'] as const).filter(
         id => wanted.has(id) && orgKind === 'main',
@@ -170,7 +182,10 @@ async function main() {
               workDir,
               windowSeconds: options.windowSeconds,
               latencySeconds: options.latencyMs / 1000,
-              concurrency: Math.min(options.concurrency, options.oktaConcurrency),
+              concurrency: Math.min(
+                options.concurrency,
+                options.oktaConcurrency,
+              ),
               limitPerWindow: limits,
             })),
           );
@@ -212,4 +227,3 @@ main().catch(error => {
   console.error(String(error?.stack ?? error));
   process.exit(1);
 });
-

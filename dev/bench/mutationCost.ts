@@ -14,12 +14,19 @@
  * (for big orgs, whose first processing takes many minutes) only the
  * applyMutation calls are timed, while the catalog is still processing.
  */
-import type { DeferredEntity, EntityProvider, EntityProviderConnection } from '@backstage/plugin-catalog-node';
+import type {
+  DeferredEntity,
+  EntityProvider,
+  EntityProviderConnection,
+} from '@backstage/plugin-catalog-node';
 import type { Entity } from '@backstage/catalog-model';
 import { parseFlagArgs } from '../fakeOkta/cliArgs';
 import { generateOrg } from '../fakeOkta/generateOrg';
 import { buildOrgEntities } from '../../src/okta/org';
-import { defaultGroupTransformer, defaultUserTransformer } from '../../src/okta/defaultTransformers';
+import {
+  defaultGroupTransformer,
+  defaultUserTransformer,
+} from '../../src/okta/defaultTransformers';
 import { startCatalog } from '../../src/__testUtils__/oktaCatalogHarness';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 
@@ -43,10 +50,17 @@ async function main() {
   const snapshot = {
     users: org.users().filter(u => u.status !== 'DEPROVISIONED'),
     groups: org.groups().filter(g => g.type !== 'BUILT_IN'),
-    membersByGroupId: new Map(org.groups().map(g => [g.id, [...org.memberIdsOf(g.id)]])),
+    membersByGroupId: new Map(
+      org.groups().map(g => [g.id, [...org.memberIdsOf(g.id)]]),
+    ),
   };
   const built = await buildOrgEntities(snapshot, {
-    context: { providerId: 'cost', orgUrl: 'https://cost.okta.example', userNaming: 'emailLocalPart', groupType: 'team' },
+    context: {
+      providerId: 'cost',
+      orgUrl: 'https://cost.okta.example',
+      userNaming: 'emailLocalPart',
+      groupType: 'team',
+    },
     userTransformer: defaultUserTransformer,
     groupTransformer: defaultGroupTransformer,
     logger: quiet,
@@ -61,15 +75,21 @@ async function main() {
   };
   const catalog = await startCatalog([provider]);
   const locationKey = 'mutation-cost';
-  const deferred = (list: Entity[]): DeferredEntity[] => list.map(entity => ({ entity, locationKey }));
+  const deferred = (list: Entity[]): DeferredEntity[] =>
+    list.map(entity => ({ entity, locationKey }));
   const count = async () => {
-    const response = await fetch(`${catalog.baseUrl}/api/catalog/entities/by-query?limit=1&filter=kind=user&filter=kind=group`);
+    const response = await fetch(
+      `${catalog.baseUrl}/api/catalog/entities/by-query?limit=1&filter=kind=user&filter=kind=group`,
+    );
     return ((await response.json()) as { totalItems: number }).totalItems;
   };
   const servedTitle = async (name: string) => {
-    const response = await fetch(`${catalog.baseUrl}/api/catalog/entities/by-name/user/default/${name}`);
+    const response = await fetch(
+      `${catalog.baseUrl}/api/catalog/entities/by-name/user/default/${name}`,
+    );
     if (!response.ok) return undefined;
-    return ((await response.json()) as Entity).spec?.profile as { displayName?: string } | undefined;
+    return ((await response.json()) as Entity).spec?.profile as
+      { displayName?: string } | undefined;
   };
   const until = async (probe: () => Promise<boolean>) => {
     for (;;) {
@@ -79,7 +99,10 @@ async function main() {
   };
 
   let t = performance.now();
-  await connection.applyMutation({ type: 'full', entities: deferred(entities) });
+  await connection.applyMutation({
+    type: 'full',
+    entities: deferred(entities),
+  });
   const firstApply = (performance.now() - t) / 1000;
   if (wait) await until(async () => (await count()) >= entities.length);
   const firstProcessed = (performance.now() - t) / 1000;
@@ -93,7 +116,8 @@ async function main() {
     const changed: Entity[] = [];
     const n = Math.max(1, Math.round(entities.length * share));
     for (let i = 0; i < n; i++) {
-      const entity = userEntities[(i * 7919 + tag.length * 31) % userEntities.length];
+      const entity =
+        userEntities[(i * 7919 + tag.length * 31) % userEntities.length];
       (entity.spec.profile ??= {}).displayName = `${tag} ${i}`;
       changed.push(entity);
     }
@@ -103,21 +127,36 @@ async function main() {
 
   const changedFull = changeSome('full');
   t = performance.now();
-  await connection.applyMutation({ type: 'full', entities: deferred(entities) });
+  await connection.applyMutation({
+    type: 'full',
+    entities: deferred(entities),
+  });
   const fullApply = (performance.now() - t) / 1000;
   const lastFull = changedFull[changedFull.length - 1];
   if (wait) {
-    await until(async () => (await servedTitle(lastFull.metadata.name))?.displayName === (lastFull.spec!.profile as { displayName?: string }).displayName);
+    await until(
+      async () =>
+        (await servedTitle(lastFull.metadata.name))?.displayName ===
+        (lastFull.spec!.profile as { displayName?: string }).displayName,
+    );
   }
   const fullVisible = (performance.now() - t) / 1000;
 
   const changedDelta = changeSome('delta');
   t = performance.now();
-  await connection.applyMutation({ type: 'delta', added: deferred(changedDelta), removed: [] });
+  await connection.applyMutation({
+    type: 'delta',
+    added: deferred(changedDelta),
+    removed: [],
+  });
   const deltaApply = (performance.now() - t) / 1000;
   const lastDelta = changedDelta[changedDelta.length - 1];
   if (wait) {
-    await until(async () => (await servedTitle(lastDelta.metadata.name))?.displayName === (lastDelta.spec!.profile as { displayName?: string }).displayName);
+    await until(
+      async () =>
+        (await servedTitle(lastDelta.metadata.name))?.displayName ===
+        (lastDelta.spec!.profile as { displayName?: string }).displayName,
+    );
   }
   const deltaVisible = (performance.now() - t) / 1000;
 

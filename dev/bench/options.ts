@@ -7,7 +7,12 @@ import type { IncrementalScenarioId } from './incremental';
 import type { Scenario, ScenarioId } from './scenarios';
 
 /** Okta's last published Workforce per-minute limits (shared/FACTS.md). */
-export const WORKFORCE_LIMITS = { users: 600, groups: 500, other: 1200, token: 600 };
+export const WORKFORCE_LIMITS = {
+  users: 600,
+  groups: 500,
+  other: 1200,
+  token: 600,
+};
 
 export interface BenchOptions {
   users: number;
@@ -31,22 +36,38 @@ export interface BenchOptions {
 export function parseOptions(argv: string[]): BenchOptions {
   const args = parseFlagArgs(argv);
   const known = new Set([
-    'users', 'groups', 'avg-groups-per-user', 'd-users', 'd-groups', 'seed', 'latency-ms',
-    'window-seconds', 'app-share', 'concurrency', 'okta-concurrency', 'scenario', 'runs',
+    'users',
+    'groups',
+    'avg-groups-per-user',
+    'd-users',
+    'd-groups',
+    'seed',
+    'latency-ms',
+    'window-seconds',
+    'app-share',
+    'concurrency',
+    'okta-concurrency',
+    'scenario',
+    'runs',
     'fail-member-pages-from',
-    'out', 'verbose',
+    'out',
+    'verbose',
   ]);
   for (const name of args.keys()) {
-    if (!known.has(name)) throw new Error(`Unknown option --${name} (see dev/bench/index.ts)`);
+    if (!known.has(name))
+      throw new Error(`Unknown option --${name} (see dev/bench/index.ts)`);
   }
   const num = (name: string, fallback: number, min = 0) => {
     const raw = args.get(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n) || n < min) throw new Error(`--${name} must be a number ≥ ${min}, got ${raw}`);
+    if (!Number.isFinite(n) || n < min)
+      throw new Error(`--${name} must be a number ≥ ${min}, got ${raw}`);
     return n;
   };
-  const scenarios = (args.get('scenario') ?? 'a,b,c,d,e,f').split(',').map(s => s.trim());
+  const scenarios = (args.get('scenario') ?? 'a,b,c,d,e,f')
+    .split(',')
+    .map(s => s.trim());
   for (const s of scenarios) {
     if (!['a', 'b', 'c', 'd', 'e', 'f'].includes(s)) {
       throw new Error(`--scenario takes a,b,c,d,e,f, got ${s}`);
@@ -65,7 +86,9 @@ export function parseOptions(argv: string[]): BenchOptions {
     concurrency: num('concurrency', 10, 1),
     oktaConcurrency: num('okta-concurrency', 75, 1),
     failMemberPagesFrom:
-      args.get('fail-member-pages-from') === undefined ? undefined : num('fail-member-pages-from', 0, 1),
+      args.get('fail-member-pages-from') === undefined
+        ? undefined
+        : num('fail-member-pages-from', 0, 1),
     scenarios: scenarios as (ScenarioId | IncrementalScenarioId)[],
     runs: num('runs', 0, 1),
     out: args.get('out') ?? '.bench/results.json',

@@ -72,7 +72,10 @@ export function bucketPacing(
     .sort((a, b) => a - b);
   const openings: number[] = [];
   for (const t of counted) {
-    if (openings.length === 0 || t >= openings[openings.length - 1] + windowMs) {
+    if (
+      openings.length === 0 ||
+      t >= openings[openings.length - 1] + windowMs
+    ) {
       openings.push(t);
     }
   }
@@ -81,7 +84,10 @@ export function bucketPacing(
     .map((t, i) => round3((t - (openings[i] + windowMs)) / 1000));
   const arrivals = entries.map(e => e.startedAt).sort((a, b) => a - b);
   const first = entries.reduce((m, e) => Math.min(m, e.startedAt), Infinity);
-  const last = entries.reduce((m, e) => Math.max(m, e.startedAt + e.ms), -Infinity);
+  const last = entries.reduce(
+    (m, e) => Math.max(m, e.startedAt + e.ms),
+    -Infinity,
+  );
   return {
     bucket,
     requests: entries.length,
@@ -94,7 +100,9 @@ export function bucketPacing(
     secondRequestAfterSeconds:
       arrivals.length > 1 ? round3((arrivals[1] - arrivals[0]) / 1000) : 0,
     meanFakeMs: entries.length
-      ? Math.round((entries.reduce((a, e) => a + e.ms, 0) / entries.length) * 10) / 10
+      ? Math.round(
+          (entries.reduce((a, e) => a + e.ms, 0) / entries.length) * 10,
+        ) / 10
       : 0,
   };
 }

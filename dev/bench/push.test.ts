@@ -8,22 +8,31 @@ import { runPushBenchmark } from './push';
 jest.setTimeout(180_000);
 
 describe('push benchmark', () => {
-  it.each(['eventHook', 'systemLog'] as const)('runs every kind of change through %s', async via => {
-    const result = await runPushBenchmark({ via, changes: 6, users: 60, groups: 8, latencyMs: 5 });
-    expect(result.latenciesMs.map(l => l.kind)).toEqual([
-      'hire',
-      'membership add',
-      'membership remove',
-      'group rename',
-      'leave',
-      'group delete',
-    ]);
-    expect(result.latenciesMs.every(l => l.ms > 0)).toBe(true);
-    expect(result.p95Ms).toBeGreaterThanOrEqual(result.p50Ms);
-    // create + activate + add, add, remove, rename, deactivate, delete
-    expect(result.events).toBeGreaterThanOrEqual(8);
-    expect(result.requestsPerEvent).toBeGreaterThan(0);
-    // eslint-disable-next-line no-console
-    console.log(JSON.stringify(result));
-  });
+  it.each(['eventHook', 'systemLog'] as const)(
+    'runs every kind of change through %s',
+    async via => {
+      const result = await runPushBenchmark({
+        via,
+        changes: 6,
+        users: 60,
+        groups: 8,
+        latencyMs: 5,
+      });
+      expect(result.latenciesMs.map(l => l.kind)).toEqual([
+        'hire',
+        'membership add',
+        'membership remove',
+        'group rename',
+        'leave',
+        'group delete',
+      ]);
+      expect(result.latenciesMs.every(l => l.ms > 0)).toBe(true);
+      expect(result.p95Ms).toBeGreaterThanOrEqual(result.p50Ms);
+      // create + activate + add, add, remove, rename, deactivate, delete
+      expect(result.events).toBeGreaterThanOrEqual(8);
+      expect(result.requestsPerEvent).toBeGreaterThan(0);
+      // eslint-disable-next-line no-console
+      console.log(JSON.stringify(result));
+    },
+  );
 });

@@ -17,11 +17,18 @@
  * fake org until the catalog's API serves its result.
  */
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import { coreServices, createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
-import { RecordingLogger, addServiceApp, catalogApi } from '../../src/__testUtils__/oktaCatalogHarness';
+import {
+  RecordingLogger,
+  addServiceApp,
+  catalogApi,
+} from '../../src/__testUtils__/oktaCatalogHarness';
 import { OKTA_CHANGE_EVENT_TYPES } from '../../src/events/oktaEvents';
 import { catalogModuleOktaOrgEntityProvider } from '../../src/module/catalogModuleOktaOrgEntityProvider';
 import { fakeChangeFeeds, generateOrg, startFakeOkta } from '../fakeOkta';
@@ -61,22 +68,40 @@ const OKTA_USER_ID = 'okta.com/user-id';
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+  return sorted[
+    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
+  ];
 }
 
-export async function runPushBenchmark(options: PushBenchOptions): Promise<PushBenchResult> {
-  const org = generateOrg({ seed: 17, users: options.users, groups: options.groups, averageGroupsPerUser: 3 });
-  const fake = await startFakeOkta({ org, latency: { fixedMs: options.latencyMs } });
+export async function runPushBenchmark(
+  options: PushBenchOptions,
+): Promise<PushBenchResult> {
+  const org = generateOrg({
+    seed: 17,
+    users: options.users,
+    groups: options.groups,
+    averageGroupsPerUser: 3,
+  });
+  const fake = await startFakeOkta({
+    org,
+    latency: { fixedMs: options.latencyMs },
+  });
   const logger = new RecordingLogger();
   let stop = async () => fake.close();
   try {
-    const app = await addServiceApp(fake, { scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'] });
+    const app = await addServiceApp(fake, {
+      scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'],
+    });
     const backend = await startTestBackend({
       features: [
         catalogPlugin,
         catalogModuleOktaOrgEntityProvider,
         schedulerServiceFactory,
-        createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => logger }),
+        createServiceFactory({
+          service: coreServices.rootLogger,
+          deps: {},
+          factory: () => logger,
+        }),
         mockServices.rootConfig.factory({
           data: {
             catalog: {
@@ -84,9 +109,17 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
                 okta: {
                   ...app.providerConfig,
                   checkSetupOnStart: false,
-                  schedule: { frequency: { minutes: 30 }, timeout: { minutes: 10 } },
+                  schedule: {
+                    frequency: { minutes: 30 },
+                    timeout: { minutes: 10 },
+                  },
                   ...(options.via === 'eventHook'
-                    ? { eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET } }
+                    ? {
+                        eventHook: {
+                          secretHeader: 'X-Okta-Hook-Secret',
+                          secret: SECRET,
+                        },
+                      }
                     : { systemLog: { pollInterval: { seconds: 2 } } }),
                 },
               },
@@ -106,8 +139,13 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
     // The first sync's entities processed and stitched: the count holds still.
     const counts: number[] = [];
     const settleDeadline = Date.now() + 10 * 60_000;
-    while (counts.length < 3 || counts[counts.length - 1] === 0 || new Set(counts.slice(-3)).size > 1) {
-      if (Date.now() > settleDeadline) throw new Error('The first sync did not settle in the catalog');
+    while (
+      counts.length < 3 ||
+      counts[counts.length - 1] === 0 ||
+      new Set(counts.slice(-3)).size > 1
+    ) {
+      if (Date.now() > settleDeadline)
+        throw new Error('The first sync did not settle in the catalog');
       await new Promise(resolve => setTimeout(resolve, 1000));
       counts.push((await catalog.entities()).length);
     }
@@ -123,28 +161,54 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
       await feeds.eventHooks.verify(String(hook.id));
     } else {
       const deadline = Date.now() + 30_000;
-      while (!logger.messages('info').some(m => m.includes('System Log follower default: starting'))) {
-        if (Date.now() > deadline) throw new Error('The System Log follower did not start');
+      while (
+        !logger
+          .messages('info')
+          .some(m => m.includes('System Log follower default: starting'))
+      ) {
+        if (Date.now() > deadline)
+          throw new Error('The System Log follower did not start');
         await new Promise(resolve => setTimeout(resolve, 100));
       }
     }
 
     // One entity by its Okta id, asked of the catalog's API (not the whole catalog each time).
-    const byAnnotation = async (key: string, id: string): Promise<Entity | undefined> => {
-      const query = new URLSearchParams({ filter: `metadata.annotations.${key}=${id}` });
-      const response = await fetch(`${baseUrl}/api/catalog/entities/by-query?${query}`);
+    const byAnnotation = async (
+      key: string,
+      id: string,
+    ): Promise<Entity | undefined> => {
+      const query = new URLSearchParams({
+        filter: `metadata.annotations.${key}=${id}`,
+      });
+      const response = await fetch(
+        `${baseUrl}/api/catalog/entities/by-query?${query}`,
+      );
       if (!response.ok) throw new Error(`catalog answered ${response.status}`);
       return ((await response.json()) as { items: Entity[] }).items[0];
     };
     const isMember = async (userId: string, groupId: string) => {
-      const [user, group] = await Promise.all([byAnnotation(OKTA_USER_ID, userId), byAnnotation(OKTA_GROUP_ID, groupId)]);
+      const [user, group] = await Promise.all([
+        byAnnotation(OKTA_USER_ID, userId),
+        byAnnotation(OKTA_GROUP_ID, groupId),
+      ]);
       const memberOf = (user?.spec?.memberOf ?? []) as string[];
-      return !!user && !!group && memberOf.some(ref => ref === group.metadata.name || ref.endsWith(`/${group.metadata.name}`));
+      return (
+        !!user &&
+        !!group &&
+        memberOf.some(
+          ref =>
+            ref === group.metadata.name ||
+            ref.endsWith(`/${group.metadata.name}`),
+        )
+      );
     };
     const waitUntil = async (kind: string, done: () => Promise<boolean>) => {
       const deadline = Date.now() + timeoutMs;
       while (!(await done())) {
-        if (Date.now() > deadline) throw new Error(`The catalog did not serve the ${kind} within ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `The catalog did not serve the ${kind} within ${timeoutMs} ms`,
+          );
         await new Promise(resolve => setTimeout(resolve, 50));
       }
     };
@@ -156,14 +220,28 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
     const hires: string[] = [];
     let alive = [...groups];
     for (let i = 0; i < options.changes; i++) {
-      const kinds = ['hire', 'membership add', 'membership remove', 'group rename', 'leave', 'group delete'] as const;
+      const kinds = [
+        'hire',
+        'membership add',
+        'membership remove',
+        'group rename',
+        'leave',
+        'group delete',
+      ] as const;
       const kind = kinds[i % kinds.length];
       const group = alive[i % alive.length];
       let done: () => Promise<boolean>;
       const started = Date.now();
       if (kind === 'hire') {
         const login = `bench.hire${i}@example.com`;
-        const user = org.addUser({ profile: { login, email: login, firstName: 'Bench', lastName: `Hire${i}` } });
+        const user = org.addUser({
+          profile: {
+            login,
+            email: login,
+            firstName: 'Bench',
+            lastName: `Hire${i}`,
+          },
+        });
         org.addMember(group.id, user.id);
         hires.push(user.id);
         done = () => isMember(user.id, group.id);
@@ -173,16 +251,23 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
           org.addMember(group.id, userId);
           done = () => isMember(userId, group.id);
         } else {
-          const memberOf = org.groupIdsOf(userId).find(id => id !== org.everyone()?.id)!;
+          const memberOf = org
+            .groupIdsOf(userId)
+            .find(id => id !== org.everyone()?.id)!;
           org.removeMember(memberOf, userId);
-          done = async () => !!(await byAnnotation(OKTA_USER_ID, userId)) && !(await isMember(userId, memberOf));
+          done = async () =>
+            !!(await byAnnotation(OKTA_USER_ID, userId)) &&
+            !(await isMember(userId, memberOf));
         }
       } else if (kind === 'group rename') {
         const name = `${group.profile.name} renamed ${i}`;
         org.renameGroup(group.id, name);
         done = async () => {
           const entity = await byAnnotation(OKTA_GROUP_ID, group.id);
-          return (entity?.spec?.profile as { displayName?: string } | undefined)?.displayName === name;
+          return (
+            (entity?.spec?.profile as { displayName?: string } | undefined)
+              ?.displayName === name
+          );
         };
       } else if (kind === 'leave') {
         const userId = hires.shift()!;
@@ -223,8 +308,11 @@ export async function runPushBenchmark(options: PushBenchOptions): Promise<PushB
 
 async function main() {
   const args = parseFlagArgs(process.argv.slice(2));
-  const number = (name: string, fallback: number) => (args.has(name) ? Number(args.get(name)) : fallback);
-  for (const via of (args.get('via') ?? 'eventHook,systemLog').split(',') as Array<PushBenchOptions['via']>) {
+  const number = (name: string, fallback: number) =>
+    args.has(name) ? Number(args.get(name)) : fallback;
+  for (const via of (args.get('via') ?? 'eventHook,systemLog').split(
+    ',',
+  ) as Array<PushBenchOptions['via']>) {
     const result = await runPushBenchmark({
       via,
       changes: number('changes', 24),
@@ -237,7 +325,9 @@ async function main() {
       `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event), ${result.served429} 429s, ${result.syncs.length} syncs`,
     );
     // eslint-disable-next-line no-console
-    console.log(`  per change: ${result.latenciesMs.map(l => `${l.kind} ${l.ms}`).join(', ')}`);
+    console.log(
+      `  per change: ${result.latenciesMs.map(l => `${l.kind} ${l.ms}`).join(', ')}`,
+    );
     // eslint-disable-next-line no-console
     console.log(`  syncs: ${result.syncs.join(' | ')}`);
   }

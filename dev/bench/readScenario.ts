@@ -58,11 +58,17 @@ export async function runReadScenario(context: {
   const { scenario, org, fake, options, limits } = context;
   const { clientId, keyId, privateKeyPem } = context.app;
   let ranOnThisFake = context.ranOnFake;
-  const { selectedGroupSizes, ...facts } = selectionFacts(org, scenario.selection);
+  const { selectedGroupSizes, ...facts } = selectionFacts(
+    org,
+    scenario.selection,
+  );
   const minimum = minimumRequests({ ...facts, selectedGroupSizes });
   const bound = lowerBound({
     requests: minimum,
-    longestMemberListingPages: longestMemberListingPages({ ...facts, selectedGroupSizes }),
+    longestMemberListingPages: longestMemberListingPages({
+      ...facts,
+      selectedGroupSizes,
+    }),
     limitPerWindow: limits,
     windowSeconds: options.windowSeconds,
     latencySeconds: options.latencyMs / 1000,
@@ -74,7 +80,9 @@ export async function runReadScenario(context: {
   for (let run = 1; run <= runs; run++) {
     if (ranOnThisFake) {
       // A fresh window in every bucket: windows open with their first request.
-      await new Promise(r => setTimeout(r, (options.windowSeconds + 0.5) * 1000));
+      await new Promise(r =>
+        setTimeout(r, (options.windowSeconds + 0.5) * 1000),
+      );
     }
     await fake.resetStats();
     const fakeBefore = await fake.stats();
@@ -82,26 +90,36 @@ export async function runReadScenario(context: {
     let error: string | undefined;
     try {
       result = await runOnce({
-      type: 'run',
-      endToEnd: scenario.endToEnd,
-      selection: scenario.selection,
-      orgUrl: fake.url,
-      clientId,
-      keyId,
-      privateKeyPem,
-      concurrency: options.concurrency,
-      timeoutSeconds: Math.max(300, bound.seconds * 10),
-      verbose: options.verbose,
-    });
+        type: 'run',
+        endToEnd: scenario.endToEnd,
+        selection: scenario.selection,
+        orgUrl: fake.url,
+        clientId,
+        keyId,
+        privateKeyPem,
+        concurrency: options.concurrency,
+        timeoutSeconds: Math.max(300, bound.seconds * 10),
+        verbose: options.verbose,
+      });
     } catch (e) {
-      error = String((e as Error).message).split('\n').slice(0, 2).join(' ');
-      console.error(`(${scenario.id}) run ${run} FAILED: ${(e as Error).message}`);
+      error = String((e as Error).message)
+        .split('\n')
+        .slice(0, 2)
+        .join(' ');
+      console.error(
+        `(${scenario.id}) run ${run} FAILED: ${(e as Error).message}`,
+      );
       result = failedRun();
     }
     const fakeAfter = await fake.stats();
     const pacing = error
       ? undefined
-      : runPacing(await fake.log(), result, options.windowSeconds * 1000, options.latencyMs);
+      : runPacing(
+          await fake.log(),
+          result,
+          options.windowSeconds * 1000,
+          options.latencyMs,
+        );
     ranOnThisFake = true;
     const fakeRequests = Object.fromEntries(
       ENDPOINTS.map(e => [e, fakeAfter.requests[FAKE_ENDPOINT[e]] ?? 0]),
@@ -141,7 +159,11 @@ export async function runReadScenario(context: {
       peakRecordsHeld: result.clientStats.peakRecordsHeld,
       peakRequestsInFlight: result.clientStats.peakRequestsInFlight,
       fakeCpuSeconds:
-        (fakeAfter.cpu.user - fakeBefore.cpu.user + fakeAfter.cpu.system - fakeBefore.cpu.system) / 1e6,
+        (fakeAfter.cpu.user -
+          fakeBefore.cpu.user +
+          fakeAfter.cpu.system -
+          fakeBefore.cpu.system) /
+        1e6,
       users: result.users,
       groups: result.groups,
       memberships: result.memberships,
@@ -155,7 +177,11 @@ export async function runReadScenario(context: {
     id: scenario.id,
     title: scenario.title,
     selection: scenario.selection,
-    org: { users: fake.userCount, groups: fake.groupCount, generatedInMs: fake.generatedInMs },
+    org: {
+      users: fake.userCount,
+      groups: fake.groupCount,
+      generatedInMs: fake.generatedInMs,
+    },
     facts,
     minimumRequests: minimum,
     minimumTotal,
@@ -169,10 +195,13 @@ export async function runReadScenario(context: {
       requestRatio: median(rows.map(r => r.requestRatio)),
     },
     targets: {
-      requestsWithin102: rows.every(r => !r.error && r.requestRatio <= TARGET_REQUEST_RATIO),
+      requestsWithin102: rows.every(
+        r => !r.error && r.requestRatio <= TARGET_REQUEST_RATIO,
+      ),
       wallWithin125: scenario.endToEnd
         ? undefined
-        : rows.every(r => !r.error) && median(rows.map(r => r.wallRatio)) <= TARGET_WALL_RATIO,
+        : rows.every(r => !r.error) &&
+          median(rows.map(r => r.wallRatio)) <= TARGET_WALL_RATIO,
       no429: rows.every(r => r.served429 === 0),
     },
   };

@@ -12,16 +12,25 @@ import type { RunPacing } from './pacing';
 import type { RunResult } from './runRead';
 import type { Scenario, ScenarioId, SelectionFacts } from './scenarios';
 
-export const ENDPOINTS: BenchEndpoint[] = ['token', 'users', 'groups', 'groupMembers'];
+export const ENDPOINTS: BenchEndpoint[] = [
+  'token',
+  'users',
+  'groups',
+  'groupMembers',
+];
 export const TARGET_REQUEST_RATIO = 1.02;
 export const TARGET_WALL_RATIO = 1.25;
 
 /** One run as reported: what it read (as the run process said) and what it cost. */
-export interface RunRow
-  extends Pick<
-    RunResult,
-    'users' | 'groups' | 'memberships' | 'emptyGroupsSkipped' | 'unmatchedGroupNames' | 'warnings'
-  > {
+export interface RunRow extends Pick<
+  RunResult,
+  | 'users'
+  | 'groups'
+  | 'memberships'
+  | 'emptyGroupsSkipped'
+  | 'unmatchedGroupNames'
+  | 'warnings'
+> {
   run: number;
   /** Why the run failed (its numbers are then as far as it got). */
   error?: string;
@@ -74,7 +83,8 @@ export interface ScenarioReport {
   };
 }
 
-export const sum = (counts: RequestCounts) => ENDPOINTS.reduce((s, e) => s + counts[e], 0);
+export const sum = (counts: RequestCounts) =>
+  ENDPOINTS.reduce((s, e) => s + counts[e], 0);
 export const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);
@@ -84,11 +94,15 @@ export const fixed = (x: number | undefined, digits = 1) =>
   x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
 
 export function printTable(headers: string[], rows: string[][]) {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
+  const widths = headers.map((h, i) =>
+    Math.max(h.length, ...rows.map(r => r[i].length)),
+  );
   const line = (cells: string[]) =>
     `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(headers));
-  console.log(`|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  console.log(
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+  );
   for (const row of rows) console.log(line(row));
 }
 
@@ -134,9 +148,25 @@ export function printScenario(report: ScenarioReport) {
   const d = report.id === 'd';
   printTable(
     [
-      'run', 'req tok/usr/grp/mem', 'req', 'min', 'req/min', '429 (client/fake)', 'retries',
-      'wall s', 'bound s', 'wall/bound', 'w/(b+1s·B)', 'read s', d ? 'commit+catalog s' : 'build s',
-      'CPU s', 'peak RSS MB', 'base RSS MB', 'held pages/records, in flight', 'fake CPU s', 'fake peak conc',
+      'run',
+      'req tok/usr/grp/mem',
+      'req',
+      'min',
+      'req/min',
+      '429 (client/fake)',
+      'retries',
+      'wall s',
+      'bound s',
+      'wall/bound',
+      'w/(b+1s·B)',
+      'read s',
+      d ? 'commit+catalog s' : 'build s',
+      'CPU s',
+      'peak RSS MB',
+      'base RSS MB',
+      'held pages/records, in flight',
+      'fake CPU s',
+      'fake peak conc',
     ],
     report.runs.map(r => {
       const protocolBound = report.bound.seconds + report.windowBoundaries;
@@ -155,7 +185,9 @@ export function printScenario(report: ScenarioReport) {
         fixed(r.wallRatio, 2),
         fixed(r.wallSeconds / protocolBound, 2),
         fixed(r.readSeconds, 2),
-        d ? `${fixed(r.buildSeconds, 2)}+${fixed(r.catalogSeconds, 2)}` : fixed(r.buildSeconds, 2),
+        d
+          ? `${fixed(r.buildSeconds, 2)}+${fixed(r.catalogSeconds, 2)}`
+          : fixed(r.buildSeconds, 2),
         fixed(r.cpuSeconds, 2),
         fixed(r.peakRssMb, 0),
         fixed(r.baselineRssMb, 0),
@@ -178,7 +210,9 @@ export function printScenario(report: ScenarioReport) {
           ? `, lost ${fixed(b.meanBoundaryLossSeconds, 2)} s per boundary beyond W (${losses})`
           : '';
         const probe =
-          b.requests > 1 ? `, 2nd request ${fixed(b.secondRequestAfterSeconds, 3)} s after the 1st` : '';
+          b.requests > 1
+            ? `, 2nd request ${fixed(b.secondRequestAfterSeconds, 3)} s after the 1st`
+            : '';
         const fakeMs = `, fake ${fixed(b.meanFakeMs, 1)} ms/req`;
         return `${b.bucket}: ${b.requests} req in ${b.windows} window(s) over ${fixed(b.spanSeconds, 2)} s${pace}${fakeMs}${probe}${lost}`;
       });
@@ -189,7 +223,10 @@ export function printScenario(report: ScenarioReport) {
         )} s after the last response; ${buckets.join('; ')}`,
       );
     }
-    if (r.error) console.log(`  run ${report.id}${r.run} FAILED (request counts from the fake): ${r.error.slice(0, 300)}`);
+    if (r.error)
+      console.log(
+        `  run ${report.id}${r.run} FAILED (request counts from the fake): ${r.error.slice(0, 300)}`,
+      );
   }
   const t = report.targets;
   const wallTarget =
@@ -206,5 +243,6 @@ export function printScenario(report: ScenarioReport) {
     }; ${wallTarget}; 429s ${t.no429 ? 'none' : 'SOME'}${medianWall}`,
   );
   const warnings = new Set(report.runs.flatMap(r => r.warnings));
-  for (const w of [...warnings].slice(0, 5)) console.log(`  log: ${w.slice(0, 200)}`);
+  for (const w of [...warnings].slice(0, 5))
+    console.log(`  log: ${w.slice(0, 200)}`);
 }

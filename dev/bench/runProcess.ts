@@ -17,17 +17,21 @@ export function runOnce(request: RunRequest): Promise<RunResult> {
     });
     let settled = false;
     // The TypeScript loader also sends {type: 'watch'} messages: skip them.
-    child.on('message', (message: RunResult | { type: 'error' | 'watch'; message?: string }) => {
-      if (message.type === 'result') {
-        settled = true;
-        resolveRun(message);
-      } else if (message.type === 'error') {
-        settled = true;
-        reject(new Error(`the run failed: ${message.message}`));
-      }
-    });
+    child.on(
+      'message',
+      (message: RunResult | { type: 'error' | 'watch'; message?: string }) => {
+        if (message.type === 'result') {
+          settled = true;
+          resolveRun(message);
+        } else if (message.type === 'error') {
+          settled = true;
+          reject(new Error(`the run failed: ${message.message}`));
+        }
+      },
+    );
     child.once('exit', code => {
-      if (!settled) reject(new Error(`the run process exited (${code}) without a result`));
+      if (!settled)
+        reject(new Error(`the run process exited (${code}) without a result`));
     });
     child.send(request);
   });

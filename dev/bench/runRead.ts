@@ -13,10 +13,16 @@ import { readFileSync } from 'node:fs';
 import { knex } from 'knex';
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader, type JsonObject } from '@backstage/config';
-import type { OktaClientStats, OktaOrgClient } from '../../src/okta/client/types';
+import type {
+  OktaClientStats,
+  OktaOrgClient,
+} from '../../src/okta/client/types';
 import { readOktaProviderConfigs } from '../../src/okta/config';
 import { prepareEntityValidation } from '../../src/okta/entityValidation';
-import { createProviderClient, readProviderEntities } from '../../src/okta/providerSync';
+import {
+  createProviderClient,
+  readProviderEntities,
+} from '../../src/okta/providerSync';
 import { syncProviderEntities } from '../../src/okta/incrementalSync';
 import { OktaSyncStateStore } from '../../src/state/OktaSyncStateStore';
 import type { OktaProviderConfig } from '../../src/okta/types';
@@ -78,7 +84,13 @@ export interface RunResult {
   /** SHA-256 of the entities (sorted, as JSON): equal hashes, equal catalogs. */
   entitiesHash?: string;
   /** e, f: what the sync did. */
-  sync?: { kind: string; resumedFullRead: boolean; groupsRelisted: number; usersRead: number; stopped: boolean };
+  sync?: {
+    kind: string;
+    resumedFullRead: boolean;
+    groupsRelisted: number;
+    usersRead: number;
+    stopped: boolean;
+  };
 }
 
 const MB = 1024 * 1024;
@@ -91,7 +103,9 @@ class BenchLogger implements LoggerService {
   ) {}
   error(message: string, meta?: Error | Record<string, unknown>) {
     this.warnings.push(`error: ${message}`);
-    process.stderr.write(`[bench run] error: ${message} ${meta instanceof Error ? meta.message : ''}\n`);
+    process.stderr.write(
+      `[bench run] error: ${message} ${meta instanceof Error ? meta.message : ''}\n`,
+    );
   }
   warn(message: string) {
     this.warnings.push(message);
@@ -108,7 +122,9 @@ class BenchLogger implements LoggerService {
 
 function vmHwmMb(): number {
   try {
-    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    const match = /VmHWM:\s+(\d+) kB/.exec(
+      readFileSync('/proc/self/status', 'utf8'),
+    );
     return match ? Number(match[1]) / 1024 : NaN;
   } catch {
     return NaN;
@@ -126,9 +142,13 @@ function providerConfig(request: RunRequest): OktaProviderConfig {
     privateKey: request.privateKeyPem,
     hierarchy: { parentAttribute: 'parentGroup' },
     requests: { maxConcurrency: request.concurrency },
-    ...(selection.userSearchFilter && { userSearchFilter: selection.userSearchFilter }),
+    ...(selection.userSearchFilter && {
+      userSearchFilter: selection.userSearchFilter,
+    }),
     ...(selection.groupNames && { groupNames: selection.groupNames }),
-    ...(selection.groupSearchFilter && { groupSearchFilter: selection.groupSearchFilter }),
+    ...(selection.groupSearchFilter && {
+      groupSearchFilter: selection.groupSearchFilter,
+    }),
   };
   const [provider] = readOktaProviderConfigs(
     new ConfigReader({ catalog: { providers: { okta } } }),
@@ -136,7 +156,10 @@ function providerConfig(request: RunRequest): OktaProviderConfig {
   return provider;
 }
 
-function createClient(provider: OktaProviderConfig, logger: LoggerService): OktaOrgClient {
+function createClient(
+  provider: OktaProviderConfig,
+  logger: LoggerService,
+): OktaOrgClient {
   return createProviderClient(provider, logger);
 }
 
@@ -152,7 +175,11 @@ async function run(request: RunRequest): Promise<RunResult> {
   const client = createClient(provider, logger);
   const catalog = request.endToEnd
     ? await (async () => {
-        const entityProvider = new OktaOrgEntityProvider({ provider, logger, client });
+        const entityProvider = new OktaOrgEntityProvider({
+          provider,
+          logger,
+          client,
+        });
         return { entityProvider, ...(await startCatalog([entityProvider])) };
       })()
     : undefined;
@@ -171,7 +198,9 @@ async function run(request: RunRequest): Promise<RunResult> {
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
   }, 50);
   const deadline = setTimeout(() => {
-    process.stderr.write(`[bench run] gave up after ${request.timeoutSeconds} s\n`);
+    process.stderr.write(
+      `[bench run] gave up after ${request.timeoutSeconds} s\n`,
+    );
     process.exit(3);
   }, request.timeoutSeconds * 1000);
   deadline.unref();
@@ -182,7 +211,14 @@ async function run(request: RunRequest): Promise<RunResult> {
   let readSeconds: number;
   let buildSeconds: number;
   let catalogSeconds: number | undefined;
-  let counts: Pick<RunResult, 'users' | 'groups' | 'memberships' | 'emptyGroupsSkipped' | 'unmatchedGroupNames'>;
+  let counts: Pick<
+    RunResult,
+    | 'users'
+    | 'groups'
+    | 'memberships'
+    | 'emptyGroupsSkipped'
+    | 'unmatchedGroupNames'
+  >;
   let entitiesHash: string | undefined;
   let syncReport: RunResult['sync'];
   if (request.sync) {
@@ -191,12 +227,16 @@ async function run(request: RunRequest): Promise<RunResult> {
       connection: { filename: request.sync.stateFile },
       useNullAsDefault: true,
     });
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     const stop = new AbortController();
     const { stopAtMemberPages } = request.sync;
     const watcher = stopAtMemberPages
       ? setInterval(() => {
-          if ((client.stats().requests.groupMembers ?? 0) >= stopAtMemberPages) {
+          if (
+            (client.stats().requests.groupMembers ?? 0) >= stopAtMemberPages
+          ) {
             stop.abort(new Error('stopped by the bench'));
           }
         }, 5)
@@ -224,7 +264,13 @@ async function run(request: RunRequest): Promise<RunResult> {
       readSeconds = seconds(t0);
       buildSeconds = 0;
       counts = { users: 0, groups: 0, memberships: 0 };
-      syncReport = { kind: 'full', resumedFullRead: false, groupsRelisted: 0, usersRead: 0, stopped: true };
+      syncReport = {
+        kind: 'full',
+        resumedFullRead: false,
+        groupsRelisted: 0,
+        usersRead: 0,
+        stopped: true,
+      };
     } finally {
       if (watcher) clearInterval(watcher);
       await db.destroy();

@@ -43,7 +43,10 @@ export const GROUP_NAME_COUNT = 50;
  * 50 group names spread evenly over the groups in id order (so over the
  * random size ranking too): a mix of big, small and empty groups.
  */
-export function pickGroupNames(org: FakeOrg, count = GROUP_NAME_COUNT): string[] {
+export function pickGroupNames(
+  org: FakeOrg,
+  count = GROUP_NAME_COUNT,
+): string[] {
   const candidates = org.groups().filter(g => g.type !== 'BUILT_IN');
   const step = candidates.length / count;
   const names: string[] = [];
@@ -97,7 +100,9 @@ export function fewestNameSearchListings(names: string[]): number {
   let listings = 0;
   let current = 0;
   for (const name of new Set(names)) {
-    const term = encodeURIComponent(`profile.name eq ${JSON.stringify(name)}`).length;
+    const term = encodeURIComponent(
+      `profile.name eq ${JSON.stringify(name)}`,
+    ).length;
     const joiner = encodeURIComponent(' or ').length;
     if (current > 0 && current + joiner + term <= MAX_ENCODED_SEARCH) {
       current += joiner + term;
@@ -119,7 +124,10 @@ export interface SelectionFacts extends SelectionShape {
   expectedUsers: number;
 }
 
-export function selectionFacts(org: FakeOrg, selection: BenchSelection): SelectionFacts {
+export function selectionFacts(
+  org: FakeOrg,
+  selection: BenchSelection,
+): SelectionFacts {
   const groups = org.groups();
   let selected;
   let groupListings = 1;
@@ -130,16 +138,24 @@ export function selectionFacts(org: FakeOrg, selection: BenchSelection): Selecti
     groupListings = fewestNameSearchListings(selection.groupNames);
     listedGroups = selected.length;
   } else if (selection.groupSearchFilter) {
-    const expression = compileSearch(selection.groupSearchFilter, GROUP_SEARCH_RULES);
-    selected = groups.filter(g => matchesSearch(g, expression, GROUP_SEARCH_RULES));
+    const expression = compileSearch(
+      selection.groupSearchFilter,
+      GROUP_SEARCH_RULES,
+    );
+    selected = groups.filter(g =>
+      matchesSearch(g, expression, GROUP_SEARCH_RULES),
+    );
     listedGroups = selected.length;
   } else {
     // Everyone (BUILT_IN) is listed but not read: it is the whole directory.
     listedGroups = groups.length;
     selected = groups.filter(g => g.type !== 'BUILT_IN');
   }
-  const groupFiltered = Boolean(selection.groupNames || selection.groupSearchFilter);
-  const listsUserDirectory = !groupFiltered || selection.userSearchFilter !== undefined;
+  const groupFiltered = Boolean(
+    selection.groupNames || selection.groupSearchFilter,
+  );
+  const listsUserDirectory =
+    !groupFiltered || selection.userSearchFilter !== undefined;
 
   const userSearch = selection.userSearchFilter
     ? compileSearch(selection.userSearchFilter, USER_SEARCH_RULES)
@@ -149,7 +165,9 @@ export function selectionFacts(org: FakeOrg, selection: BenchSelection): Selecti
     userSearch
       ? matchesSearch(user, userSearch, USER_SEARCH_RULES)
       : user.status !== 'DEPROVISIONED';
-  const listedUsers = listsUserDirectory ? org.users().filter(isListed).length : 0;
+  const listedUsers = listsUserDirectory
+    ? org.users().filter(isListed).length
+    : 0;
 
   const sizes = selected.map(g => org.memberIdsOf(g.id).length);
   let expectedUsers: number;
@@ -157,7 +175,8 @@ export function selectionFacts(org: FakeOrg, selection: BenchSelection): Selecti
     expectedUsers = listedUsers;
   } else {
     const inSome = new Set<string>();
-    for (const g of selected) for (const id of org.memberIdsOf(g.id)) inSome.add(id);
+    for (const g of selected)
+      for (const id of org.memberIdsOf(g.id)) inSome.add(id);
     expectedUsers = [...inSome].filter(id => {
       const user = org.getUser(id)!;
       return userSearch
@@ -181,5 +200,7 @@ export function selectionFacts(org: FakeOrg, selection: BenchSelection): Selecti
 
 /** Pages of the biggest selected group's member listing. */
 export function longestMemberListingPages(facts: SelectionFacts): number {
-  return facts.biggestGroup > 0 ? Math.ceil(facts.biggestGroup / PAGE_SIZE.groupMembers) : 0;
+  return facts.biggestGroup > 0
+    ? Math.ceil(facts.biggestGroup / PAGE_SIZE.groupMembers)
+    : 0;
 }

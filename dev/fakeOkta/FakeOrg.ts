@@ -300,10 +300,16 @@ export class FakeOrg {
       status,
       created,
       activated: orDefault(partial.activated, neverActivated ? null : created),
-      statusChanged: orDefault(partial.statusChanged, status === 'STAGED' ? null : created),
+      statusChanged: orDefault(
+        partial.statusChanged,
+        status === 'STAGED' ? null : created,
+      ),
       lastLogin: partial.lastLogin ?? null,
       lastUpdated: partial.lastUpdated ?? created,
-      passwordChanged: orDefault(partial.passwordChanged, neverActivated ? null : created),
+      passwordChanged: orDefault(
+        partial.passwordChanged,
+        neverActivated ? null : created,
+      ),
       type: partial.type ?? { id: DEFAULT_USER_TYPE_ID },
       profile: { ...partial.profile },
       credentials: partial.credentials ?? {
@@ -359,7 +365,8 @@ export class FakeOrg {
     }
     user.lastUpdated = now;
     if (patch.profile) this.emit({ kind: 'userProfileUpdated', user }, now);
-    if (user.status !== fromStatus) this.emit({ kind: 'userStatusChanged', user, from: fromStatus }, now);
+    if (user.status !== fromStatus)
+      this.emit({ kind: 'userStatusChanged', user, from: fromStatus }, now);
     return user;
   }
 
@@ -452,7 +459,10 @@ export class FakeOrg {
     if (insertSorted(this.memberIds.get(groupId)!, userId)) {
       insertSorted(this.groupIdsOfUser.get(userId)!, groupId);
       group.lastMembershipUpdated = this.now();
-      this.emit({ kind: 'memberAdded', group, user }, group.lastMembershipUpdated);
+      this.emit(
+        { kind: 'memberAdded', group, user },
+        group.lastMembershipUpdated,
+      );
     }
   }
 
@@ -462,7 +472,10 @@ export class FakeOrg {
     if (removeSorted(this.memberIds.get(groupId)!, userId)) {
       removeSorted(this.groupIdsOfUser.get(userId)!, groupId);
       group.lastMembershipUpdated = this.now();
-      this.emit({ kind: 'memberRemoved', group, user }, group.lastMembershipUpdated);
+      this.emit(
+        { kind: 'memberRemoved', group, user },
+        group.lastMembershipUpdated,
+      );
     }
   }
 

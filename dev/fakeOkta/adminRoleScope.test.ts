@@ -4,7 +4,12 @@
  * answer 403, and every body still matches Okta's spec.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServiceAppKeys, FakeOkta, FakeOrg, startFakeOkta } from './index';
+import {
+  createServiceAppKeys,
+  FakeOkta,
+  FakeOrg,
+  startFakeOkta,
+} from './index';
 import { apiGet, getAccessToken, nextLink } from './testing/fakeOktaClient';
 import { OktaOpenApiValidator } from './testing/openApiValidator';
 
@@ -15,9 +20,15 @@ describe('an admin role scoped to some groups and users', () => {
   const org = new FakeOrg({ seed: 3 });
   const sales = org.addGroup({ profile: { name: 'Sales' } });
   const eng = org.addGroup({ profile: { name: 'Engineering' } });
-  const ann = org.addUser({ profile: { login: 'ann@acme.example', email: 'ann@acme.example' } });
-  const ben = org.addUser({ profile: { login: 'ben@acme.example', email: 'ben@acme.example' } });
-  const cat = org.addUser({ profile: { login: 'cat@acme.example', email: 'cat@acme.example' } });
+  const ann = org.addUser({
+    profile: { login: 'ann@acme.example', email: 'ann@acme.example' },
+  });
+  const ben = org.addUser({
+    profile: { login: 'ben@acme.example', email: 'ben@acme.example' },
+  });
+  const cat = org.addUser({
+    profile: { login: 'cat@acme.example', email: 'cat@acme.example' },
+  });
   org.addMember(sales.id, ann.id);
   org.addMember(eng.id, ben.id);
 
@@ -40,7 +51,15 @@ describe('an admin role scoped to some groups and users', () => {
     while (next) {
       const res = await apiGet(next, token);
       expect(res.status).toBe(200);
-      expect(validator.validateResponse('management', specPath, 'GET', res.status, res.body).message).toBe('');
+      expect(
+        validator.validateResponse(
+          'management',
+          specPath,
+          'GET',
+          res.status,
+          res.body,
+        ).message,
+      ).toBe('');
       ids.push(...(res.body as Array<{ id: string }>).map(item => item.id));
       next = nextLink(res.headers);
     }
@@ -48,9 +67,18 @@ describe('an admin role scoped to some groups and users', () => {
   }
 
   it('lists only the covered groups (not Everyone) and users (members of covered groups, covered users)', async () => {
-    expect(await list('/api/v1/groups?expand=stats', '/api/v1/groups')).toEqual([sales.id]);
-    expect(await list('/api/v1/users?limit=1', '/api/v1/users')).toEqual([ann.id, cat.id].sort());
-    expect(await list(`/api/v1/groups/${sales.id}/users`, '/api/v1/groups/{groupId}/users')).toEqual([ann.id]);
+    expect(await list('/api/v1/groups?expand=stats', '/api/v1/groups')).toEqual(
+      [sales.id],
+    );
+    expect(await list('/api/v1/users?limit=1', '/api/v1/users')).toEqual(
+      [ann.id, cat.id].sort(),
+    );
+    expect(
+      await list(
+        `/api/v1/groups/${sales.id}/users`,
+        '/api/v1/groups/{groupId}/users',
+      ),
+    ).toEqual([ann.id]);
   });
 
   it('answers 403 E0000006 for a group the role does not cover', async () => {
@@ -61,14 +89,26 @@ describe('an admin role scoped to some groups and users', () => {
       const res = await apiGet(`${okta.url}${path}`, token);
       expect(res.status).toBe(403);
       expect(res.body.errorCode).toBe('E0000006');
-      expect(validator.validateResponse('management', specPath, 'GET', res.status, res.body).valid).toBe(true);
+      expect(
+        validator.validateResponse(
+          'management',
+          specPath,
+          'GET',
+          res.status,
+          res.body,
+        ).valid,
+      ).toBe(true);
     }
   });
 
   it('sees the whole org again once the scope is lifted', async () => {
     okta.updateServiceApp('scoped', { adminRoleScope: undefined });
-    expect(await list('/api/v1/users', '/api/v1/users')).toEqual([ann.id, ben.id, cat.id].sort());
+    expect(await list('/api/v1/users', '/api/v1/users')).toEqual(
+      [ann.id, ben.id, cat.id].sort(),
+    );
     expect((await list('/api/v1/groups', '/api/v1/groups')).length).toBe(3);
-    okta.updateServiceApp('scoped', { adminRoleScope: { groupIds: [sales.id], userIds: [cat.id] } });
+    okta.updateServiceApp('scoped', {
+      adminRoleScope: { groupIds: [sales.id], userIds: [cat.id] },
+    });
   });
 });

@@ -35,7 +35,12 @@ export interface OAuthErrorResult {
 
 export interface TokenSuccess {
   status: 200;
-  body: { token_type: 'Bearer' | 'DPoP'; expires_in: number; access_token: string; scope: string };
+  body: {
+    token_type: 'Bearer' | 'DPoP';
+    expires_in: number;
+    access_token: string;
+    scope: string;
+  };
   headers?: Record<string, string>;
 }
 
@@ -88,7 +93,9 @@ function decodedPath(url: string): string | undefined {
   }
 }
 
-interface RegisteredApp extends Required<Omit<FakeServiceApp, 'adminRoleScope'>> {
+interface RegisteredApp extends Required<
+  Omit<FakeServiceApp, 'adminRoleScope'>
+> {
   adminRoleScope?: FakeAdminRoleScope;
 }
 
@@ -110,7 +117,8 @@ class ReplayCache {
     const previous = this.seen.get(id);
     if (previous !== undefined && previous > now) return false;
     if (this.seen.size > 50000) {
-      for (const [key, until] of this.seen) if (until <= now) this.seen.delete(key);
+      for (const [key, until] of this.seen)
+        if (until <= now) this.seen.delete(key);
     }
     this.seen.set(id, keepUntil);
     return true;
@@ -119,7 +127,10 @@ class ReplayCache {
 
 export class FakeAuthorizationServer {
   private readonly apps = new Map<string, RegisteredApp>();
-  private readonly apiTokens = new Map<string, { adminRole: boolean; label: string }>();
+  private readonly apiTokens = new Map<
+    string,
+    { adminRole: boolean; label: string }
+  >();
   private readonly tokens = new Map<string, IssuedToken>();
   private readonly assertionJtis = new ReplayCache();
   private readonly proofJtis = new ReplayCache();
@@ -135,7 +146,9 @@ export class FakeAuthorizationServer {
     if (!app.clientId) throw new Error('A service app needs a clientId');
     for (const jwk of app.publicJwks) {
       if (!importPublicJwk(jwk)) {
-        throw new Error(`Key ${jwk.kid ?? '(no kid)'} of app ${app.clientId} is not a public RSA/EC JWK`);
+        throw new Error(
+          `Key ${jwk.kid ?? '(no kid)'} of app ${app.clientId} is not a public RSA/EC JWK`,
+        );
       }
     }
     this.apps.set(app.clientId, {
@@ -148,7 +161,10 @@ export class FakeAuthorizationServer {
     });
   }
 
-  updateServiceApp(clientId: string, patch: Partial<Omit<FakeServiceApp, 'clientId'>>): void {
+  updateServiceApp(
+    clientId: string,
+    patch: Partial<Omit<FakeServiceApp, 'clientId'>>,
+  ): void {
     const app = this.apps.get(clientId);
     if (!app) throw new Error(`No service app ${clientId} in the fake org`);
     this.addServiceApp({ ...app, ...patch, clientId });
@@ -167,7 +183,9 @@ export class FakeAuthorizationServer {
     const latest = this.nonces[this.nonces.length - 1];
     if (!latest || now - latest.issuedAt >= NONCE_ROTATION_MS) {
       this.nonces.push({ value: base64url(randomBytes(24)), issuedAt: now });
-      this.nonces = this.nonces.filter(n => now - n.issuedAt < NONCE_VALIDITY_MS);
+      this.nonces = this.nonces.filter(
+        n => now - n.issuedAt < NONCE_VALIDITY_MS,
+      );
     }
     return this.nonces[this.nonces.length - 1].value;
   }
@@ -175,7 +193,9 @@ export class FakeAuthorizationServer {
   private isValidNonce(nonce: unknown): boolean {
     const now = this.clock();
     this.currentNonce();
-    return this.nonces.some(n => n.value === nonce && now - n.issuedAt < NONCE_VALIDITY_MS);
+    return this.nonces.some(
+      n => n.value === nonce && now - n.issuedAt < NONCE_VALIDITY_MS,
+    );
   }
 
   /** Which app a live access token belongs to, for rate-limit shares. */
@@ -197,80 +217,167 @@ export class FakeAuthorizationServer {
   ): TokenSuccess | OAuthErrorResult {
     const now = this.clock();
     const nowS = Math.floor(now / 1000);
-    if (!contentType || !contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) {
-      return oauthError(400, 'invalid_request', 'The request must be application/x-www-form-urlencoded.');
+    if (
+      !contentType ||
+      !contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')
+    ) {
+      return oauthError(
+        400,
+        'invalid_request',
+        'The request must be application/x-www-form-urlencoded.',
+      );
     }
     const grantType = form.get('grant_type');
     if (!grantType) {
-      return oauthError(400, 'invalid_request', "The 'grant_type' parameter is required.");
+      return oauthError(
+        400,
+        'invalid_request',
+        "The 'grant_type' parameter is required.",
+      );
     }
     const assertion = form.get('client_assertion');
     if (!assertion && !form.get('client_secret')) {
       return oauthError(401, 'invalid_client', 'No client credentials found.');
     }
     if (!assertion) {
-      return oauthError(401, 'invalid_client', 'The client is configured for private_key_jwt; client secrets are not accepted.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client is configured for private_key_jwt; client secrets are not accepted.',
+      );
     }
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) {
-      return oauthError(400, 'invalid_request', 'The `client_assertion_type` is invalid.');
+      return oauthError(
+        400,
+        'invalid_request',
+        'The `client_assertion_type` is invalid.',
+      );
     }
     const jws = decodeJws(assertion);
     if (!jws) {
-      return oauthError(401, 'invalid_client', 'The client_assertion token is malformed.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion token is malformed.',
+      );
     }
     const { header, payload } = jws;
     const clientId = payload.iss;
     if (typeof clientId !== 'string' || payload.sub !== clientId) {
-      return oauthError(401, 'invalid_client', "The client_assertion token's 'iss' and 'sub' claims must both be the client id.");
+      return oauthError(
+        401,
+        'invalid_client',
+        "The client_assertion token's 'iss' and 'sub' claims must both be the client id.",
+      );
     }
     const formClientId = form.get('client_id');
     if (formClientId && formClientId !== clientId) {
-      return oauthError(401, 'invalid_client', "The 'client_id' parameter does not match the client_assertion issuer.");
+      return oauthError(
+        401,
+        'invalid_client',
+        "The 'client_id' parameter does not match the client_assertion issuer.",
+      );
     }
     const app = this.apps.get(clientId);
     if (!app) {
-      return oauthError(401, 'invalid_client', "Invalid value for 'client_id' parameter.");
+      return oauthError(
+        401,
+        'invalid_client',
+        "Invalid value for 'client_id' parameter.",
+      );
     }
     if (!isSupportedAlgorithm(header.alg)) {
-      return oauthError(401, 'invalid_client', 'The client_assertion JWT signature algorithm is not supported.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion JWT signature algorithm is not supported.',
+      );
     }
     // Okta requires the kid of a registered key; without one the answer is
     // the same as for an unknown kid (Okta's private_key_jwt docs: "kid" is
     // required when the app has keys; the message is Okta's).
-    const candidates = app.publicJwks.filter(k => header.kid !== undefined && k.kid === header.kid);
+    const candidates = app.publicJwks.filter(
+      k => header.kid !== undefined && k.kid === header.kid,
+    );
     if (candidates.length === 0) {
-      return oauthError(401, 'invalid_client', 'The client_assertion JWT kid is invalid.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion JWT kid is invalid.',
+      );
     }
     const verified = candidates.some(jwk => {
       const key = importPublicJwk(jwk);
-      return key !== undefined && (jwk.alg === undefined || jwk.alg === header.alg) && verifyJws(jws, key);
+      return (
+        key !== undefined &&
+        (jwk.alg === undefined || jwk.alg === header.alg) &&
+        verifyJws(jws, key)
+      );
     });
     if (!verified) {
-      return oauthError(401, 'invalid_client', 'The client_assertion signature is invalid.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion signature is invalid.',
+      );
     }
     const aud = payload.aud;
     if (!(aud === tokenUrl || (Array.isArray(aud) && aud.includes(tokenUrl)))) {
-      return oauthError(401, 'invalid_client', 'The audience claim for client_assertion must be the endpoint invoking the request.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The audience claim for client_assertion must be the endpoint invoking the request.',
+      );
     }
     if (typeof payload.exp !== 'number') {
-      return oauthError(401, 'invalid_client', "The client_assertion token must contain an 'exp' claim.");
+      return oauthError(
+        401,
+        'invalid_client',
+        "The client_assertion token must contain an 'exp' claim.",
+      );
     }
     if (payload.exp <= nowS) {
-      return oauthError(401, 'invalid_client', 'The client_assertion token is expired.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion token is expired.',
+      );
     }
     if (payload.exp > nowS + MAX_ASSERTION_LIFETIME_S) {
-      return oauthError(401, 'invalid_client', 'The client_assertion token has an expiration too far into the future.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion token has an expiration too far into the future.',
+      );
     }
     if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_SKEW_S) {
-      return oauthError(401, 'invalid_client', 'The client_assertion token was issued in the future.');
+      return oauthError(
+        401,
+        'invalid_client',
+        'The client_assertion token was issued in the future.',
+      );
     }
     if (payload.jti !== undefined) {
-      if (!this.assertionJtis.use(`${clientId}:${String(payload.jti)}`, payload.exp * 1000, now)) {
-        return oauthError(401, 'invalid_client', 'The client_assertion token has already been used.');
+      if (
+        !this.assertionJtis.use(
+          `${clientId}:${String(payload.jti)}`,
+          payload.exp * 1000,
+          now,
+        )
+      ) {
+        return oauthError(
+          401,
+          'invalid_client',
+          'The client_assertion token has already been used.',
+        );
       }
     }
     if (grantType !== 'client_credentials') {
-      return oauthError(400, 'unsupported_grant_type', "The grant type in the request isn't supported.");
+      return oauthError(
+        400,
+        'unsupported_grant_type',
+        "The grant type in the request isn't supported.",
+      );
     }
     const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
     if (requested.length === 0) {
@@ -278,17 +385,32 @@ export class FakeAuthorizationServer {
     }
     const notGranted = requested.filter(s => !app.scopes.includes(s));
     if (notGranted.length > 0) {
-      return oauthError(400, 'invalid_scope', `The following scopes are not allowed: ${notGranted.join(' ')}`);
+      return oauthError(
+        400,
+        'invalid_scope',
+        `The following scopes are not allowed: ${notGranted.join(' ')}`,
+      );
     }
 
     let jkt: string | undefined;
     if (app.requireDpop) {
-      const proof = this.checkDpopProof(dpopHeader, 'POST', tokenUrl, undefined);
-      if (!proof.ok) return oauthError(400, 'invalid_dpop_proof', proof.description);
+      const proof = this.checkDpopProof(
+        dpopHeader,
+        'POST',
+        tokenUrl,
+        undefined,
+      );
+      if (!proof.ok)
+        return oauthError(400, 'invalid_dpop_proof', proof.description);
       if (!this.isValidNonce(proof.payload.nonce)) {
-        return oauthError(400, 'use_dpop_nonce', 'Authorization server requires nonce in DPoP proof.', {
-          'DPoP-Nonce': this.currentNonce(),
-        });
+        return oauthError(
+          400,
+          'use_dpop_nonce',
+          'Authorization server requires nonce in DPoP proof.',
+          {
+            'DPoP-Nonce': this.currentNonce(),
+          },
+        );
       }
       jkt = proof.jkt;
     }
@@ -306,9 +428,16 @@ export class FakeAuthorizationServer {
     };
   }
 
-  private mintToken(clientId: string, scopes: string[], jkt: string | undefined, nowS: number): string {
+  private mintToken(
+    clientId: string,
+    scopes: string[],
+    jkt: string | undefined,
+    nowS: number,
+  ): string {
     // JWT-shaped but opaque: clients must not rely on its contents, the fake keeps state.
-    const header = base64url(JSON.stringify({ kid: 'fake-okta-org-as', alg: 'RS256' }));
+    const header = base64url(
+      JSON.stringify({ kid: 'fake-okta-org-as', alg: 'RS256' }),
+    );
     const claims = base64url(
       JSON.stringify({
         ver: 1,
@@ -323,7 +452,8 @@ export class FakeAuthorizationServer {
     const token = `${header}.${claims}.${base64url(randomBytes(32))}`;
     if (this.tokens.size > 10000) {
       const now = this.clock();
-      for (const [t, info] of this.tokens) if (info.expiresAt <= now) this.tokens.delete(t);
+      for (const [t, info] of this.tokens)
+        if (info.expiresAt <= now) this.tokens.delete(t);
     }
     this.tokens.set(token, {
       clientId,
@@ -343,51 +473,104 @@ export class FakeAuthorizationServer {
     | { ok: true; jkt: string; payload: Record<string, unknown> }
     | { ok: false; description: string } {
     if (dpopHeader === undefined) {
-      return { ok: false, description: 'The DPoP proof JWT header is missing.' };
+      return {
+        ok: false,
+        description: 'The DPoP proof JWT header is missing.',
+      };
     }
     if (Array.isArray(dpopHeader)) {
-      return { ok: false, description: 'Only one DPoP proof JWT header is allowed.' };
+      return {
+        ok: false,
+        description: 'Only one DPoP proof JWT header is allowed.',
+      };
     }
     const jws = decodeJws(dpopHeader);
-    if (!jws) return { ok: false, description: 'The DPoP proof JWT is malformed.' };
+    if (!jws)
+      return { ok: false, description: 'The DPoP proof JWT is malformed.' };
     const { header, payload } = jws;
     if (header.typ !== 'dpop+jwt') {
-      return { ok: false, description: "The DPoP proof JWT 'typ' header must be 'dpop+jwt'." };
+      return {
+        ok: false,
+        description: "The DPoP proof JWT 'typ' header must be 'dpop+jwt'.",
+      };
     }
     if (!isSupportedAlgorithm(header.alg)) {
-      return { ok: false, description: 'The DPoP proof JWT signature algorithm is not supported.' };
+      return {
+        ok: false,
+        description: 'The DPoP proof JWT signature algorithm is not supported.',
+      };
     }
     const jwk = header.jwk as FakeJwk | undefined;
-    const key = jwk && typeof jwk === 'object' ? importPublicJwk(jwk) : undefined;
+    const key =
+      jwk && typeof jwk === 'object' ? importPublicJwk(jwk) : undefined;
     if (!jwk || !key) {
-      return { ok: false, description: "The DPoP proof JWT 'jwk' header must be a public key." };
+      return {
+        ok: false,
+        description: "The DPoP proof JWT 'jwk' header must be a public key.",
+      };
     }
     if (!verifyJws(jws, key)) {
-      return { ok: false, description: 'The DPoP proof JWT signature is invalid.' };
+      return {
+        ok: false,
+        description: 'The DPoP proof JWT signature is invalid.',
+      };
     }
     if (payload.htm !== htm) {
-      return { ok: false, description: "The DPoP proof JWT 'htm' claim does not match the request method." };
+      return {
+        ok: false,
+        description:
+          "The DPoP proof JWT 'htm' claim does not match the request method.",
+      };
     }
     // Okta percent-decodes the request path before comparing it with htu
     // (okta/okta-sdk-python issue 541, okta/okta-sdk-nodejs issue 521: a
     // proof for /api/v1/users/a%40b fails with "'htu' claim in the DPoP proof
     // JWT is invalid."), so an encoded and a decoded path are the same URL.
-    const htuPath = typeof payload.htu === 'string' ? decodedPath(payload.htu) : undefined;
+    const htuPath =
+      typeof payload.htu === 'string' ? decodedPath(payload.htu) : undefined;
     if (htuPath === undefined || htuPath !== decodedPath(htu)) {
-      return { ok: false, description: "'htu' claim in the DPoP proof JWT is invalid." };
+      return {
+        ok: false,
+        description: "'htu' claim in the DPoP proof JWT is invalid.",
+      };
     }
     const nowS = Math.floor(this.clock() / 1000);
-    if (typeof payload.iat !== 'number' || Math.abs(payload.iat - nowS) > DPOP_IAT_WINDOW_S) {
-      return { ok: false, description: "The DPoP proof JWT 'iat' claim is missing or not recent." };
+    if (
+      typeof payload.iat !== 'number' ||
+      Math.abs(payload.iat - nowS) > DPOP_IAT_WINDOW_S
+    ) {
+      return {
+        ok: false,
+        description: "The DPoP proof JWT 'iat' claim is missing or not recent.",
+      };
     }
     if (typeof payload.jti !== 'string' || !payload.jti) {
-      return { ok: false, description: "The DPoP proof JWT 'jti' claim is missing." };
+      return {
+        ok: false,
+        description: "The DPoP proof JWT 'jti' claim is missing.",
+      };
     }
-    if (accessToken !== undefined && payload.ath !== accessTokenHash(accessToken)) {
-      return { ok: false, description: "The DPoP proof JWT 'ath' claim does not match the access token." };
+    if (
+      accessToken !== undefined &&
+      payload.ath !== accessTokenHash(accessToken)
+    ) {
+      return {
+        ok: false,
+        description:
+          "The DPoP proof JWT 'ath' claim does not match the access token.",
+      };
     }
-    if (!this.proofJtis.use(payload.jti, (payload.iat + 2 * DPOP_IAT_WINDOW_S) * 1000, this.clock())) {
-      return { ok: false, description: 'The DPoP proof JWT has already been used.' };
+    if (
+      !this.proofJtis.use(
+        payload.jti,
+        (payload.iat + 2 * DPOP_IAT_WINDOW_S) * 1000,
+        this.clock(),
+      )
+    ) {
+      return {
+        ok: false,
+        description: 'The DPoP proof JWT has already been used.',
+      };
     }
     return { ok: true, jkt: jwkThumbprint(jwk), payload };
   }
@@ -403,7 +586,10 @@ export class FakeAuthorizationServer {
     htu: string,
     requiredScope: string,
   ): ApiAuthResult {
-    const invalid = (cause?: string, wwwAuthenticate?: string): ApiAuthResult => ({
+    const invalid = (
+      cause?: string,
+      wwwAuthenticate?: string,
+    ): ApiAuthResult => ({
       ok: false,
       status: 401,
       errorCode: 'E0000011',
@@ -442,7 +628,12 @@ export class FakeAuthorizationServer {
     } else if (scheme === 'bearer' || scheme === 'dpop') {
       const token = this.tokens.get(credential);
       if (!token || token.expiresAt <= this.clock()) {
-        return invalid(undefined, scheme === 'dpop' ? 'DPoP error="invalid_token"' : 'Bearer error="invalid_token"');
+        return invalid(
+          undefined,
+          scheme === 'dpop'
+            ? 'DPoP error="invalid_token"'
+            : 'Bearer error="invalid_token"',
+        );
       }
       if (scheme === 'bearer' && token.jkt) {
         return invalid(
@@ -452,7 +643,10 @@ export class FakeAuthorizationServer {
       }
       if (scheme === 'dpop') {
         if (!token.jkt) {
-          return invalid('The access token is not DPoP-bound.', 'Bearer error="invalid_token"');
+          return invalid(
+            'The access token is not DPoP-bound.',
+            'Bearer error="invalid_token"',
+          );
         }
         // Okta answers a bad or missing proof on /api/v1 with HTTP 400, an
         // empty body and the reason only in WWW-Authenticate, shaped as in
@@ -469,7 +663,9 @@ export class FakeAuthorizationServer {
         const proof = this.checkDpopProof(dpopHeader, method, htu, credential);
         if (!proof.ok) return badProof(proof.description);
         if (proof.jkt !== token.jkt) {
-          return badProof('The DPoP proof key does not match the access token binding.');
+          return badProof(
+            'The DPoP proof key does not match the access token binding.',
+          );
         }
       }
       const app = this.apps.get(token.clientId);
@@ -484,7 +680,12 @@ export class FakeAuthorizationServer {
       return malformed;
     }
     const manageScope = requiredScope.replace(/\.read$/, '.manage');
-    if (!principal.adminRole || !(principal.scopes.has(requiredScope) || principal.scopes.has(manageScope))) {
+    if (
+      !principal.adminRole ||
+      !(
+        principal.scopes.has(requiredScope) || principal.scopes.has(manageScope)
+      )
+    ) {
       return {
         ok: false,
         status: 403,

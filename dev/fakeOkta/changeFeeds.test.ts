@@ -2,10 +2,23 @@
  * The fake's System Log (GET /api/v1/logs) and event hooks, over real HTTP,
  * with every body the fake serves validated against the vendored spec.
  */
-import { afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import http, { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServiceAppKeys, fakeChangeFeeds, FakeOkta, FakeOrg, startFakeOkta } from './index';
+import {
+  createServiceAppKeys,
+  fakeChangeFeeds,
+  FakeOkta,
+  FakeOrg,
+  startFakeOkta,
+} from './index';
 import type { FakeEventHookEnvelope } from './eventHooks';
 import { apiGet, getAccessToken, nextLink } from './testing/fakeOktaClient';
 import { OktaOpenApiValidator } from './testing/openApiValidator';
@@ -22,15 +35,28 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function startFake(org = new FakeOrg({ seed: 5 }), options: Parameters<typeof startFakeOkta>[0] = {}): Promise<FakeOkta> {
+async function startFake(
+  org = new FakeOrg({ seed: 5 }),
+  options: Parameters<typeof startFakeOkta>[0] = {},
+): Promise<FakeOkta> {
   const okta = await startFakeOkta({ org, ...options });
   cleanups.push(() => okta.close());
   okta.addApiToken('00ssws');
   return okta;
 }
 
-function expectValid(path: string, method: string, res: { status: number; body: unknown }) {
-  const result = validator.validateResponse('management', path, method, res.status, res.body);
+function expectValid(
+  path: string,
+  method: string,
+  res: { status: number; body: unknown },
+) {
+  const result = validator.validateResponse(
+    'management',
+    path,
+    method,
+    res.status,
+    res.body,
+  );
   expect(result.message).toBe('');
   expect(result.valid).toBe(true);
 }
@@ -42,7 +68,14 @@ describe('System Log: GET /api/v1/logs', () => {
     const org = new FakeOrg({ seed: 5 });
     const okta = await startFake(org);
     const since = new Date(Date.now() - 1000).toISOString();
-    const user = org.addUser({ profile: { login: 'ada@example.com', email: 'ada@example.com', firstName: 'Ada', lastName: 'L' } });
+    const user = org.addUser({
+      profile: {
+        login: 'ada@example.com',
+        email: 'ada@example.com',
+        firstName: 'Ada',
+        lastName: 'L',
+      },
+    });
     const team = org.addGroup({ profile: { name: 'Team' } });
     org.addMember(team.id, user.id);
     org.updateUser(user.id, { profile: { lastName: 'Lovelace' } });
@@ -52,10 +85,18 @@ describe('System Log: GET /api/v1/logs', () => {
     org.removeUser(user.id);
     org.removeGroup(team.id);
 
-    const res = await apiGet(`${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}`, ssws);
+    const res = await apiGet(
+      `${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}`,
+      ssws,
+    );
     expect(res.status).toBe(200);
     expectValid('/api/v1/logs', 'GET', res);
-    const events = res.body as Array<{ eventType: string; published: string; uuid: string; target: Array<{ id: string; type: string }> }>;
+    const events = res.body as Array<{
+      eventType: string;
+      published: string;
+      uuid: string;
+      target: Array<{ id: string; type: string }>;
+    }>;
     expect(events.map(e => e.eventType)).toEqual([
       'user.lifecycle.create',
       'user.lifecycle.activate',
@@ -69,9 +110,19 @@ describe('System Log: GET /api/v1/logs', () => {
       'group.lifecycle.delete',
     ]);
     // Memberships of the BUILT_IN Everyone group are implicit: not logged.
-    expect(events.find(e => e.eventType === 'group.user_membership.add')!.target).toEqual([
-      expect.objectContaining({ id: user.id, type: 'User', alternateId: 'ada@example.com' }),
-      expect.objectContaining({ id: team.id, type: 'UserGroup', displayName: 'Team' }),
+    expect(
+      events.find(e => e.eventType === 'group.user_membership.add')!.target,
+    ).toEqual([
+      expect.objectContaining({
+        id: user.id,
+        type: 'User',
+        alternateId: 'ada@example.com',
+      }),
+      expect.objectContaining({
+        id: team.id,
+        type: 'UserGroup',
+        displayName: 'Team',
+      }),
     ]);
     expect(new Set(events.map(e => e.uuid)).size).toBe(events.length);
     const published = events.map(e => e.published);
@@ -103,13 +154,20 @@ describe('System Log: GET /api/v1/logs', () => {
     // New events appear behind the stored cursor, once.
     org.addGroup({ profile: { name: 'late' } });
     const afterChange = await apiGet(url, ssws);
-    expect(afterChange.body.map((e: { target: Array<{ displayName: string }> }) => e.target[0].displayName)).toEqual(['late']);
+    expect(
+      afterChange.body.map(
+        (e: { target: Array<{ displayName: string }> }) =>
+          e.target[0].displayName,
+      ),
+    ).toEqual(['late']);
     const again = await apiGet(nextLink(afterChange.headers)!, ssws);
     expect(again.body).toEqual([]);
     expect(nextLink(again.headers)).toBeDefined();
     // The page URL itself is stable: the same cursor gives the same events.
     const repeat = await apiGet(url, ssws);
-    expect(repeat.body.map((e: { uuid: string }) => e.uuid)).toEqual(afterChange.body.map((e: { uuid: string }) => e.uuid));
+    expect(repeat.body.map((e: { uuid: string }) => e.uuid)).toEqual(
+      afterChange.body.map((e: { uuid: string }) => e.uuid),
+    );
   });
 
   it('bounded queries stop at until without a next link; filter by event type; bad parameters are 400', async () => {
@@ -121,25 +179,46 @@ describe('System Log: GET /api/v1/logs', () => {
     org.addMember(g.id, u.id);
     const until = new Date(Date.now() + 60_000).toISOString();
 
-    const bounded = await apiGet(`${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`, ssws);
+    const bounded = await apiGet(
+      `${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&until=${encodeURIComponent(until)}`,
+      ssws,
+    );
     expect(bounded.body).toHaveLength(4);
     expect(nextLink(bounded.headers)).toBeUndefined();
 
-    const filter = 'eventType eq "group.user_membership.add" or eventType eq "group.lifecycle.create"';
-    const filtered = await apiGet(`${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&filter=${encodeURIComponent(filter)}`, ssws);
-    expect(filtered.body.map((e: { eventType: string }) => e.eventType)).toEqual(['group.lifecycle.create', 'group.user_membership.add']);
+    const filter =
+      'eventType eq "group.user_membership.add" or eventType eq "group.lifecycle.create"';
+    const filtered = await apiGet(
+      `${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&filter=${encodeURIComponent(filter)}`,
+      ssws,
+    );
+    expect(
+      filtered.body.map((e: { eventType: string }) => e.eventType),
+    ).toEqual(['group.lifecycle.create', 'group.user_membership.add']);
 
-    const descending = await apiGet(`${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&sortOrder=DESCENDING&limit=3`, ssws);
-    expect(descending.body.map((e: { eventType: string }) => e.eventType)).toEqual([
+    const descending = await apiGet(
+      `${okta.url}/api/v1/logs?since=${encodeURIComponent(since)}&sortOrder=DESCENDING&limit=3`,
+      ssws,
+    );
+    expect(
+      descending.body.map((e: { eventType: string }) => e.eventType),
+    ).toEqual([
       'group.user_membership.add',
       'user.lifecycle.activate',
       'user.lifecycle.create',
     ]);
     const rest = await apiGet(nextLink(descending.headers)!, ssws);
-    expect(rest.body.map((e: { eventType: string }) => e.eventType)).toEqual(['group.lifecycle.create']);
+    expect(rest.body.map((e: { eventType: string }) => e.eventType)).toEqual([
+      'group.lifecycle.create',
+    ]);
     expect(nextLink(rest.headers)).toBeUndefined();
 
-    for (const bad of ['since=yesterday', `filter=${encodeURIComponent('actor.id eq "x"')}`, 'limit=-1', 'after=zzz']) {
+    for (const bad of [
+      'since=yesterday',
+      `filter=${encodeURIComponent('actor.id eq "x"')}`,
+      'limit=-1',
+      'after=zzz',
+    ]) {
       const res = await apiGet(`${okta.url}/api/v1/logs?${bad}`, ssws);
       expect(res.status).toBe(400);
       expectValid('/api/v1/logs', 'GET', res);
@@ -147,16 +226,28 @@ describe('System Log: GET /api/v1/logs', () => {
   });
 
   it('needs okta.logs.read and has its own bucket of 120 a minute, half of it per app', async () => {
-    const okta = await startFake(new FakeOrg({ seed: 8 }), { rateLimits: { windowSeconds: 60 } });
+    const okta = await startFake(new FakeOrg({ seed: 8 }), {
+      rateLimits: { windowSeconds: 60 },
+    });
     const keys = await createServiceAppKeys('RS256');
-    okta.addServiceApp({ clientId: 'reader', publicJwks: [keys.publicJwk], scopes: ['okta.users.read', 'okta.logs.read'] });
-    const usersOnly = await getAccessToken(okta.url, keys, 'reader', { scope: 'okta.users.read' });
+    okta.addServiceApp({
+      clientId: 'reader',
+      publicJwks: [keys.publicJwk],
+      scopes: ['okta.users.read', 'okta.logs.read'],
+    });
+    const usersOnly = await getAccessToken(okta.url, keys, 'reader', {
+      scope: 'okta.users.read',
+    });
     const forbidden = await apiGet(`${okta.url}/api/v1/logs`, usersOnly);
     expect(forbidden.status).toBe(403);
     expectValid('/api/v1/logs', 'GET', forbidden);
-    expect((await apiGet(`${okta.url}/api/v1/logs`, undefined)).status).toBe(401);
+    expect((await apiGet(`${okta.url}/api/v1/logs`, undefined)).status).toBe(
+      401,
+    );
 
-    const logs = await getAccessToken(okta.url, keys, 'reader', { scope: 'okta.logs.read' });
+    const logs = await getAccessToken(okta.url, keys, 'reader', {
+      scope: 'okta.logs.read',
+    });
     const statuses: number[] = [];
     let last: Awaited<ReturnType<typeof apiGet>> | undefined;
     for (let i = 0; i < 61; i++) {
@@ -169,13 +260,21 @@ describe('System Log: GET /api/v1/logs', () => {
     expectValid('/api/v1/logs', 'GET', last!);
     // Other buckets are untouched by the logs bucket.
     expect((await apiGet(`${okta.url}/api/v1/users`, logs)).status).toBe(403);
-    expect((await apiGet(`${okta.url}/api/v1/users`, usersOnly)).status).toBe(200);
+    expect((await apiGet(`${okta.url}/api/v1/users`, usersOnly)).status).toBe(
+      200,
+    );
   });
 });
 
 /** A hook receiver whose answers a test scripts. */
-async function startReceiver(answer: (req: IncomingMessage, body: string, res: ServerResponse) => void) {
-  const received: Array<{ method: string; headers: IncomingMessage['headers']; body: string }> = [];
+async function startReceiver(
+  answer: (req: IncomingMessage, body: string, res: ServerResponse) => void,
+) {
+  const received: Array<{
+    method: string;
+    headers: IncomingMessage['headers'];
+    body: string;
+  }> = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', c => chunks.push(c));
@@ -193,7 +292,10 @@ async function startReceiver(answer: (req: IncomingMessage, body: string, res: S
         server.close(() => resolve());
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, received };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+  };
 }
 
 function echoVerification(req: IncomingMessage, res: ServerResponse): boolean {
@@ -207,7 +309,11 @@ function echoVerification(req: IncomingMessage, res: ServerResponse): boolean {
 async function post(url: string, path: string, body: unknown) {
   const res = await fetch(`${url}${path}`, {
     method: 'POST',
-    headers: { authorization: 'SSWS 00ssws', 'content-type': 'application/json', accept: 'application/json' },
+    headers: {
+      authorization: 'SSWS 00ssws',
+      'content-type': 'application/json',
+      accept: 'application/json',
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: res.status, body: (await res.json()) as any };
@@ -220,7 +326,15 @@ function hookBody(uri: string, events: string[]) {
     channel: {
       type: 'HTTP',
       version: '1.0.0',
-      config: { uri, headers: [{ key: 'X-Extra', value: 'extra' }], authScheme: { type: 'HEADER', key: 'X-Hook-Secret', value: 's3cret-value' } },
+      config: {
+        uri,
+        headers: [{ key: 'X-Extra', value: 'extra' }],
+        authScheme: {
+          type: 'HEADER',
+          key: 'X-Hook-Secret',
+          value: 's3cret-value',
+        },
+      },
     },
   };
 }
@@ -233,7 +347,14 @@ describe('event hooks', () => {
       if (echoVerification(req, res)) return;
       res.writeHead(200).end();
     });
-    const created = await post(okta.url, '/api/v1/eventHooks', hookBody(receiver.url, ['group.user_membership.add', 'group.lifecycle.create']));
+    const created = await post(
+      okta.url,
+      '/api/v1/eventHooks',
+      hookBody(receiver.url, [
+        'group.user_membership.add',
+        'group.lifecycle.create',
+      ]),
+    );
     expect(created.status).toBe(200);
     expectValid('/api/v1/eventHooks', 'POST', created);
     expect(created.body.verificationStatus).toBe('UNVERIFIED');
@@ -245,9 +366,17 @@ describe('event hooks', () => {
     await fakeChangeFeeds(okta).eventHooks.idle();
     expect(receiver.received).toHaveLength(0);
 
-    const verified = await post(okta.url, `/api/v1/eventHooks/${created.body.id}/lifecycle/verify`, undefined);
+    const verified = await post(
+      okta.url,
+      `/api/v1/eventHooks/${created.body.id}/lifecycle/verify`,
+      undefined,
+    );
     expect(verified.status).toBe(200);
-    expectValid('/api/v1/eventHooks/{eventHookId}/lifecycle/verify', 'POST', verified);
+    expectValid(
+      '/api/v1/eventHooks/{eventHookId}/lifecycle/verify',
+      'POST',
+      verified,
+    );
     expect(verified.body.verificationStatus).toBe('VERIFIED');
     expect(receiver.received[0].headers['x-hook-secret']).toBe('s3cret-value');
 
@@ -255,7 +384,9 @@ describe('event hooks', () => {
     expectValid('/api/v1/eventHooks', 'GET', listed);
 
     const group = org.addGroup({ profile: { name: 'after' } });
-    const users = Array.from({ length: 250 }, (_, i) => org.addUser({ profile: { login: `u${i}@example.com` } }));
+    const users = Array.from({ length: 250 }, (_, i) =>
+      org.addUser({ profile: { login: `u${i}@example.com` } }),
+    );
     for (const user of users) org.addMember(group.id, user.id);
     await fakeChangeFeeds(okta).eventHooks.idle();
 
@@ -265,28 +396,54 @@ describe('event hooks', () => {
       expect(p.headers['x-hook-secret']).toBe('s3cret-value');
       expect(p.headers['x-extra']).toBe('extra');
     }
-    const envelopes = posts.map(p => JSON.parse(p.body) as FakeEventHookEnvelope);
+    const envelopes = posts.map(
+      p => JSON.parse(p.body) as FakeEventHookEnvelope,
+    );
     const events = envelopes.flatMap(e => e.data.events);
     for (const envelope of envelopes) {
       expect(envelope.eventType).toBe('com.okta.event_hook');
       // Each delivered event is a LogEvent.
-      expectValid('/api/v1/logs', 'GET', { status: 200, body: envelope.data.events });
+      expectValid('/api/v1/logs', 'GET', {
+        status: 200,
+        body: envelope.data.events,
+      });
     }
     // Only subscribed types, each once, in order.
-    expect(events.map(e => e.eventType)).toEqual(['group.lifecycle.create', ...users.map(() => 'group.user_membership.add')]);
-    expect(events.slice(1).map(e => e.target[0].id)).toEqual(users.map(u => u.id));
+    expect(events.map(e => e.eventType)).toEqual([
+      'group.lifecycle.create',
+      ...users.map(() => 'group.user_membership.add'),
+    ]);
+    expect(events.slice(1).map(e => e.target[0].id)).toEqual(
+      users.map(u => u.id),
+    );
   });
 
   it('a failed verification is 400 and the hook stays unverified', async () => {
     const okta = await startFake();
     const receiver = await startReceiver((_req, _body, res) => {
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ verification: 'wrong' }));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json' })
+        .end(JSON.stringify({ verification: 'wrong' }));
     });
-    const created = await post(okta.url, '/api/v1/eventHooks', hookBody(receiver.url, ['group.lifecycle.create']));
-    const verify = await post(okta.url, `/api/v1/eventHooks/${created.body.id}/lifecycle/verify`, undefined);
+    const created = await post(
+      okta.url,
+      '/api/v1/eventHooks',
+      hookBody(receiver.url, ['group.lifecycle.create']),
+    );
+    const verify = await post(
+      okta.url,
+      `/api/v1/eventHooks/${created.body.id}/lifecycle/verify`,
+      undefined,
+    );
     expect(verify.status).toBe(400);
-    expectValid('/api/v1/eventHooks/{eventHookId}/lifecycle/verify', 'POST', verify);
-    expect(fakeChangeFeeds(okta).eventHooks.get(created.body.id)).toMatchObject({ verificationStatus: 'UNVERIFIED' });
+    expectValid(
+      '/api/v1/eventHooks/{eventHookId}/lifecycle/verify',
+      'POST',
+      verify,
+    );
+    expect(fakeChangeFeeds(okta).eventHooks.get(created.body.id)).toMatchObject(
+      { verificationStatus: 'UNVERIFIED' },
+    );
   });
 
   it('retries once after a 5xx or a timeout, never after a 4xx', async () => {
@@ -294,14 +451,24 @@ describe('event hooks', () => {
     const okta = await startFake(org);
     const hooks = fakeChangeFeeds(okta).eventHooks;
     hooks.setDeliveryOptions({ timeoutMs: 300, batchWindowMs: 10 });
-    const script: Array<'500' | '400' | 'hang' | '200'> = ['500', '200', 'hang', 'hang', '400'];
+    const script: Array<'500' | '400' | 'hang' | '200'> = [
+      '500',
+      '200',
+      'hang',
+      'hang',
+      '400',
+    ];
     const receiver = await startReceiver((req, _body, res) => {
       if (echoVerification(req, res)) return;
       const next = script.shift() ?? '200';
       if (next === 'hang') setTimeout(() => res.writeHead(200).end(), 1000);
       else res.writeHead(Number(next)).end();
     });
-    const hook = hooks.create({ name: 'h', uri: receiver.url, events: ['group.lifecycle.create'] });
+    const hook = hooks.create({
+      name: 'h',
+      uri: receiver.url,
+      events: ['group.lifecycle.create'],
+    });
     await hooks.verify(String(hook.id));
 
     org.addGroup({ profile: { name: 'a' } });
@@ -311,7 +478,10 @@ describe('event hooks', () => {
     org.addGroup({ profile: { name: 'c' } });
     await hooks.idle();
 
-    const outcomes = hooks.requests().filter(r => r.kind === 'events').map(r => [r.attempt, r.outcome]);
+    const outcomes = hooks
+      .requests()
+      .filter(r => r.kind === 'events')
+      .map(r => [r.attempt, r.outcome]);
     expect(outcomes).toEqual([
       [1, 500],
       [2, 200],
@@ -325,21 +495,39 @@ describe('event hooks', () => {
     const org = new FakeOrg({ seed: 11 });
     const okta = await startFake(org);
     const hooks = fakeChangeFeeds(okta).eventHooks;
-    hooks.setDeliveryOptions({ batchWindowMs: 10, maxEventsPerRequest: 5, reorder: true, duplicateRate: 0.5, delayMs: 50, seed: 3 });
+    hooks.setDeliveryOptions({
+      batchWindowMs: 10,
+      maxEventsPerRequest: 5,
+      reorder: true,
+      duplicateRate: 0.5,
+      delayMs: 50,
+      seed: 3,
+    });
     const receiver = await startReceiver((req, _body, res) => {
       if (echoVerification(req, res)) return;
       res.writeHead(204).end();
     });
-    const hook = hooks.create({ name: 'h', uri: receiver.url, events: ['group.lifecycle.create'] });
+    const hook = hooks.create({
+      name: 'h',
+      uri: receiver.url,
+      events: ['group.lifecycle.create'],
+    });
     await hooks.verify(String(hook.id));
     const started = Date.now();
-    const names = Array.from({ length: 40 }, (_, i) => `g${String(i).padStart(2, '0')}`);
+    const names = Array.from(
+      { length: 40 },
+      (_, i) => `g${String(i).padStart(2, '0')}`,
+    );
     for (const name of names) org.addGroup({ profile: { name } });
     await hooks.idle();
     expect(Date.now() - started).toBeGreaterThanOrEqual(50);
 
-    const envelopes = receiver.received.filter(r => r.method === 'POST').map(r => JSON.parse(r.body) as FakeEventHookEnvelope);
-    const delivered = envelopes.flatMap(e => e.data.events.map(ev => ev.target[0].displayName));
+    const envelopes = receiver.received
+      .filter(r => r.method === 'POST')
+      .map(r => JSON.parse(r.body) as FakeEventHookEnvelope);
+    const delivered = envelopes.flatMap(e =>
+      e.data.events.map(ev => ev.target[0].displayName),
+    );
     // Every event arrived, some twice, not in the order they happened.
     expect(new Set(delivered)).toEqual(new Set(names));
     expect(delivered.length).toBeGreaterThan(names.length);

@@ -38,13 +38,16 @@ import { startFakeOkta } from './server';
 import type { FakeJwk, RateLimitBucket } from './types';
 
 /** Starts the fake from command-line arguments; resolves to a stop function. */
-export async function main(argv: string[] = process.argv.slice(2)): Promise<() => Promise<void>> {
+export async function main(
+  argv: string[] = process.argv.slice(2),
+): Promise<() => Promise<void>> {
   const args = parseFlagArgs(argv);
   const num = (name: string, fallback?: number) => {
     const raw = args.get(name);
     if (raw === undefined) return fallback;
     const n = Number(raw);
-    if (!Number.isFinite(n)) throw new Error(`--${name} must be a number, got ${raw}`);
+    if (!Number.isFinite(n))
+      throw new Error(`--${name} must be a number, got ${raw}`);
     return n;
   };
   const generationStarted = performance.now();
@@ -60,8 +63,16 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
   const generatedInMs = Math.round(performance.now() - generationStarted);
   const latencyMs = num('latency-ms');
   const limits: Partial<Record<RateLimitBucket, number>> = {};
-  for (const bucket of ['users', 'groups', 'groupById', 'other', 'token'] as const) {
-    const limit = num(`limit-${bucket === 'groupById' ? 'group-by-id' : bucket}`);
+  for (const bucket of [
+    'users',
+    'groups',
+    'groupById',
+    'other',
+    'token',
+  ] as const) {
+    const limit = num(
+      `limit-${bucket === 'groupById' ? 'group-by-id' : bucket}`,
+    );
     if (limit !== undefined) limits[bucket] = limit;
   }
   const okta = await startFakeOkta({
@@ -78,7 +89,14 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
     latency: latencyMs ? { fixedMs: latencyMs } : undefined,
     faults:
       num('fail-member-pages-from') !== undefined
-        ? [{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, minPageSize: num('fail-member-pages-from') }]
+        ? [
+            {
+              endpoint: 'groupUsers',
+              kind: 'status5xx',
+              rate: 1,
+              minPageSize: num('fail-member-pages-from'),
+            },
+          ]
         : [],
   });
   const ssws = args.get('ssws');
@@ -100,12 +118,18 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<() =
     process.on('message', (message: { type?: string }) => {
       if (message?.type === 'stats') {
         const { log, ...counters } = okta.stats();
-        process.send!({ type: 'stats', stats: { ...counters, cpu: process.cpuUsage() } });
+        process.send!({
+          type: 'stats',
+          stats: { ...counters, cpu: process.cpuUsage() },
+        });
       } else if (message?.type === 'log') {
         process.send!({ type: 'log', log: okta.stats().log });
       } else if (message?.type === 'change') {
         const { share, seed } = message as { share?: number; seed?: number };
-        const changed = changeShareOfOrg(org, { share: share ?? 0.01, seed: seed ?? 1 });
+        const changed = changeShareOfOrg(org, {
+          share: share ?? 0.01,
+          seed: seed ?? 1,
+        });
         process.send!({ type: 'change', changed });
       } else if (message?.type === 'resetStats') {
         okta.resetStats();

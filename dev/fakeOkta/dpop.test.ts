@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createServiceAppKeys, demoOrg, FakeOkta, startFakeOkta } from './index';
+import {
+  createServiceAppKeys,
+  demoOrg,
+  FakeOkta,
+  startFakeOkta,
+} from './index';
 import {
   apiGet,
   clientAssertion,
@@ -27,11 +32,16 @@ describe('fake Okta DPoP', () => {
       scopes: ['okta.users.read', 'okta.groups.read'],
       requireDpop: true,
     });
-    okta.addServiceApp({ clientId: 'plain-app', publicJwks: [appKey.publicJwk], scopes: ['okta.users.read'] });
+    okta.addServiceApp({
+      clientId: 'plain-app',
+      publicJwks: [appKey.publicJwk],
+      scopes: ['okta.users.read'],
+    });
   });
   afterAll(() => okta.close());
 
-  const assertion = (clientId = 'dpop-app') => clientAssertion(appKey, clientId, tokenUrl);
+  const assertion = (clientId = 'dpop-app') =>
+    clientAssertion(appKey, clientId, tokenUrl);
 
   it('refuses a token request without a proof when the app requires DPoP', async () => {
     const res = await requestToken(okta.url, tokenForm(assertion()));
@@ -40,7 +50,9 @@ describe('fake Okta DPoP', () => {
   });
 
   it('challenges for a nonce, then issues a DPoP-bound token', async () => {
-    const first = await requestToken(okta.url, tokenForm(assertion()), { DPoP: dpopProof(dpopKey, 'POST', tokenUrl) });
+    const first = await requestToken(okta.url, tokenForm(assertion()), {
+      DPoP: dpopProof(dpopKey, 'POST', tokenUrl),
+    });
     expect(first.status).toBe(400);
     expect(first.body.error).toBe('use_dpop_nonce');
     const nonce = first.headers.get('dpop-nonce');
@@ -51,7 +63,10 @@ describe('fake Okta DPoP', () => {
     expect(second.status).toBe(200);
     expect(second.body.token_type).toBe('DPoP');
     const accessToken = second.body.access_token;
-    const ok = await apiGet(`${okta.url}/api/v1/users?limit=3`, { accessToken, dpopKey });
+    const ok = await apiGet(`${okta.url}/api/v1/users?limit=3`, {
+      accessToken,
+      dpopKey,
+    });
     expect(ok.status).toBe(200);
     expect(ok.body).toHaveLength(3);
   });
@@ -69,9 +84,13 @@ describe('fake Okta DPoP', () => {
   });
 
   it('ignores a proof when the app does not require DPoP (as the Okta SDK always sends one)', async () => {
-    const res = await requestToken(okta.url, tokenForm(assertion('plain-app'), 'okta.users.read'), {
-      DPoP: dpopProof(dpopKey, 'POST', tokenUrl),
-    });
+    const res = await requestToken(
+      okta.url,
+      tokenForm(assertion('plain-app'), 'okta.users.read'),
+      {
+        DPoP: dpopProof(dpopKey, 'POST', tokenUrl),
+      },
+    );
     expect(res.status).toBe(200);
     expect(res.body.token_type).toBe('Bearer');
   });
@@ -80,7 +99,9 @@ describe('fake Okta DPoP', () => {
     let accessToken: string;
     let url: string;
     beforeAll(async () => {
-      ({ accessToken } = await getAccessToken(okta.url, appKey, 'dpop-app', { dpopKey }));
+      ({ accessToken } = await getAccessToken(okta.url, appKey, 'dpop-app', {
+        dpopKey,
+      }));
       url = `${okta.url}/api/v1/groups`;
     });
     const call = (headers: Record<string, string>, target = `${url}?limit=2`) =>
@@ -92,13 +113,21 @@ describe('fake Okta DPoP', () => {
 
     it('refuses a replayed proof: 400, an empty body, the reason in WWW-Authenticate', async () => {
       const proof = dpopProof(dpopKey, 'GET', url, { accessToken });
-      expect((await call({ authorization: `DPoP ${accessToken}`, dpop: proof })).status).toBe(200);
-      const again = await call({ authorization: `DPoP ${accessToken}`, dpop: proof });
+      expect(
+        (await call({ authorization: `DPoP ${accessToken}`, dpop: proof }))
+          .status,
+      ).toBe(200);
+      const again = await call({
+        authorization: `DPoP ${accessToken}`,
+        dpop: proof,
+      });
       expect(again.status).toBe(400);
       expect(again.text).toBe('');
       expect(again.www).toMatch(/^DPoP /);
       expect(again.www).toContain('error="invalid_dpop_proof"');
-      expect(again.www).toContain('error_description="The DPoP proof JWT has already been used."');
+      expect(again.www).toContain(
+        'error_description="The DPoP proof JWT has already been used."',
+      );
     });
 
     it('refuses a wrong ath, htu, htm, key or stale iat', async () => {
@@ -108,11 +137,17 @@ describe('fake Okta DPoP', () => {
         dpopProof(dpopKey, 'GET', `${okta.url}/api/v1/users`, { accessToken }),
         dpopProof(dpopKey, 'POST', url, { accessToken }),
         dpopProof(other, 'GET', url, { accessToken }),
-        dpopProof(dpopKey, 'GET', url, { accessToken, claims: { iat: Math.floor(Date.now() / 1000) - 3600 } }),
+        dpopProof(dpopKey, 'GET', url, {
+          accessToken,
+          claims: { iat: Math.floor(Date.now() / 1000) - 3600 },
+        }),
         dpopProof(dpopKey, 'GET', url, { accessToken, header: { typ: 'JWT' } }),
       ];
       for (const proof of cases) {
-        const res = await call({ authorization: `DPoP ${accessToken}`, dpop: proof });
+        const res = await call({
+          authorization: `DPoP ${accessToken}`,
+          dpop: proof,
+        });
         expect(res.status).toBe(400);
         expect(res.text).toBe('');
         expect(res.www).toContain('error="invalid_dpop_proof"');
@@ -126,7 +161,9 @@ describe('fake Okta DPoP', () => {
       const missing = await call({ authorization: `DPoP ${accessToken}` });
       expect(missing.status).toBe(400);
       expect(missing.text).toBe('');
-      expect(missing.www).toContain('error_description="The DPoP proof JWT header is missing."');
+      expect(missing.www).toContain(
+        'error_description="The DPoP proof JWT header is missing."',
+      );
     });
 
     it('compares htu with the path percent-decoded, as Okta does', async () => {
@@ -134,16 +171,37 @@ describe('fake Okta DPoP', () => {
       const encoded = `${okta.url}/api/v1/groups/${encodeURIComponent(group.id).replace(/0/g, '%30')}`;
       const decoded = `${okta.url}/api/v1/groups/${group.id}`;
       // A proof for the decoded path fits a request to the encoded one, and back.
-      const a = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', decoded, { accessToken }) }, encoded);
+      const a = await call(
+        {
+          authorization: `DPoP ${accessToken}`,
+          dpop: dpopProof(dpopKey, 'GET', decoded, { accessToken }),
+        },
+        encoded,
+      );
       expect(a.status).toBe(200);
-      const b = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', encoded, { accessToken }) }, decoded);
+      const b = await call(
+        {
+          authorization: `DPoP ${accessToken}`,
+          dpop: dpopProof(dpopKey, 'GET', encoded, { accessToken }),
+        },
+        decoded,
+      );
       expect(b.status).toBe(200);
-      const c = await call({ authorization: `DPoP ${accessToken}`, dpop: dpopProof(dpopKey, 'GET', `${decoded}x`, { accessToken }) }, decoded);
+      const c = await call(
+        {
+          authorization: `DPoP ${accessToken}`,
+          dpop: dpopProof(dpopKey, 'GET', `${decoded}x`, { accessToken }),
+        },
+        decoded,
+      );
       expect(c.status).toBe(400);
     });
 
     it('compares htu without the query string', async () => {
-      const res = await apiGet(`${url}?limit=1&search=${encodeURIComponent('type eq "OKTA_GROUP"')}`, { accessToken, dpopKey });
+      const res = await apiGet(
+        `${url}?limit=1&search=${encodeURIComponent('type eq "OKTA_GROUP"')}`,
+        { accessToken, dpopKey },
+      );
       expect(res.status).toBe(200);
       expect(res.body).toHaveLength(1);
     });
@@ -151,7 +209,10 @@ describe('fake Okta DPoP', () => {
 
   it('can be switched on for an app that had it off', async () => {
     okta.updateServiceApp('plain-app', { requireDpop: true });
-    const res = await requestToken(okta.url, tokenForm(assertion('plain-app'), 'okta.users.read'));
+    const res = await requestToken(
+      okta.url,
+      tokenForm(assertion('plain-app'), 'okta.users.read'),
+    );
     expect(res.body.error).toBe('invalid_dpop_proof');
     okta.updateServiceApp('plain-app', { requireDpop: false });
   });

@@ -119,21 +119,31 @@ export class FakeEventHooks {
 
   /** Registers a hook (ACTIVE, UNVERIFIED), as POST /api/v1/eventHooks does. */
   create(registration: FakeEventHookRegistration): Record<string, unknown> {
-    if (!registration.name || !registration.uri || !Array.isArray(registration.events)) {
-      throw new FakeEventHookVerificationError('name, channel.config.uri and events.items are required');
+    if (
+      !registration.name ||
+      !registration.uri ||
+      !Array.isArray(registration.events)
+    ) {
+      throw new FakeEventHookVerificationError(
+        'name, channel.config.uri and events.items are required',
+      );
     }
     const now = new Date(this.clock()).toISOString();
     const hook: StoredHook = {
       id: oktaId('who', this.idRandom),
       name: registration.name,
-      ...(registration.description !== undefined && { description: registration.description }),
+      ...(registration.description !== undefined && {
+        description: registration.description,
+      }),
       created: now,
       lastUpdated: now,
       status: 'ACTIVE',
       verificationStatus: 'UNVERIFIED',
       events: [...registration.events],
       uri: registration.uri,
-      ...(registration.authScheme && { authScheme: { ...registration.authScheme } }),
+      ...(registration.authScheme && {
+        authScheme: { ...registration.authScheme },
+      }),
       headers: [...(registration.headers ?? [])],
     };
     this.hooks.set(hook.id, hook);
@@ -170,7 +180,9 @@ export class FakeEventHooks {
     let reason = '';
     for (let attempt = 1; attempt <= 2; attempt++) {
       const started = performance.now();
-      const result = await this.send(hook, 'GET', { 'X-Okta-Verification-Challenge': challenge });
+      const result = await this.send(hook, 'GET', {
+        'X-Okta-Verification-Challenge': challenge,
+      });
       this.log.push({
         hookId: id,
         kind: 'verification',
@@ -183,7 +195,8 @@ export class FakeEventHooks {
       if (result.outcome === 200) {
         let echoed: unknown;
         try {
-          echoed = (JSON.parse(result.body) as { verification?: unknown }).verification;
+          echoed = (JSON.parse(result.body) as { verification?: unknown })
+            .verification;
         } catch {
           echoed = undefined;
         }
@@ -195,10 +208,15 @@ export class FakeEventHooks {
         reason = 'the response did not echo the verification challenge';
         break;
       }
-      reason = typeof result.outcome === 'number' ? `the service answered ${result.outcome}` : `the request failed (${result.outcome})`;
+      reason =
+        typeof result.outcome === 'number'
+          ? `the service answered ${result.outcome}`
+          : `the request failed (${result.outcome})`;
       if (typeof result.outcome === 'number' && result.outcome < 500) break;
     }
-    throw new FakeEventHookVerificationError(`Event hook verification failed: ${reason}`);
+    throw new FakeEventHookVerificationError(
+      `Event hook verification failed: ${reason}`,
+    );
   }
 
   /** Every request the hooks made, in order. */
@@ -246,13 +264,21 @@ export class FakeEventHooks {
           method: 'POST',
           headers: hook.headers.map(h => ({ ...h })),
           // Okta never returns the secret value.
-          ...(hook.authScheme && { authScheme: { type: 'HEADER', key: hook.authScheme.key } }),
+          ...(hook.authScheme && {
+            authScheme: { type: 'HEADER', key: hook.authScheme.key },
+          }),
         },
       },
       _links: {
         self: { href: self, hints: { allow: ['GET', 'PUT', 'DELETE'] } },
-        verify: { href: `${self}/lifecycle/verify`, hints: { allow: ['POST'] } },
-        deactivate: { href: `${self}/lifecycle/deactivate`, hints: { allow: ['POST'] } },
+        verify: {
+          href: `${self}/lifecycle/verify`,
+          hints: { allow: ['POST'] },
+        },
+        deactivate: {
+          href: `${self}/lifecycle/deactivate`,
+          hints: { allow: ['POST'] },
+        },
       },
     };
   }
@@ -260,7 +286,8 @@ export class FakeEventHooks {
   private enqueue(event: FakeLogEvent): void {
     if (this.closed) return;
     for (const hook of this.hooks.values()) {
-      if (hook.status !== 'ACTIVE' || hook.verificationStatus !== 'VERIFIED') continue;
+      if (hook.status !== 'ACTIVE' || hook.verificationStatus !== 'VERIFIED')
+        continue;
       if (!hook.events.includes(event.eventType)) continue;
       let queue = this.pending.get(hook.id);
       if (!queue) this.pending.set(hook.id, (queue = []));
@@ -280,7 +307,8 @@ export class FakeEventHooks {
       const hook = this.hooks.get(hookId);
       if (!hook) continue;
       const batches: FakeLogEvent[][] = [];
-      for (let i = 0; i < events.length; i += maxEvents) batches.push(events.slice(i, i + maxEvents));
+      for (let i = 0; i < events.length; i += maxEvents)
+        batches.push(events.slice(i, i + maxEvents));
       if (this.options.reorder) {
         this.shuffle(batches);
         for (const batch of batches) this.shuffle(batch);
@@ -288,7 +316,10 @@ export class FakeEventHooks {
       } else {
         // In order: one batch after another.
         this.track(
-          batches.reduce<Promise<void>>((previous, batch) => previous.then(() => this.deliver(hook, batch)), Promise.resolve()),
+          batches.reduce<Promise<void>>(
+            (previous, batch) => previous.then(() => this.deliver(hook, batch)),
+            Promise.resolve(),
+          ),
         );
       }
     }
@@ -297,7 +328,9 @@ export class FakeEventHooks {
 
   private track(delivery: Promise<void>): void {
     this.inFlight.add(delivery);
-    delivery.finally(() => this.inFlight.delete(delivery)).catch(() => undefined);
+    delivery
+      .finally(() => this.inFlight.delete(delivery))
+      .catch(() => undefined);
   }
 
   private shuffle<T>(items: T[]): void {
@@ -307,7 +340,10 @@ export class FakeEventHooks {
     }
   }
 
-  private async deliver(hook: StoredHook, events: FakeLogEvent[]): Promise<void> {
+  private async deliver(
+    hook: StoredHook,
+    events: FakeLogEvent[],
+  ): Promise<void> {
     const envelope: FakeEventHookEnvelope = {
       eventType: 'com.okta.event_hook',
       eventTypeVersion: '1.0',
@@ -319,12 +355,21 @@ export class FakeEventHooks {
       data: { events },
     };
     const body = JSON.stringify(envelope);
-    const copies = this.options.duplicateRate && this.random() < this.options.duplicateRate ? 2 : 1;
+    const copies =
+      this.options.duplicateRate && this.random() < this.options.duplicateRate
+        ? 2
+        : 1;
     for (let copy = 0; copy < copies; copy++) {
-      if (this.options.delayMs) await new Promise(resolve => setTimeout(resolve, this.options.delayMs));
+      if (this.options.delayMs)
+        await new Promise(resolve => setTimeout(resolve, this.options.delayMs));
       for (let attempt = 1; attempt <= 2 && !this.closed; attempt++) {
         const started = performance.now();
-        const result = await this.send(hook, 'POST', { 'Content-Type': 'application/json' }, body);
+        const result = await this.send(
+          hook,
+          'POST',
+          { 'Content-Type': 'application/json' },
+          body,
+        );
         this.log.push({
           hookId: hook.id,
           kind: 'events',
@@ -335,7 +380,8 @@ export class FakeEventHooks {
           outcome: result.outcome,
           ms: Math.round(performance.now() - started),
         });
-        const retry = typeof result.outcome !== 'number' || result.outcome >= 500;
+        const retry =
+          typeof result.outcome !== 'number' || result.outcome >= 500;
         if (!retry) break;
       }
     }
@@ -347,7 +393,11 @@ export class FakeEventHooks {
     extra: Record<string, string>,
     body?: string,
   ): Promise<{ outcome: number | 'timeout' | 'network error'; body: string }> {
-    const headers: Record<string, string> = { 'User-Agent': 'Okta Event Hooks (fake)', Accept: 'application/json', ...extra };
+    const headers: Record<string, string> = {
+      'User-Agent': 'Okta Event Hooks (fake)',
+      Accept: 'application/json',
+      ...extra,
+    };
     for (const { key, value } of hook.headers) headers[key] = value;
     if (hook.authScheme) headers[hook.authScheme.key] = hook.authScheme.value;
     const controller = new AbortController();
@@ -359,7 +409,12 @@ export class FakeEventHooks {
       controller.abort();
     }, timeoutMs);
     try {
-      const response = await fetch(hook.uri, { method, headers, body, signal: controller.signal });
+      const response = await fetch(hook.uri, {
+        method,
+        headers,
+        body,
+        signal: controller.signal,
+      });
       const text = await response.text();
       return { outcome: response.status, body: text };
     } catch {

@@ -41,7 +41,12 @@ export type {
 export { fakeChangeFeeds, DEFAULT_LOGS_RATE_LIMIT } from './changeFeeds';
 export type { FakeChangeFeeds } from './changeFeeds';
 export { FAKE_LOG_EVENT_TYPES, FAKE_ADMIN_ACTOR } from './systemLog';
-export type { FakeLogEvent, FakeLogEventType, FakeLogTarget, FakeSystemLog } from './systemLog';
+export type {
+  FakeLogEvent,
+  FakeLogEventType,
+  FakeLogTarget,
+  FakeSystemLog,
+} from './systemLog';
 export { OKTA_EVENT_HOOK_TIMEOUT_MS } from './eventHooks';
 export type {
   FakeEventHookDeliveryOptions,

@@ -14,9 +14,13 @@ import {
   JsonWebKey as NodeJsonWebKey,
 } from 'node:crypto';
 
-export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
+export type JwsAlgorithm =
+  'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
 
-const ALGORITHMS: Record<JwsAlgorithm, { hash: string; kty: 'RSA' | 'EC'; crv?: string }> = {
+const ALGORITHMS: Record<
+  JwsAlgorithm,
+  { hash: string; kty: 'RSA' | 'EC'; crv?: string }
+> = {
   RS256: { hash: 'sha256', kty: 'RSA' },
   RS384: { hash: 'sha384', kty: 'RSA' },
   RS512: { hash: 'sha512', kty: 'RSA' },
@@ -26,7 +30,10 @@ const ALGORITHMS: Record<JwsAlgorithm, { hash: string; kty: 'RSA' | 'EC'; crv?: 
 };
 
 export function isSupportedAlgorithm(alg: unknown): alg is JwsAlgorithm {
-  return typeof alg === 'string' && Object.prototype.hasOwnProperty.call(ALGORITHMS, alg);
+  return (
+    typeof alg === 'string' &&
+    Object.prototype.hasOwnProperty.call(ALGORITHMS, alg)
+  );
 }
 
 export interface DecodedJws {
@@ -45,9 +52,18 @@ export function decodeJws(token: string): DecodedJws | undefined {
   const parts = token.split('.');
   if (parts.length !== 3) return undefined;
   try {
-    const header = JSON.parse(Buffer.from(parts[0], 'base64url').toString('utf8'));
-    const payload = JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
-    if (!header || typeof header !== 'object' || !payload || typeof payload !== 'object') {
+    const header = JSON.parse(
+      Buffer.from(parts[0], 'base64url').toString('utf8'),
+    );
+    const payload = JSON.parse(
+      Buffer.from(parts[1], 'base64url').toString('utf8'),
+    );
+    if (
+      !header ||
+      typeof header !== 'object' ||
+      !payload ||
+      typeof payload !== 'object'
+    ) {
       return undefined;
     }
     return {
@@ -76,10 +92,15 @@ export function verifyJws(jws: DecodedJws, key: KeyObject): boolean {
   const alg = jws.header.alg;
   if (!isSupportedAlgorithm(alg)) return false;
   const spec = ALGORITHMS[alg];
-  if (key.asymmetricKeyType !== (spec.kty === 'RSA' ? 'rsa' : 'ec')) return false;
+  if (key.asymmetricKeyType !== (spec.kty === 'RSA' ? 'rsa' : 'ec'))
+    return false;
   if (spec.crv) {
     const curve = key.asymmetricKeyDetails?.namedCurve;
-    const expected = { 'P-256': 'prime256v1', 'P-384': 'secp384r1', 'P-521': 'secp521r1' }[spec.crv];
+    const expected = {
+      'P-256': 'prime256v1',
+      'P-384': 'secp384r1',
+      'P-521': 'secp521r1',
+    }[spec.crv];
     if (curve !== expected) return false;
   }
   try {
@@ -98,9 +119,12 @@ export function verifyJws(jws: DecodedJws, key: KeyObject): boolean {
 export function jwkThumbprint(jwk: JsonWebKey): string {
   let members: Record<string, unknown>;
   if (jwk.kty === 'RSA') members = { e: jwk.e, kty: jwk.kty, n: jwk.n };
-  else if (jwk.kty === 'EC') members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
+  else if (jwk.kty === 'EC')
+    members = { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
   else throw new Error(`Unsupported key type ${jwk.kty}`);
-  return base64url(createHash('sha256').update(JSON.stringify(members)).digest());
+  return base64url(
+    createHash('sha256').update(JSON.stringify(members)).digest(),
+  );
 }
 
 /** base64url(SHA-256(token)), the DPoP `ath` claim. */
@@ -115,11 +139,16 @@ export function signJws(
   privateKey: KeyObject | string | JsonWebKey,
 ): string {
   const alg = header.alg;
-  if (!isSupportedAlgorithm(alg)) throw new Error(`Unsupported alg ${String(alg)}`);
+  if (!isSupportedAlgorithm(alg))
+    throw new Error(`Unsupported alg ${String(alg)}`);
   let key: KeyObject;
   if (privateKey instanceof KeyObject) key = privateKey;
   else if (typeof privateKey === 'string') key = createPrivateKey(privateKey);
-  else key = createPrivateKey({ key: privateKey as NodeJsonWebKey, format: 'jwk' });
+  else
+    key = createPrivateKey({
+      key: privateKey as NodeJsonWebKey,
+      format: 'jwk',
+    });
   const signingInput = `${base64url(JSON.stringify(header))}.${base64url(JSON.stringify(payload))}`;
   const spec = ALGORITHMS[alg];
   const signature = cryptoSign(
@@ -147,12 +176,15 @@ export async function createServiceAppKeys(
   alg: 'RS256' | 'ES256',
   kid?: string,
 ): Promise<ServiceAppKeys> {
-  const keyId = kid ?? `fake-${alg.toLowerCase()}-${process.pid}-${++kidCounter}`;
+  const keyId =
+    kid ?? `fake-${alg.toLowerCase()}-${process.pid}-${++kidCounter}`;
   const pair =
     alg === 'RS256'
       ? generateKeyPairSync('rsa', { modulusLength: 2048 })
       : generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
-  const privateKeyPem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const privateKeyPem = pair.privateKey
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const privateJwk = {
     ...(pair.privateKey.export({ format: 'jwk' }) as JsonWebKey),
     kid: keyId,

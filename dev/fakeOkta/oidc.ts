@@ -82,7 +82,14 @@ const ID_TOKEN_LIFETIME_S = 3600;
 const SIGNING_KID = 'fake-okta-oidc-1';
 /** The org's own identity provider id, the `idp` claim of its ID tokens. */
 const ORG_IDP_ID = '00o1fakeOktaOrgIdp00';
-const SUPPORTED_SCOPES = ['openid', 'profile', 'email', 'address', 'phone', 'offline_access'];
+const SUPPORTED_SCOPES = [
+  'openid',
+  'profile',
+  'email',
+  'address',
+  'phone',
+  'offline_access',
+];
 
 interface Session {
   userId: string;
@@ -110,20 +117,43 @@ interface AccessToken extends OidcGrant {
   expiresAt: number;
 }
 
-function html(status: number, title: string, content: string, headers: Record<string, string | string[]> = {}): OidcReply {
+function html(
+  status: number,
+  title: string,
+  content: string,
+  headers: Record<string, string | string[]> = {},
+): OidcReply {
   const page = `<!DOCTYPE html><html><head><title>${escapeHtml(title)}</title></head><body>${content}</body></html>`;
-  return { status, body: undefined, json: page, headers: { 'Content-Type': 'text/html; charset=utf-8', ...headers } };
+  return {
+    status,
+    body: undefined,
+    json: page,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', ...headers },
+  };
 }
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
 }
 
-function redirect(location: string, headers: Record<string, string | string[]> = {}): OidcReply {
-  return { status: 302, body: undefined, json: '', headers: { Location: location, 'Content-Type': 'text/html', ...headers } };
+function redirect(
+  location: string,
+  headers: Record<string, string | string[]> = {},
+): OidcReply {
+  return {
+    status: 302,
+    body: undefined,
+    json: '',
+    headers: { Location: location, 'Content-Type': 'text/html', ...headers },
+  };
 }
 
-function oauthError(status: number, error: string, description: string, headers?: Record<string, string>): OidcReply {
+function oauthError(
+  status: number,
+  error: string,
+  description: string,
+  headers?: Record<string, string>,
+): OidcReply {
   return { status, body: { error, error_description: description }, headers };
 }
 
@@ -154,7 +184,8 @@ export class FakeOidcProvider implements FakeOidc {
   private readonly codes = new Map<string, AuthorizationCode>();
   private readonly accessTokens = new Map<string, AccessToken>();
   private readonly refreshTokens = new Map<string, OidcGrant>();
-  private signingKey: { privateKey: KeyObject; publicJwk: JsonWebKey } | undefined;
+  private signingKey:
+    { privateKey: KeyObject; publicJwk: JsonWebKey } | undefined;
 
   constructor(
     private readonly org: FakeOrg,
@@ -165,7 +196,10 @@ export class FakeOidcProvider implements FakeOidc {
     if (!app.clientId || !app.clientSecret) {
       throw new Error('An OIDC web app needs a clientId and a clientSecret');
     }
-    this.apps.set(app.clientId, { ...app, redirectUris: [...app.redirectUris] });
+    this.apps.set(app.clientId, {
+      ...app,
+      redirectUris: [...app.redirectUris],
+    });
   }
 
   setPassword(userIdOrLogin: string, password: string): void {
@@ -183,25 +217,43 @@ export class FakeOidcProvider implements FakeOidc {
     const { method, pathname } = request;
     switch (pathname) {
       case AUTHORIZE_PATH:
-        return method === 'GET' ? this.authorize(request) : this.methodNotAllowed();
+        return method === 'GET'
+          ? this.authorize(request)
+          : this.methodNotAllowed();
       case LOGIN_PATH:
-        if (method === 'GET') return this.loginPage(new URLSearchParams(request.query).get('fromURI') ?? '', undefined);
-        return method === 'POST' ? this.login(request) : this.methodNotAllowed();
+        if (method === 'GET')
+          return this.loginPage(
+            new URLSearchParams(request.query).get('fromURI') ?? '',
+            undefined,
+          );
+        return method === 'POST'
+          ? this.login(request)
+          : this.methodNotAllowed();
       case '/oauth2/v1/token':
         return method === 'POST' ? this.token(request) : undefined;
       case '/oauth2/v1/userinfo':
-        return method === 'GET' || method === 'POST' ? this.userinfo(request) : this.methodNotAllowed();
+        return method === 'GET' || method === 'POST'
+          ? this.userinfo(request)
+          : this.methodNotAllowed();
       case '/oauth2/v1/keys':
-        return method === 'GET' ? { status: 200, body: { keys: [this.key().publicJwk] } } : this.methodNotAllowed();
+        return method === 'GET'
+          ? { status: 200, body: { keys: [this.key().publicJwk] } }
+          : this.methodNotAllowed();
       case '/.well-known/openid-configuration':
-        return method === 'GET' ? { status: 200, body: this.discovery(request.base) } : this.methodNotAllowed();
+        return method === 'GET'
+          ? { status: 200, body: this.discovery(request.base) }
+          : this.methodNotAllowed();
       default:
         return undefined;
     }
   }
 
   private methodNotAllowed(): OidcReply {
-    return oauthError(405, 'invalid_request', 'The endpoint does not support the provided HTTP method');
+    return oauthError(
+      405,
+      'invalid_request',
+      'The endpoint does not support the provided HTTP method',
+    );
   }
 
   private requireUser(userIdOrLogin: string): OktaUser {
@@ -240,14 +292,37 @@ export class FakeOidcProvider implements FakeOidc {
       jwks_uri: `${base}/oauth2/v1/keys`,
       response_types_supported: ['code'],
       response_modes_supported: ['query'],
-      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+      grant_types_supported: [
+        'authorization_code',
+        'refresh_token',
+        'client_credentials',
+      ],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256'],
       scopes_supported: SUPPORTED_SCOPES,
-      token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'private_key_jwt'],
+      token_endpoint_auth_methods_supported: [
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
       claims_supported: [
-        'iss', 'ver', 'sub', 'aud', 'iat', 'exp', 'jti', 'auth_time', 'amr', 'idp', 'nonce',
-        'name', 'preferred_username', 'given_name', 'family_name', 'email', 'email_verified',
+        'iss',
+        'ver',
+        'sub',
+        'aud',
+        'iat',
+        'exp',
+        'jti',
+        'auth_time',
+        'amr',
+        'idp',
+        'nonce',
+        'name',
+        'preferred_username',
+        'given_name',
+        'family_name',
+        'email',
+        'email_verified',
       ],
       code_challenge_methods_supported: ['S256'],
     };
@@ -263,7 +338,11 @@ export class FakeOidcProvider implements FakeOidc {
     // Without a valid client and redirect URI Okta shows an error page and
     // never redirects: the redirect target is not trusted.
     if (!app) {
-      return html(400, 'Error', `<p id="error">invalid_client: The client_id is not valid.</p>`);
+      return html(
+        400,
+        'Error',
+        `<p id="error">invalid_client: The client_id is not valid.</p>`,
+      );
     }
     if (!redirectUri || !app.redirectUris.includes(redirectUri)) {
       return html(
@@ -281,18 +360,27 @@ export class FakeOidcProvider implements FakeOidc {
       return redirect(target.toString());
     };
     if (params.get('response_type') !== 'code') {
-      return back('unsupported_response_type', "The response type is not supported by the authorization server. Configured response types: [code].");
+      return back(
+        'unsupported_response_type',
+        'The response type is not supported by the authorization server. Configured response types: [code].',
+      );
     }
     if (!state) {
       return back('invalid_request', "The 'state' parameter is required.");
     }
     const scopes = (params.get('scope') ?? '').split(' ').filter(Boolean);
     if (!scopes.includes('openid')) {
-      return back('invalid_scope', 'The authentication request has an invalid \'scope\' parameter: openid is required.');
+      return back(
+        'invalid_scope',
+        "The authentication request has an invalid 'scope' parameter: openid is required.",
+      );
     }
     const unknown = scopes.filter(s => !SUPPORTED_SCOPES.includes(s));
     if (unknown.length > 0) {
-      return back('invalid_scope', `One or more scopes are not configured for the authorization server resource: ${unknown.join(' ')}`);
+      return back(
+        'invalid_scope',
+        `One or more scopes are not configured for the authorization server resource: ${unknown.join(' ')}`,
+      );
     }
 
     const sid = cookies(request.headers).get(SESSION_COOKIE);
@@ -300,7 +388,9 @@ export class FakeOidcProvider implements FakeOidc {
     if (!session || !this.activeUser(session.userId)) {
       if (sid) this.sessions.delete(sid);
       const fromURI = `${AUTHORIZE_PATH}?${request.query}`;
-      return redirect(`${request.base}${LOGIN_PATH}?${new URLSearchParams({ fromURI })}`);
+      return redirect(
+        `${request.base}${LOGIN_PATH}?${new URLSearchParams({ fromURI })}`,
+      );
     }
     const code = base64url(randomBytes(32));
     this.codes.set(code, {
@@ -318,7 +408,11 @@ export class FakeOidcProvider implements FakeOidc {
     return redirect(target.toString());
   }
 
-  private loginPage(fromURI: string, failure: string | undefined, status = 200): OidcReply {
+  private loginPage(
+    fromURI: string,
+    failure: string | undefined,
+    status = 200,
+  ): OidcReply {
     return html(
       status,
       'Sign In',
@@ -333,18 +427,30 @@ export class FakeOidcProvider implements FakeOidc {
     const fromURI = form.get('fromURI') ?? '';
     // Only back into this org's /authorize: no open redirect.
     if (!fromURI.startsWith(`${AUTHORIZE_PATH}?`)) {
-      return html(400, 'Error', '<p id="error">The sign-in request is missing or invalid.</p>');
+      return html(
+        400,
+        'Error',
+        '<p id="error">The sign-in request is missing or invalid.</p>',
+      );
     }
     const user = this.org.findUser(form.get('username') ?? '');
     const password = user ? this.passwords.get(user.id) : undefined;
     const given = form.get('password') ?? '';
     // Okta's sign-in page says the same for an unknown user, a wrong password
     // and a user who may not sign in (deprovisioned, suspended, staged...).
-    if (!user || password === undefined || !sameSecret(password, given) || user.status !== 'ACTIVE') {
+    if (
+      !user ||
+      password === undefined ||
+      !sameSecret(password, given) ||
+      user.status !== 'ACTIVE'
+    ) {
       return this.loginPage(fromURI, 'Unable to sign in', 401);
     }
     const sid = opaque('102');
-    this.sessions.set(sid, { userId: user.id, authTime: Math.floor(this.clock() / 1000) });
+    this.sessions.set(sid, {
+      userId: user.id,
+      authTime: Math.floor(this.clock() / 1000),
+    });
     return redirect(`${request.base}${fromURI}`, {
       // Okta's is also Secure; the fake serves plain http.
       'Set-Cookie': `${SESSION_COOKIE}=${sid}; Path=/; HttpOnly`,
@@ -377,7 +483,10 @@ export class FakeOidcProvider implements FakeOidc {
     const clientId = basic?.id ?? form.get('client_id') ?? undefined;
     const app = clientId ? this.apps.get(clientId) : undefined;
     if (!app) return undefined;
-    if (basic && (postSecret !== null || form.get('client_assertion') !== null)) {
+    if (
+      basic &&
+      (postSecret !== null || form.get('client_assertion') !== null)
+    ) {
       return {
         error: oauthError(
           400,
@@ -388,20 +497,32 @@ export class FakeOidcProvider implements FakeOidc {
     }
     const secret = basic?.secret ?? postSecret;
     if (secret === null) {
-      return { error: oauthError(401, 'invalid_client', 'No client credentials found') };
+      return {
+        error: oauthError(401, 'invalid_client', 'No client credentials found'),
+      };
     }
     if (!sameSecret(secret, app.clientSecret)) {
-      return { error: oauthError(401, 'invalid_client', 'The client secret supplied for a confidential client is invalid.') };
+      return {
+        error: oauthError(
+          401,
+          'invalid_client',
+          'The client secret supplied for a confidential client is invalid.',
+        ),
+      };
     }
     return { app };
   }
 
   private token(request: OidcRequest): OidcReply | undefined {
     const contentType = request.headers['content-type'] ?? '';
-    if (!contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')) return undefined;
+    if (
+      !contentType.toLowerCase().startsWith('application/x-www-form-urlencoded')
+    )
+      return undefined;
     const form = new URLSearchParams(request.body);
     const grantType = form.get('grant_type');
-    if (grantType !== 'authorization_code' && grantType !== 'refresh_token') return undefined;
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
+      return undefined;
     const client = this.authenticateClient(request, form);
     if (!client) return undefined;
     if ('error' in client) return client.error;
@@ -417,7 +538,11 @@ export class FakeOidcProvider implements FakeOidc {
       // Single use, whatever follows.
       this.codes.delete(code);
       if (!issued || issued.expiresAt <= now) {
-        return oauthError(400, 'invalid_grant', 'The authorization code is invalid or has expired.');
+        return oauthError(
+          400,
+          'invalid_grant',
+          'The authorization code is invalid or has expired.',
+        );
       }
       if (issued.clientId !== app.clientId) {
         return oauthError(
@@ -427,12 +552,25 @@ export class FakeOidcProvider implements FakeOidc {
         );
       }
       if (form.get('redirect_uri') !== issued.redirectUri) {
-        return oauthError(400, 'invalid_grant', "The 'redirect_uri' does not match the redirection URI used in the authorization request.");
+        return oauthError(
+          400,
+          'invalid_grant',
+          "The 'redirect_uri' does not match the redirection URI used in the authorization request.",
+        );
       }
       if (!this.activeUser(issued.userId)) {
-        return oauthError(400, 'invalid_grant', 'The authorization code is invalid or has expired.');
+        return oauthError(
+          400,
+          'invalid_grant',
+          'The authorization code is invalid or has expired.',
+        );
       }
-      grant = { clientId: app.clientId, userId: issued.userId, scopes: issued.scopes, authTime: issued.authTime };
+      grant = {
+        clientId: app.clientId,
+        userId: issued.userId,
+        scopes: issued.scopes,
+        authTime: issued.authTime,
+      };
       nonce = issued.nonce;
       if (issued.scopes.includes('offline_access')) {
         refreshToken = opaque('rt.');
@@ -441,16 +579,32 @@ export class FakeOidcProvider implements FakeOidc {
     } else {
       refreshToken = form.get('refresh_token') ?? '';
       const held = this.refreshTokens.get(refreshToken);
-      if (!held || held.clientId !== app.clientId || !this.activeUser(held.userId)) {
-        if (held && !this.activeUser(held.userId)) this.refreshTokens.delete(refreshToken);
-        return oauthError(400, 'invalid_grant', 'The refresh token is invalid or expired.');
+      if (
+        !held ||
+        held.clientId !== app.clientId ||
+        !this.activeUser(held.userId)
+      ) {
+        if (held && !this.activeUser(held.userId))
+          this.refreshTokens.delete(refreshToken);
+        return oauthError(
+          400,
+          'invalid_grant',
+          'The refresh token is invalid or expired.',
+        );
       }
       const requested = (form.get('scope') ?? '').split(' ').filter(Boolean);
       const notGranted = requested.filter(s => !held.scopes.includes(s));
       if (notGranted.length > 0) {
-        return oauthError(400, 'invalid_scope', `The requested scopes exceed the scopes of the refresh token: ${notGranted.join(' ')}`);
+        return oauthError(
+          400,
+          'invalid_scope',
+          `The requested scopes exceed the scopes of the refresh token: ${notGranted.join(' ')}`,
+        );
       }
-      grant = { ...held, scopes: requested.length > 0 ? requested : held.scopes };
+      grant = {
+        ...held,
+        scopes: requested.length > 0 ? requested : held.scopes,
+      };
     }
 
     const user = this.org.getUser(grant.userId)!;
@@ -463,15 +617,29 @@ export class FakeOidcProvider implements FakeOidc {
     };
     if (refreshToken) body.refresh_token = refreshToken;
     if (grant.scopes.includes('openid')) {
-      body.id_token = this.idToken(user, grant, app.clientId, request.base, accessToken, nonce, now);
+      body.id_token = this.idToken(
+        user,
+        grant,
+        app.clientId,
+        request.base,
+        accessToken,
+        nonce,
+        now,
+      );
     }
-    return { status: 200, body, headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' } };
+    return {
+      status: 200,
+      body,
+      headers: { 'Cache-Control': 'no-store', Pragma: 'no-cache' },
+    };
   }
 
   private mintAccessToken(grant: OidcGrant, base: string, now: number): string {
     const nowS = Math.floor(now / 1000);
     // JWT-shaped but opaque to clients; the fake keeps the state.
-    const header = base64url(JSON.stringify({ kid: SIGNING_KID, alg: 'RS256' }));
+    const header = base64url(
+      JSON.stringify({ kid: SIGNING_KID, alg: 'RS256' }),
+    );
     const claims = base64url(
       JSON.stringify({
         ver: 1,
@@ -488,9 +656,13 @@ export class FakeOidcProvider implements FakeOidc {
     );
     const token = `${header}.${claims}.${base64url(randomBytes(32))}`;
     if (this.accessTokens.size > 10000) {
-      for (const [t, info] of this.accessTokens) if (info.expiresAt <= now) this.accessTokens.delete(t);
+      for (const [t, info] of this.accessTokens)
+        if (info.expiresAt <= now) this.accessTokens.delete(t);
     }
-    this.accessTokens.set(token, { ...grant, expiresAt: now + ACCESS_TOKEN_LIFETIME_S * 1000 });
+    this.accessTokens.set(token, {
+      ...grant,
+      expiresAt: now + ACCESS_TOKEN_LIFETIME_S * 1000,
+    });
     return token;
   }
 
@@ -499,7 +671,9 @@ export class FakeOidcProvider implements FakeOidc {
     const p = user.profile;
     const claims: Record<string, unknown> = { sub: user.id };
     if (scopes.includes('profile')) {
-      const name = [p.firstName, p.lastName].filter(v => typeof v === 'string' && v).join(' ');
+      const name = [p.firstName, p.lastName]
+        .filter(v => typeof v === 'string' && v)
+        .join(' ');
       claims.name = name || p.displayName || p.login;
       claims.preferred_username = p.login;
       if (p.firstName) claims.given_name = p.firstName;
@@ -539,7 +713,11 @@ export class FakeOidcProvider implements FakeOidc {
       at_hash: base64url(digest.subarray(0, digest.length / 2)),
     };
     if (nonce) payload.nonce = nonce;
-    return signJws({ kid: SIGNING_KID, alg: 'RS256' }, payload, this.key().privateKey);
+    return signJws(
+      { kid: SIGNING_KID, alg: 'RS256' },
+      payload,
+      this.key().privateKey,
+    );
   }
 
   private userinfo(request: OidcRequest): OidcReply {
@@ -547,15 +725,24 @@ export class FakeOidcProvider implements FakeOidc {
       status: 401,
       body: undefined,
       json: '',
-      headers: { 'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"` },
+      headers: {
+        'WWW-Authenticate': `Bearer error="invalid_token", error_description="${description}"`,
+      },
     });
-    const m = /^bearer\s+(\S+)$/i.exec((request.headers.authorization ?? '').trim());
+    const m = /^bearer\s+(\S+)$/i.exec(
+      (request.headers.authorization ?? '').trim(),
+    );
     if (!m) return invalid('The access token is missing.');
     const token = this.accessTokens.get(m[1]);
-    if (!token || token.expiresAt <= this.clock()) return invalid('The access token is invalid.');
+    if (!token || token.expiresAt <= this.clock())
+      return invalid('The access token is invalid.');
     const user = this.activeUser(token.userId);
     if (!user) return invalid('The access token is invalid.');
-    if (!token.scopes.some(s => ['profile', 'email', 'address', 'phone'].includes(s))) {
+    if (
+      !token.scopes.some(s =>
+        ['profile', 'email', 'address', 'phone'].includes(s),
+      )
+    ) {
       return {
         status: 403,
         body: undefined,

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Client } from '@okta/okta-sdk-nodejs';
-import { createServiceAppKeys, FakeOkta, generateOrg, startFakeOkta } from './index';
+import {
+  createServiceAppKeys,
+  FakeOkta,
+  generateOrg,
+  startFakeOkta,
+} from './index';
 
 /** Drains an SDK collection (skipping the `null` an empty page with a next link yields). */
 async function drain<T>(collection: AsyncIterable<T | null>): Promise<T[]> {
@@ -11,7 +16,12 @@ async function drain<T>(collection: AsyncIterable<T | null>): Promise<T[]> {
 
 describe('the unmodified Okta Node SDK against the fake', () => {
   let okta: FakeOkta;
-  const org = generateOrg({ seed: 11, users: 450, groups: 25, averageGroupsPerUser: 4 });
+  const org = generateOrg({
+    seed: 11,
+    users: 450,
+    groups: 25,
+    averageGroupsPerUser: 4,
+  });
 
   beforeAll(async () => {
     okta = await startFakeOkta({ org });
@@ -27,15 +37,25 @@ describe('the unmodified Okta Node SDK against the fake', () => {
     const groups = await drain(await client.groupApi.listGroups({ limit: 10 }));
     expect(groups.map(g => g.id)).toEqual(org.groups().map(g => g.id));
 
-    const biggest = org.groups().reduce((a, b) => (org.memberIdsOf(a.id).length >= org.memberIdsOf(b.id).length ? a : b));
-    const members = await drain(await client.groupApi.listGroupUsers({ groupId: biggest.id, limit: 100 }));
+    const biggest = org
+      .groups()
+      .reduce((a, b) =>
+        org.memberIdsOf(a.id).length >= org.memberIdsOf(b.id).length ? a : b,
+      );
+    const members = await drain(
+      await client.groupApi.listGroupUsers({ groupId: biggest.id, limit: 100 }),
+    );
     expect(members.map(u => u.id)).toEqual([...org.memberIdsOf(biggest.id)]);
     expect(members.length).toBeGreaterThan(200);
   };
 
   it('lists users, groups and members with a private key (RS256, DPoP off)', async () => {
     const keys = await createServiceAppKeys('RS256');
-    okta.addServiceApp({ clientId: 'sdk-app', publicJwks: [keys.publicJwk], scopes: ['okta.users.read', 'okta.groups.read'] });
+    okta.addServiceApp({
+      clientId: 'sdk-app',
+      publicJwks: [keys.publicJwk],
+      scopes: ['okta.users.read', 'okta.groups.read'],
+    });
     const client = new Client({
       orgUrl: okta.url,
       authorizationMode: 'PrivateKey',

@@ -32,14 +32,21 @@ export function changeShareOfOrg(
       org.deprovisionUser(user.id);
     } else if (r < 0.3 && typeof user.profile.email === 'string') {
       const [local, domain] = user.profile.email.split('@');
-      org.updateUser(user.id, { profile: { email: `${local}.moved@${domain}` } });
+      org.updateUser(user.id, {
+        profile: { email: `${local}.moved@${domain}` },
+      });
     } else {
-      org.updateUser(user.id, { profile: { title: `Title ${Math.floor(random() * 1e6)}` } });
+      org.updateUser(user.id, {
+        profile: { title: `Title ${Math.floor(random() * 1e6)}` },
+      });
     }
   }
   const changedGroups = new Set<string>();
   const groupTarget = Math.round(groups.length * options.share);
-  while (changedGroups.size < groupTarget && changedGroups.size < groups.length) {
+  while (
+    changedGroups.size < groupTarget &&
+    changedGroups.size < groups.length
+  ) {
     const group = pick(groups);
     if (changedGroups.has(group.id)) continue;
     changedGroups.add(group.id);

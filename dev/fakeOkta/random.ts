@@ -31,12 +31,14 @@ export function hashString(value: string): number {
  * decision about request N does not depend on how concurrent requests
  * interleave.
  */
-export function drawFor(seed: number, ...parts: Array<string | number>): number {
+export function drawFor(
+  seed: number,
+  ...parts: Array<string | number>
+): number {
   return mulberry32((seed ^ hashString(parts.join('|'))) >>> 0)();
 }
 
-const BASE62 =
-  '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** An Okta-looking id: a 3-character prefix and 17 base-62 characters. */
 export function oktaId(prefix: string, random: () => number): string {

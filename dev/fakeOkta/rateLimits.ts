@@ -46,7 +46,10 @@ export class FakeRateLimiter {
   private readonly appShare: number;
   private readonly windows = new Map<RateLimitBucket, Window>();
 
-  constructor(options: FakeOktaRateLimitOptions = {}, private readonly clock: () => number) {
+  constructor(
+    options: FakeOktaRateLimitOptions = {},
+    private readonly clock: () => number,
+  ) {
     this.windowMs = (options.windowSeconds ?? 60) * 1000;
     this.limits = { ...DEFAULT_RATE_LIMITS, ...options.limits };
     this.appShare = options.appShare ?? DEFAULT_APP_SHARE;
@@ -65,8 +68,10 @@ export class FakeRateLimiter {
       this.windows.set(bucket, window);
     }
     const orgLimit = this.limits[bucket];
-    const appLimit = appId ? Math.max(1, Math.floor(orgLimit * this.appShare)) : orgLimit;
-    const used = appId ? window.byPrincipal.get(appId) ?? 0 : window.count;
+    const appLimit = appId
+      ? Math.max(1, Math.floor(orgLimit * this.appShare))
+      : orgLimit;
+    const used = appId ? (window.byPrincipal.get(appId) ?? 0) : window.count;
     const reset = Math.ceil((window.start + this.windowMs) / 1000);
     const allowed = window.count < orgLimit && used < appLimit;
     if (allowed) {
@@ -75,7 +80,11 @@ export class FakeRateLimiter {
     }
     const remaining = Math.max(
       0,
-      Math.min(orgLimit - window.count, appLimit - (appId ? window.byPrincipal.get(appId) ?? 0 : window.count)),
+      Math.min(
+        orgLimit - window.count,
+        appLimit -
+          (appId ? (window.byPrincipal.get(appId) ?? 0) : window.count),
+      ),
     );
     return { allowed, limit: appLimit, remaining, reset };
   }

@@ -15,10 +15,17 @@ const user = {
   status: 'ACTIVE',
   lastUpdated: '2024-05-01T10:00:00.000Z',
   type: { id: 'oty1' },
-  profile: { login: 'zoe@example.com', firstName: 'Zoë', lastName: 'Say "hi"', department: 'R&D', empty: null },
+  profile: {
+    login: 'zoe@example.com',
+    firstName: 'Zoë',
+    lastName: 'Say "hi"',
+    department: 'R&D',
+    empty: null,
+  },
 };
 
-const matches = (expr: string, rules = USER_SEARCH_RULES) => matchesSearch(user, compileSearch(expr, rules), rules);
+const matches = (expr: string, rules = USER_SEARCH_RULES) =>
+  matchesSearch(user, compileSearch(expr, rules), rules);
 
 describe('search expressions', () => {
   it('binds and tighter than or, and honours parentheses and not', () => {
@@ -31,8 +38,12 @@ describe('search expressions', () => {
         right: { kind: 'compare', attribute: 'c', op: 'eq', value: '3' },
       },
     });
-    expect(matches('status eq "ACTIVE" or status eq "X" and id eq "nope"')).toBe(true);
-    expect(matches('(status eq "ACTIVE" or status eq "X") and id eq "nope"')).toBe(false);
+    expect(
+      matches('status eq "ACTIVE" or status eq "X" and id eq "nope"'),
+    ).toBe(true);
+    expect(
+      matches('(status eq "ACTIVE" or status eq "X") and id eq "nope"'),
+    ).toBe(false);
     expect(matches('not (status eq "SUSPENDED")')).toBe(true);
     expect(matches('NOT status EQ "ACTIVE"')).toBe(false);
   });
@@ -47,7 +58,11 @@ describe('search expressions', () => {
 
   it('compares dates as timestamps', () => {
     expect(matches('lastUpdated gt "2024-05-01T09:59:59.999Z"')).toBe(true);
-    expect(matches('lastUpdated ge "2024-05-01T10:00:00.000Z" and lastUpdated lt "2024-05-02T00:00:00Z"')).toBe(true);
+    expect(
+      matches(
+        'lastUpdated ge "2024-05-01T10:00:00.000Z" and lastUpdated lt "2024-05-02T00:00:00Z"',
+      ),
+    ).toBe(true);
     expect(matches('lastUpdated le "2024-04-30T00:00:00.000Z"')).toBe(false);
   });
 
@@ -72,13 +87,19 @@ describe('search expressions', () => {
     ['bogus eq "x"'],
     ['status = "ACTIVE"'],
   ])('rejects %p', expr => {
-    expect(() => compileSearch(expr, USER_SEARCH_RULES)).toThrow(SearchSyntaxError);
+    expect(() => compileSearch(expr, USER_SEARCH_RULES)).toThrow(
+      SearchSyntaxError,
+    );
   });
 
   it('matches long or-chains of eq (what groupNames sends) exactly as term by term', () => {
     const names = ['Alpha', 'beta', 'Gamma Team', 'DELTA', 'Eps "q"'];
-    const chain = names.map(n => `profile.name eq ${JSON.stringify(n)}`).join(' or ');
-    const ids = ['00g1', '00g2', '00g3', '00g4'].map(id => `id eq "${id}"`).join(' or ');
+    const chain = names
+      .map(n => `profile.name eq ${JSON.stringify(n)}`)
+      .join(' or ');
+    const ids = ['00g1', '00g2', '00g3', '00g4']
+      .map(id => `id eq "${id}"`)
+      .join(' or ');
     const groups = [
       { id: '00g1', type: 'OKTA_GROUP', profile: { name: 'alpha' } },
       { id: '00g2', type: 'OKTA_GROUP', profile: { name: 'BETA' } },
@@ -93,11 +114,18 @@ describe('search expressions', () => {
       // The same expression, evaluated one term at a time: no or-chain of eq
       // is four terms long once each term is wrapped in a double negation.
       const termByTerm = compileSearch(
-        search.split(' or ').map(t => `not (not (${t}))`).join(' or '),
+        search
+          .split(' or ')
+          .map(t => `not (not (${t}))`)
+          .join(' or '),
         GROUP_SEARCH_RULES,
       );
       for (const group of groups) {
-        expect([search, group.id, matchesSearch(group, expression, GROUP_SEARCH_RULES)]).toEqual([
+        expect([
+          search,
+          group.id,
+          matchesSearch(group, expression, GROUP_SEARCH_RULES),
+        ]).toEqual([
           search,
           group.id,
           matchesSearch(group, termByTerm, GROUP_SEARCH_RULES),
@@ -105,19 +133,43 @@ describe('search expressions', () => {
       }
     }
     const matched = (search: string) =>
-      groups.filter(g => matchesSearch(g, compileSearch(search, GROUP_SEARCH_RULES), GROUP_SEARCH_RULES)).map(g => g.id);
+      groups
+        .filter(g =>
+          matchesSearch(
+            g,
+            compileSearch(search, GROUP_SEARCH_RULES),
+            GROUP_SEARCH_RULES,
+          ),
+        )
+        .map(g => g.id);
     expect(matched(chain)).toEqual(['00g1', '00g2', '00g4', '00g5']);
     expect(matched(ids)).toEqual(['00g1', '00g2', '00g4']);
   });
 
   it('keeps filter to its narrower grammar', () => {
-    expect(matches('status eq "ACTIVE" and lastUpdated gt "2024-01-01T00:00:00.000Z"', USER_FILTER_RULES)).toBe(true);
-    expect(() => compileSearch('profile.login sw "z"', USER_FILTER_RULES)).toThrow(SearchSyntaxError);
-    expect(() => compileSearch('not status eq "ACTIVE"', USER_FILTER_RULES)).toThrow(SearchSyntaxError);
-    expect(() => compileSearch('profile.department eq "R&D"', USER_FILTER_RULES)).toThrow(SearchSyntaxError);
-    expect(() => compileSearch('profile.name eq "x"', GROUP_FILTER_RULES)).toThrow(SearchSyntaxError);
+    expect(
+      matches(
+        'status eq "ACTIVE" and lastUpdated gt "2024-01-01T00:00:00.000Z"',
+        USER_FILTER_RULES,
+      ),
+    ).toBe(true);
     expect(() =>
-      compileSearch('type eq "OKTA_GROUP" and (lastUpdated lt "2015-11-11T00:00:00.000Z" or lastMembershipUpdated lt "2015-11-11T00:00:00.000Z")', GROUP_FILTER_RULES),
+      compileSearch('profile.login sw "z"', USER_FILTER_RULES),
+    ).toThrow(SearchSyntaxError);
+    expect(() =>
+      compileSearch('not status eq "ACTIVE"', USER_FILTER_RULES),
+    ).toThrow(SearchSyntaxError);
+    expect(() =>
+      compileSearch('profile.department eq "R&D"', USER_FILTER_RULES),
+    ).toThrow(SearchSyntaxError);
+    expect(() =>
+      compileSearch('profile.name eq "x"', GROUP_FILTER_RULES),
+    ).toThrow(SearchSyntaxError);
+    expect(() =>
+      compileSearch(
+        'type eq "OKTA_GROUP" and (lastUpdated lt "2015-11-11T00:00:00.000Z" or lastMembershipUpdated lt "2015-11-11T00:00:00.000Z")',
+        GROUP_FILTER_RULES,
+      ),
     ).not.toThrow();
   });
 });

@@ -85,7 +85,9 @@ function tokenize(input: string): Token[] {
 }
 
 function describeToken(t: Token | undefined): string {
-  return t ? `'${'text' in t ? t.text : t.type}' at ${t.at}` : 'end of expression';
+  return t
+    ? `'${'text' in t ? t.text : t.type}' at ${t.at}`
+    : 'end of expression';
 }
 
 /** Recursive-descent parser over the token list. */
@@ -97,7 +99,9 @@ class SearchParser {
   parse(): SearchExpression {
     const expression = this.parseOr();
     if (this.pos < this.tokens.length) {
-      throw new SearchSyntaxError(`Unexpected ${describeToken(this.tokens[this.pos])}`);
+      throw new SearchSyntaxError(
+        `Unexpected ${describeToken(this.tokens[this.pos])}`,
+      );
     }
     return expression;
   }
@@ -133,13 +137,17 @@ class SearchParser {
       this.pos++;
       const inner = this.parseOr();
       if (tokens[this.pos]?.type !== ')') {
-        throw new SearchSyntaxError(`Expected ')' but found ${describeToken(tokens[this.pos])}`);
+        throw new SearchSyntaxError(
+          `Expected ')' but found ${describeToken(tokens[this.pos])}`,
+        );
       }
       this.pos++;
       return inner;
     }
     if (t.type !== 'word') {
-      throw new SearchSyntaxError(`Expected an attribute but found ${describeToken(t)}`);
+      throw new SearchSyntaxError(
+        `Expected an attribute but found ${describeToken(t)}`,
+      );
     }
     const lower = t.text.toLowerCase();
     if (lower === 'not') {
@@ -147,7 +155,9 @@ class SearchParser {
       return { kind: 'not', operand: this.parseFactor() };
     }
     if (lower === 'and' || lower === 'or') {
-      throw new SearchSyntaxError(`Expected an attribute but found ${describeToken(t)}`);
+      throw new SearchSyntaxError(
+        `Expected an attribute but found ${describeToken(t)}`,
+      );
     }
     const attribute = t.text;
     this.pos++;
@@ -158,18 +168,25 @@ class SearchParser {
       return { kind: 'present', attribute };
     }
     if (!op || !COMPARISONS.has(op)) {
-      throw new SearchSyntaxError(`Expected an operator but found ${describeToken(opToken)}`);
+      throw new SearchSyntaxError(
+        `Expected an operator but found ${describeToken(opToken)}`,
+      );
     }
     this.pos++;
     const v = tokens[this.pos];
     let value: string | number | boolean | null;
     if (v?.type === 'string') value = v.text;
     else if (v?.type === 'number') value = v.value;
-    else if (v?.type === 'word' && ['true', 'false', 'null'].includes(v.text.toLowerCase())) {
+    else if (
+      v?.type === 'word' &&
+      ['true', 'false', 'null'].includes(v.text.toLowerCase())
+    ) {
       const w = v.text.toLowerCase();
       value = w === 'null' ? null : w === 'true';
     } else {
-      throw new SearchSyntaxError(`Expected a value but found ${describeToken(v)}`);
+      throw new SearchSyntaxError(
+        `Expected a value but found ${describeToken(v)}`,
+      );
     }
     this.pos++;
     return { kind: 'compare', attribute, op: op as Comparison, value };
@@ -204,7 +221,11 @@ const USER_DATES = new Set([
   'lastLogin',
   'passwordChanged',
 ]);
-const GROUP_DATES = new Set(['created', 'lastUpdated', 'lastMembershipUpdated']);
+const GROUP_DATES = new Set([
+  'created',
+  'lastUpdated',
+  'lastMembershipUpdated',
+]);
 
 /** Without `ne`, which user search does not support. */
 const withoutNe = (ops: readonly string[]) => ops.filter(op => op !== 'ne');
@@ -284,7 +305,10 @@ export const GROUP_FILTER_RULES: SearchRules = {
 };
 
 /** Throws SearchSyntaxError when the expression uses what the rules forbid. */
-export function checkSearch(expression: SearchExpression, rules: SearchRules): void {
+export function checkSearch(
+  expression: SearchExpression,
+  rules: SearchRules,
+): void {
   switch (expression.kind) {
     case 'and':
     case 'or':
@@ -292,7 +316,8 @@ export function checkSearch(expression: SearchExpression, rules: SearchRules): v
       checkSearch(expression.right, rules);
       return;
     case 'not':
-      if (!rules.allowNot) throw new SearchSyntaxError("'not' is not supported here");
+      if (!rules.allowNot)
+        throw new SearchSyntaxError("'not' is not supported here");
       checkSearch(expression.operand, rules);
       return;
     default: {
@@ -300,25 +325,36 @@ export function checkSearch(expression: SearchExpression, rules: SearchRules): v
       const op = expression.kind === 'present' ? 'pr' : expression.op;
       const allowed =
         rules.attributes[attr] ??
-        (attr.startsWith('profile.') && attr.length > 8 ? rules.attributes['*'] : undefined);
-      if (!allowed) throw new SearchSyntaxError(`Unsupported attribute '${attr}'`);
+        (attr.startsWith('profile.') && attr.length > 8
+          ? rules.attributes['*']
+          : undefined);
+      if (!allowed)
+        throw new SearchSyntaxError(`Unsupported attribute '${attr}'`);
       if (!allowed.includes(op)) {
-        throw new SearchSyntaxError(`Operator '${op}' is not supported for '${attr}'`);
+        throw new SearchSyntaxError(
+          `Operator '${op}' is not supported for '${attr}'`,
+        );
       }
       if (
         expression.kind === 'compare' &&
         rules.dateAttributes.has(attr) &&
         expression.value !== null &&
-        (typeof expression.value !== 'string' || Number.isNaN(Date.parse(expression.value)))
+        (typeof expression.value !== 'string' ||
+          Number.isNaN(Date.parse(expression.value)))
       ) {
-        throw new SearchSyntaxError(`'${attr}' must be compared with a date string`);
+        throw new SearchSyntaxError(
+          `'${attr}' must be compared with a date string`,
+        );
       }
     }
   }
 }
 
 /** Parses and checks in one go. */
-export function compileSearch(input: string, rules: SearchRules): SearchExpression {
+export function compileSearch(
+  input: string,
+  rules: SearchRules,
+): SearchExpression {
   const expression = parseSearch(input);
   checkSearch(expression, rules);
   return expression;
@@ -348,32 +384,48 @@ function compareValues(
   if (actual === null || actual === undefined) return op === 'ne';
   if (Array.isArray(actual)) {
     // Multi-valued attributes match when any element does.
-    const any = actual.some(a => compareValues(a, op === 'ne' ? 'eq' : op, expected, isDate, exact));
+    const any = actual.some(a =>
+      compareValues(a, op === 'ne' ? 'eq' : op, expected, isDate, exact),
+    );
     return op === 'ne' ? !any : any;
   }
   if (isDate) {
     const a = Date.parse(String(actual));
     const b = Date.parse(String(expected));
     switch (op) {
-      case 'eq': return a === b;
-      case 'ne': return a !== b;
-      case 'gt': return a > b;
-      case 'ge': return a >= b;
-      case 'lt': return a < b;
-      case 'le': return a <= b;
-      default: return false;
+      case 'eq':
+        return a === b;
+      case 'ne':
+        return a !== b;
+      case 'gt':
+        return a > b;
+      case 'ge':
+        return a >= b;
+      case 'lt':
+        return a < b;
+      case 'le':
+        return a <= b;
+      default:
+        return false;
     }
   }
   if (typeof expected === 'number' || typeof expected === 'boolean') {
     const a = typeof expected === 'number' ? Number(actual) : actual;
     switch (op) {
-      case 'eq': return a === expected;
-      case 'ne': return a !== expected;
-      case 'gt': return (a as number) > (expected as number);
-      case 'ge': return (a as number) >= (expected as number);
-      case 'lt': return (a as number) < (expected as number);
-      case 'le': return (a as number) <= (expected as number);
-      default: return false;
+      case 'eq':
+        return a === expected;
+      case 'ne':
+        return a !== expected;
+      case 'gt':
+        return (a as number) > (expected as number);
+      case 'ge':
+        return (a as number) >= (expected as number);
+      case 'lt':
+        return (a as number) < (expected as number);
+      case 'le':
+        return (a as number) <= (expected as number);
+      default:
+        return false;
     }
   }
   let a = String(actual);
@@ -383,15 +435,24 @@ function compareValues(
     b = b.toLowerCase();
   }
   switch (op) {
-    case 'eq': return a === b;
-    case 'ne': return a !== b;
-    case 'sw': return a.startsWith(b);
-    case 'co': return a.includes(b);
-    case 'gt': return a > b;
-    case 'ge': return a >= b;
-    case 'lt': return a < b;
-    case 'le': return a <= b;
-    default: return false;
+    case 'eq':
+      return a === b;
+    case 'ne':
+      return a !== b;
+    case 'sw':
+      return a.startsWith(b);
+    case 'co':
+      return a.includes(b);
+    case 'gt':
+      return a > b;
+    case 'ge':
+      return a >= b;
+    case 'lt':
+      return a < b;
+    case 'le':
+      return a <= b;
+    default:
+      return false;
   }
 }
 
@@ -407,9 +468,15 @@ interface EqualityChain {
   values: ReadonlySet<string>;
 }
 
-const equalityChains = new WeakMap<SearchExpression, { rules: SearchRules; chain?: EqualityChain }>();
+const equalityChains = new WeakMap<
+  SearchExpression,
+  { rules: SearchRules; chain?: EqualityChain }
+>();
 
-function equalityChainOf(expression: SearchExpression, rules: SearchRules): EqualityChain | undefined {
+function equalityChainOf(
+  expression: SearchExpression,
+  rules: SearchRules,
+): EqualityChain | undefined {
   const cached = equalityChains.get(expression);
   if (cached && cached.rules === rules) return cached.chain;
   let chain: EqualityChain | undefined;
@@ -429,7 +496,11 @@ function equalityChainOf(expression: SearchExpression, rules: SearchRules): Equa
     first.kind === 'compare' &&
     !rules.dateAttributes.has(first.attribute) &&
     terms.every(
-      t => t.kind === 'compare' && t.op === 'eq' && typeof t.value === 'string' && t.attribute === first.attribute,
+      t =>
+        t.kind === 'compare' &&
+        t.op === 'eq' &&
+        typeof t.value === 'string' &&
+        t.attribute === first.attribute,
     )
   ) {
     const exact = rules.exactAttributes.has(first.attribute);
@@ -451,7 +522,8 @@ function equalityChainOf(expression: SearchExpression, rules: SearchRules): Equa
 /** What compareValues(actual, 'eq', v) gives for some v of the chain. */
 function matchesEqualityChain(actual: unknown, chain: EqualityChain): boolean {
   if (actual === null || actual === undefined) return false;
-  if (Array.isArray(actual)) return actual.some(a => matchesEqualityChain(a, chain));
+  if (Array.isArray(actual))
+    return actual.some(a => matchesEqualityChain(a, chain));
   const a = String(actual);
   return chain.values.has(chain.exact ? a : a.toLowerCase());
 }
@@ -464,11 +536,18 @@ export function matchesSearch(
 ): boolean {
   switch (expression.kind) {
     case 'and':
-      return matchesSearch(resource, expression.left, rules) && matchesSearch(resource, expression.right, rules);
+      return (
+        matchesSearch(resource, expression.left, rules) &&
+        matchesSearch(resource, expression.right, rules)
+      );
     case 'or': {
       const chain = equalityChainOf(expression, rules);
-      if (chain) return matchesEqualityChain(lookup(resource, chain.attribute), chain);
-      return matchesSearch(resource, expression.left, rules) || matchesSearch(resource, expression.right, rules);
+      if (chain)
+        return matchesEqualityChain(lookup(resource, chain.attribute), chain);
+      return (
+        matchesSearch(resource, expression.left, rules) ||
+        matchesSearch(resource, expression.right, rules)
+      );
     }
     case 'not':
       return !matchesSearch(resource, expression.operand, rules);

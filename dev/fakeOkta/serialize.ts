@@ -7,10 +7,15 @@ import type { OktaGroup, OktaUser } from './FakeOrg';
 /** The app an APP_GROUP was imported from (one fake AD directory). */
 export const FAKE_DIRECTORY_APP_ID = '0oa1fakeAdDirectory0';
 
-const LOGO_BASE = 'https://op1static.oktacdn.com/assets/img/logos/groups/odyssey';
+const LOGO_BASE =
+  'https://op1static.oktacdn.com/assets/img/logos/groups/odyssey';
 
 /** A user as Okta's `User` schema, with the `_links` Okta puts on it. */
-export function userToApi(user: OktaUser, base: string, single = false): Record<string, unknown> {
+export function userToApi(
+  user: OktaUser,
+  base: string,
+  single = false,
+): Record<string, unknown> {
   const self = `${base}/api/v1/users/${user.id}`;
   const links: Record<string, unknown> = { self: { href: self } };
   if (single) {
@@ -67,7 +72,11 @@ export function groupToApi(
 ): Record<string, unknown> {
   const links: Record<string, unknown> = {
     logo: [
-      { name: 'medium', href: `${LOGO_BASE}/okta-medium.png`, type: 'image/png' },
+      {
+        name: 'medium',
+        href: `${LOGO_BASE}/okta-medium.png`,
+        type: 'image/png',
+      },
       { name: 'large', href: `${LOGO_BASE}/okta-large.png`, type: 'image/png' },
     ],
     users: { href: `${base}/api/v1/groups/${group.id}/users` },

@@ -24,7 +24,12 @@ import {
   USER_FILTER_RULES,
   USER_SEARCH_RULES,
 } from './search';
-import { errorBody, groupToApi, listedUserToJson, userToApi } from './serialize';
+import {
+  errorBody,
+  groupToApi,
+  listedUserToJson,
+  userToApi,
+} from './serialize';
 import type {
   FakeOkta,
   FakeOktaEndpoint,
@@ -65,13 +70,21 @@ const BUCKET_OF: Record<FakeOktaEndpoint, RateLimitBucket> = {
 };
 
 /** The bucket of a request; paths the fake does not serve count as Okta would. */
-function bucketOf(endpoint: FakeOktaEndpoint, pathname: string): RateLimitBucket {
-  if (endpoint === 'other' && pathname.startsWith('/api/v1/groups/')) return 'groups';
+function bucketOf(
+  endpoint: FakeOktaEndpoint,
+  pathname: string,
+): RateLimitBucket {
+  if (endpoint === 'other' && pathname.startsWith('/api/v1/groups/'))
+    return 'groups';
   return BUCKET_OF[endpoint];
 }
 
 /** Endpoints whose answer the fake prepares during the latency (pure reads). */
-const LATENCY_HIDES_WORK: ReadonlySet<FakeOktaEndpoint> = new Set(['users', 'groups', 'groupUsers']);
+const LATENCY_HIDES_WORK: ReadonlySet<FakeOktaEndpoint> = new Set([
+  'users',
+  'groups',
+  'groupUsers',
+]);
 
 interface Route {
   endpoint: FakeOktaEndpoint;
@@ -103,10 +116,15 @@ interface Reply {
 }
 
 function sleep(ms: number): Promise<void> {
-  return ms > 0 ? new Promise(resolve => setTimeout(resolve, ms)) : Promise.resolve();
+  return ms > 0
+    ? new Promise(resolve => setTimeout(resolve, ms))
+    : Promise.resolve();
 }
 
-function parseLimit(raw: string | null, spec: { default: number; max: number }): number {
+function parseLimit(
+  raw: string | null,
+  spec: { default: number; max: number },
+): number {
   if (raw === null) return spec.default;
   const n = Number.parseInt(raw, 10);
   if (!Number.isFinite(n) || n < 1) return spec.default;
@@ -114,13 +132,18 @@ function parseLimit(raw: string | null, spec: { default: number; max: number }):
 }
 
 /** The page size a listing request asks for (undefined for other endpoints). */
-const LISTING_LIMITS: Partial<Record<FakeOktaEndpoint, { default: number; max: number }>> = {
+const LISTING_LIMITS: Partial<
+  Record<FakeOktaEndpoint, { default: number; max: number }>
+> = {
   users: USERS_LIMIT,
   groups: GROUPS_LIMIT,
   groupUsers: GROUP_USERS_LIMIT,
 };
 
-function pageSizeOf(endpoint: FakeOktaEndpoint, query: string): number | undefined {
+function pageSizeOf(
+  endpoint: FakeOktaEndpoint,
+  query: string,
+): number | undefined {
   const spec = LISTING_LIMITS[endpoint];
   if (!spec) return undefined;
   return parseLimit(new URLSearchParams(query).get('limit'), spec);
@@ -157,7 +180,10 @@ class FakeOktaServer implements FakeOkta {
     this.concurrency = options.rateLimits?.concurrency ?? 75;
     this.searchLagMs = options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS;
     this.faults = [...(options.faults ?? [])];
-    this.auth = new FakeAuthorizationServer(this.clock, options.tokenLifetimeSeconds ?? 3600);
+    this.auth = new FakeAuthorizationServer(
+      this.clock,
+      options.tokenLifetimeSeconds ?? 3600,
+    );
     this.limiter = new FakeRateLimiter(options.rateLimits, this.clock);
     this.oidc = new FakeOidcProvider(this.org, this.clock);
     this.changeFeeds = new FakeChangeFeeds(this.org, {
@@ -173,7 +199,15 @@ class FakeOktaServer implements FakeOkta {
     this.server = http.createServer((req, res) => {
       this.handle(req, res).catch(error => {
         if (!res.headersSent) {
-          this.sendJson(res, 500, errorBody('E0000009', `Internal Server Error: ${String(error)}`, this.errorId()));
+          this.sendJson(
+            res,
+            500,
+            errorBody(
+              'E0000009',
+              `Internal Server Error: ${String(error)}`,
+              this.errorId(),
+            ),
+          );
         } else {
           res.destroy();
         }
@@ -185,16 +219,24 @@ class FakeOktaServer implements FakeOkta {
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(this.options.port ?? 0, this.options.host ?? '127.0.0.1', () => resolve());
+      this.server.listen(
+        this.options.port ?? 0,
+        this.options.host ?? '127.0.0.1',
+        () => resolve(),
+      );
     });
     const address = this.server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    const host =
+      address.family === 'IPv6' ? `[${address.address}]` : address.address;
     this.url = `http://${host}:${address.port}`;
   }
 
-  addServiceApp: FakeOkta['addServiceApp'] = app => this.auth.addServiceApp(app);
-  updateServiceApp: FakeOkta['updateServiceApp'] = (id, patch) => this.auth.updateServiceApp(id, patch);
-  addApiToken: FakeOkta['addApiToken'] = (token, opts) => this.auth.addApiToken(token, opts);
+  addServiceApp: FakeOkta['addServiceApp'] = app =>
+    this.auth.addServiceApp(app);
+  updateServiceApp: FakeOkta['updateServiceApp'] = (id, patch) =>
+    this.auth.updateServiceApp(id, patch);
+  addApiToken: FakeOkta['addApiToken'] = (token, opts) =>
+    this.auth.addApiToken(token, opts);
 
   setFaults(rules: FaultRule[]): void {
     this.faults = [...rules];
@@ -244,7 +286,8 @@ class FakeOktaServer implements FakeOkta {
     if (!host) return this.url;
     const m = /^(\[[^\]]*\]|[^:]*)(:\d+)?$/.exec(host);
     const [name, port] = m ? [m[1], m[2] ?? ''] : [host, ''];
-    const canonical = this.options.canonicalHost ?? name.replace(/^([^.]+)-admin\./i, '$1.');
+    const canonical =
+      this.options.canonicalHost ?? name.replace(/^([^.]+)-admin\./i, '$1.');
     return `http://${canonical}${port}`;
   }
 
@@ -259,18 +302,27 @@ class FakeOktaServer implements FakeOkta {
       if (!kinds.includes(rule.kind)) continue;
       const on = rule.endpoint ?? '*';
       if (on !== '*' && on !== endpoint) continue;
-      if (rule.minPageSize !== undefined && (pageSize === undefined || pageSize < rule.minPageSize)) {
+      if (
+        rule.minPageSize !== undefined &&
+        (pageSize === undefined || pageSize < rule.minPageSize)
+      ) {
         continue;
       }
       if (rule.requestNumbers?.includes(n)) return rule;
-      if (rule.rate !== undefined && drawFor(this.seed, 'fault', i, endpoint, n) < rule.rate) {
+      if (
+        rule.rate !== undefined &&
+        drawFor(this.seed, 'fault', i, endpoint, n) < rule.rate
+      ) {
         return rule;
       }
     }
     return undefined;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
     const n = ++this.sequence;
     const startedAt = this.clock();
     const t0 = performance.now();
@@ -279,9 +331,11 @@ class FakeOktaServer implements FakeOkta {
     const pathname = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const route = classify(pathname);
     const endpoint = route.endpoint;
-    const endpointN = (this.requests[endpoint] = (this.requests[endpoint] ?? 0) + 1);
+    const endpointN = (this.requests[endpoint] =
+      (this.requests[endpoint] ?? 0) + 1);
     this.inFlight++;
-    if (this.inFlight > this.peakConcurrency) this.peakConcurrency = this.inFlight;
+    if (this.inFlight > this.peakConcurrency)
+      this.peakConcurrency = this.inFlight;
     let logged = false;
     const finish = () => {
       if (logged) return;
@@ -307,7 +361,10 @@ class FakeOktaServer implements FakeOkta {
       // tells them from a bucket's window 429.
       res.setHeader('X-Rate-Limit-Limit', '0');
       res.setHeader('X-Rate-Limit-Remaining', '0');
-      res.setHeader('X-Rate-Limit-Reset', String(Math.ceil(this.clock() / 1000) + 1));
+      res.setHeader(
+        'X-Rate-Limit-Reset',
+        String(Math.ceil(this.clock() / 1000) + 1),
+      );
       this.sendJson(res, 429, this.tooManyRequests());
       return;
     }
@@ -328,14 +385,26 @@ class FakeOktaServer implements FakeOkta {
 
     const latency = this.options.latency;
     if (latency && (latency.fixedMs || latency.randomMs)) {
-      const latencyMs = (latency.fixedMs ?? 0) + (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n);
+      const latencyMs =
+        (latency.fixedMs ?? 0) +
+        (latency.randomMs ?? 0) * drawFor(this.seed, 'latency', n);
       await sleep(latencyMs - (performance.now() - t0));
     }
     const pageSize = pageSizeOf(endpoint, q < 0 ? '' : rawUrl.slice(q + 1));
-    const extraLatency = this.matchingFault(endpoint, endpointN, ['latency'], pageSize);
+    const extraLatency = this.matchingFault(
+      endpoint,
+      endpointN,
+      ['latency'],
+      pageSize,
+    );
     if (extraLatency) await sleep(extraLatency.delayMs ?? 1000);
 
-    const preFault = this.matchingFault(endpoint, endpointN, ['drop', 'status5xx', 'status429'], pageSize);
+    const preFault = this.matchingFault(
+      endpoint,
+      endpointN,
+      ['drop', 'status5xx', 'status429'],
+      pageSize,
+    );
     if (preFault?.kind === 'drop') {
       req.socket.destroy();
       return;
@@ -343,7 +412,15 @@ class FakeOktaServer implements FakeOkta {
 
     const body = req.method === 'POST' ? await this.readBody(req) : '';
     if (body === undefined) {
-      this.sendJson(res, 413, errorBody('E0000001', 'Api validation failed: request body too large', this.errorId()));
+      this.sendJson(
+        res,
+        413,
+        errorBody(
+          'E0000001',
+          'Api validation failed: request body too large',
+          this.errorId(),
+        ),
+      );
       return;
     }
 
@@ -358,7 +435,8 @@ class FakeOktaServer implements FakeOkta {
         dpop: req.headers.dpop,
         base: this.baseOf(req),
       });
-      for (const [name, value] of Object.entries(reply.headers)) res.setHeader(name, value);
+      for (const [name, value] of Object.entries(reply.headers))
+        res.setHeader(name, value);
       if (reply.body === undefined) this.sendRaw(res, reply.status, '');
       else this.sendJson(res, reply.status, reply.body);
       return;
@@ -367,31 +445,49 @@ class FakeOktaServer implements FakeOkta {
 
     // OAuth apps and SSWS tokens alike get their share of each bucket.
     const principalId = this.auth.peekPrincipalId(req.headers.authorization);
-    const decision = this.limiter.take(bucketOf(endpoint, pathname), principalId);
+    const decision = this.limiter.take(
+      bucketOf(endpoint, pathname),
+      principalId,
+    );
     res.setHeader('X-Rate-Limit-Limit', String(decision.limit));
     res.setHeader('X-Rate-Limit-Remaining', String(decision.remaining));
     res.setHeader('X-Rate-Limit-Reset', String(decision.reset));
 
     if (preFault?.kind === 'status5xx') {
       const status = preFault.status ?? 500;
-      this.sendJson(res, status, errorBody('E0000009', 'Internal Server Error', this.errorId()));
+      this.sendJson(
+        res,
+        status,
+        errorBody('E0000009', 'Internal Server Error', this.errorId()),
+      );
       return;
     }
     if (!decision.allowed || preFault?.kind === 'status429') {
       this.served429++;
-      if (preFault?.kind === 'status429') res.setHeader('X-Rate-Limit-Remaining', '0');
+      if (preFault?.kind === 'status429')
+        res.setHeader('X-Rate-Limit-Remaining', '0');
       this.sendJson(res, 429, this.tooManyRequests());
       return;
     }
 
     const { reply, json } = early ?? this.answer(req, route, rawUrl, q, body);
     if (reply.status === 429) this.served429++;
-    const postFault = this.matchingFault(endpoint, endpointN, ['truncate', 'malformed', 'slowBody'], pageSize);
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    const postFault = this.matchingFault(
+      endpoint,
+      endpointN,
+      ['truncate', 'malformed', 'slowBody'],
+      pageSize,
+    );
+    for (const [name, value] of Object.entries(reply.headers ?? {}))
+      res.setHeader(name, value);
     if (!postFault) {
       this.sendRaw(res, reply.status, json);
     } else if (postFault.kind === 'malformed') {
-      this.sendRaw(res, reply.status, `${json.slice(0, Math.floor(json.length / 2))}<html><body>502 Bad Gateway`);
+      this.sendRaw(
+        res,
+        reply.status,
+        `${json.slice(0, Math.floor(json.length / 2))}<html><body>502 Bad Gateway`,
+      );
     } else if (postFault.kind === 'truncate') {
       const bytes = Buffer.from(json);
       res.writeHead(reply.status, {
@@ -417,13 +513,29 @@ class FakeOktaServer implements FakeOkta {
     }
   }
 
-  private answer(req: IncomingMessage, route: Route, rawUrl: string, q: number, body: string): { reply: Reply; json: string } {
-    const reply = this.route(req, route, rawUrl, q < 0 ? '' : rawUrl.slice(q + 1), body);
+  private answer(
+    req: IncomingMessage,
+    route: Route,
+    rawUrl: string,
+    q: number,
+    body: string,
+  ): { reply: Reply; json: string } {
+    const reply = this.route(
+      req,
+      route,
+      rawUrl,
+      q < 0 ? '' : rawUrl.slice(q + 1),
+      body,
+    );
     return { reply, json: reply.json ?? JSON.stringify(reply.body) };
   }
 
   private tooManyRequests() {
-    return errorBody('E0000047', 'API call exceeded rate limit due to too many requests.', this.errorId());
+    return errorBody(
+      'E0000047',
+      'API call exceeded rate limit due to too many requests.',
+      this.errorId(),
+    );
   }
 
   private readBody(req: IncomingMessage): Promise<string | undefined> {
@@ -434,7 +546,13 @@ class FakeOktaServer implements FakeOkta {
         size += chunk.length;
         if (size <= MAX_FORM_BYTES) chunks.push(chunk);
       });
-      req.on('end', () => resolve(size > MAX_FORM_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+      req.on('end', () =>
+        resolve(
+          size > MAX_FORM_BYTES
+            ? undefined
+            : Buffer.concat(chunks).toString('utf8'),
+        ),
+      );
       req.on('error', reject);
     });
   }
@@ -449,27 +567,51 @@ class FakeOktaServer implements FakeOkta {
     res.writeHead(status, {
       // A reply may set its own (the OIDC login step's HTML).
       ...(bytes.length
-        ? { 'Content-Type': res.getHeader('Content-Type') ?? 'application/json' }
+        ? {
+            'Content-Type': res.getHeader('Content-Type') ?? 'application/json',
+          }
         : {}),
       'Content-Length': String(bytes.length),
     });
     res.end(bytes);
   }
 
-  private error(status: number, code: string, summary: string, causes: string[] = []): Reply {
+  private error(
+    status: number,
+    code: string,
+    summary: string,
+    causes: string[] = [],
+  ): Reply {
     return { status, body: errorBody(code, summary, this.errorId(), causes) };
   }
 
-  private route(req: IncomingMessage, route: Route, rawUrl: string, query: string, body: string): Reply {
+  private route(
+    req: IncomingMessage,
+    route: Route,
+    rawUrl: string,
+    query: string,
+    body: string,
+  ): Reply {
     const method = req.method ?? 'GET';
     const base = this.baseOf(req);
     // OIDC sign-in (oidc.ts): /authorize, the login step, userinfo, keys,
     // discovery, and the web apps' token requests.
-    const oidcReply = this.oidc.route({ method, pathname: rawUrl.split('?')[0], query, body, headers: req.headers, base });
+    const oidcReply = this.oidc.route({
+      method,
+      pathname: rawUrl.split('?')[0],
+      query,
+      body,
+      headers: req.headers,
+      base,
+    });
     if (oidcReply) return oidcReply;
     if (route.endpoint === 'token') {
       if (method !== 'POST') {
-        return this.error(405, 'E0000022', 'The endpoint does not support the provided HTTP method');
+        return this.error(
+          405,
+          'E0000022',
+          'The endpoint does not support the provided HTTP method',
+        );
       }
       const result = this.auth.token(
         new URLSearchParams(body),
@@ -477,16 +619,30 @@ class FakeOktaServer implements FakeOkta {
         req.headers.dpop,
         `${base}/oauth2/v1/token`,
       );
-      return { status: result.status, body: result.body, headers: result.headers };
+      return {
+        status: result.status,
+        body: result.body,
+        headers: result.headers,
+      };
     }
     if (route.endpoint === 'other') {
-      return this.error(404, 'E0000007', `Not found: Resource not found: ${rawUrl.split('?')[0]} (Endpoint)`);
+      return this.error(
+        404,
+        'E0000007',
+        `Not found: Resource not found: ${rawUrl.split('?')[0]} (Endpoint)`,
+      );
     }
     if (method !== 'GET') {
-      return this.error(405, 'E0000022', 'The endpoint does not support the provided HTTP method');
+      return this.error(
+        405,
+        'E0000022',
+        'The endpoint does not support the provided HTTP method',
+      );
     }
     const pathname = rawUrl.split('?')[0];
-    const scope = pathname.startsWith('/api/v1/users') ? 'okta.users.read' : 'okta.groups.read';
+    const scope = pathname.startsWith('/api/v1/users')
+      ? 'okta.users.read'
+      : 'okta.groups.read';
     const auth = this.auth.authenticateApi(
       req.headers.authorization,
       req.headers.dpop,
@@ -496,10 +652,21 @@ class FakeOktaServer implements FakeOkta {
     );
     if (!auth.ok) {
       if ('emptyBody' in auth) {
-        return { status: auth.status, body: undefined, json: '', headers: { 'WWW-Authenticate': auth.wwwAuthenticate } };
+        return {
+          status: auth.status,
+          body: undefined,
+          json: '',
+          headers: { 'WWW-Authenticate': auth.wwwAuthenticate },
+        };
       }
-      const reply = this.error(auth.status, auth.errorCode, auth.summary, auth.cause ? [auth.cause] : []);
-      if (auth.wwwAuthenticate) reply.headers = { 'WWW-Authenticate': auth.wwwAuthenticate };
+      const reply = this.error(
+        auth.status,
+        auth.errorCode,
+        auth.summary,
+        auth.cause ? [auth.cause] : [],
+      );
+      if (auth.wwwAuthenticate)
+        reply.headers = { 'WWW-Authenticate': auth.wwwAuthenticate };
       return reply;
     }
     const params = new URLSearchParams(query);
@@ -527,7 +694,13 @@ class FakeOktaServer implements FakeOkta {
           return { status: 200, body: userToApi(user, links, true) };
         }
         case 'groupUsers':
-          return this.listGroupUsers(decodeURIComponent(route.id!), params, links, selfLink, view);
+          return this.listGroupUsers(
+            decodeURIComponent(route.id!),
+            params,
+            links,
+            selfLink,
+            view,
+          );
         case 'userGroups': {
           const userId = decodeURIComponent(route.id!);
           const user = this.org.findUser(userId);
@@ -543,18 +716,28 @@ class FakeOktaServer implements FakeOkta {
       }
     } catch (error) {
       if (error instanceof SearchSyntaxError) {
-        return this.error(400, 'E0000031', 'Invalid search criteria.', [error.message]);
+        return this.error(400, 'E0000031', 'Invalid search criteria.', [
+          error.message,
+        ]);
       }
       throw error;
     }
   }
 
   private forbidden(): Reply {
-    return this.error(403, 'E0000006', 'You do not have permission to perform the requested action');
+    return this.error(
+      403,
+      'E0000006',
+      'You do not have permission to perform the requested action',
+    );
   }
 
   private notFound(id: string, kind: string): Reply {
-    return this.error(404, 'E0000007', `Not found: Resource not found: ${id} (${kind})`);
+    return this.error(
+      404,
+      'E0000007',
+      `Not found: Resource not found: ${id} (${kind})`,
+    );
   }
 
   /** Pages through sorted ids after the cursor, keeping those that match. */
@@ -582,7 +765,13 @@ class FakeOktaServer implements FakeOkta {
     return (items[items.length - 1] as { id: string }).id;
   }
 
-  private nextLink(base: string, pathname: string, params: URLSearchParams, after: string, drop: string[] = []): string {
+  private nextLink(
+    base: string,
+    pathname: string,
+    params: URLSearchParams,
+    after: string,
+    drop: string[] = [],
+  ): string {
     const next = new URLSearchParams(params);
     next.delete('after');
     for (const name of drop) next.delete(name);
@@ -590,12 +779,27 @@ class FakeOktaServer implements FakeOkta {
     return `<${base}${pathname}?${next.toString()}>; rel="next"`;
   }
 
-  private compile(params: URLSearchParams, searchRules: SearchRules, filterRules: SearchRules) {
+  private compile(
+    params: URLSearchParams,
+    searchRules: SearchRules,
+    filterRules: SearchRules,
+  ) {
     const search = params.get('search');
     const filter = params.get('filter');
-    const expressions: Array<{ expression: SearchExpression; rules: SearchRules }> = [];
-    if (search !== null) expressions.push({ expression: compileSearch(search, searchRules), rules: searchRules });
-    if (filter !== null) expressions.push({ expression: compileSearch(filter, filterRules), rules: filterRules });
+    const expressions: Array<{
+      expression: SearchExpression;
+      rules: SearchRules;
+    }> = [];
+    if (search !== null)
+      expressions.push({
+        expression: compileSearch(search, searchRules),
+        rules: searchRules,
+      });
+    if (filter !== null)
+      expressions.push({
+        expression: compileSearch(filter, filterRules),
+        rules: filterRules,
+      });
     return { expressions, searched: search !== null || filter !== null };
   }
 
@@ -611,10 +815,22 @@ class FakeOktaServer implements FakeOkta {
     return new Date(this.clock() - this.searchLagMs).toISOString();
   }
 
-  private listUsers(params: URLSearchParams, base: string, selfLink: string, view?: AdminRoleView): Reply {
-    const { expressions, searched } = this.compile(params, USER_SEARCH_RULES, USER_FILTER_RULES);
+  private listUsers(
+    params: URLSearchParams,
+    base: string,
+    selfLink: string,
+    view?: AdminRoleView,
+  ): Reply {
+    const { expressions, searched } = this.compile(
+      params,
+      USER_SEARCH_RULES,
+      USER_FILTER_RULES,
+    );
     const q = params.get('q');
-    const limit = parseLimit(params.get('limit'), q !== null && !searched ? USERS_QUERY_LIMIT : USERS_LIMIT);
+    const limit = parseLimit(
+      params.get('limit'),
+      q !== null && !searched ? USERS_QUERY_LIMIT : USERS_LIMIT,
+    );
     const qLower = q?.toLowerCase();
     const settled = this.settledBefore();
     const keep = (user: OktaUser): boolean => {
@@ -641,14 +857,32 @@ class FakeOktaServer implements FakeOkta {
     );
     const links = [selfLink];
     // A query (q) cannot be paged.
-    if (next && (q === null || searched)) links.push(this.nextLink(base, '/api/v1/users', params, next));
-    return { status: 200, body: undefined, json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`, headers: { Link: links } };
+    if (next && (q === null || searched))
+      links.push(this.nextLink(base, '/api/v1/users', params, next));
+    return {
+      status: 200,
+      body: undefined,
+      json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`,
+      headers: { Link: links },
+    };
   }
 
-  private listGroups(params: URLSearchParams, base: string, selfLink: string, view?: AdminRoleView): Reply {
-    const { expressions, searched } = this.compile(params, GROUP_SEARCH_RULES, GROUP_FILTER_RULES);
+  private listGroups(
+    params: URLSearchParams,
+    base: string,
+    selfLink: string,
+    view?: AdminRoleView,
+  ): Reply {
+    const { expressions, searched } = this.compile(
+      params,
+      GROUP_SEARCH_RULES,
+      GROUP_FILTER_RULES,
+    );
     const q = params.get('q');
-    const limit = parseLimit(params.get('limit'), q !== null && !searched ? GROUPS_QUERY_LIMIT : GROUPS_LIMIT);
+    const limit = parseLimit(
+      params.get('limit'),
+      q !== null && !searched ? GROUPS_QUERY_LIMIT : GROUPS_LIMIT,
+    );
     const qLower = q?.toLowerCase();
     const settled = this.settledBefore();
     const keep =
@@ -660,7 +894,10 @@ class FakeOktaServer implements FakeOkta {
             for (const { expression, rules } of expressions) {
               if (!matchesSearch(group, expression, rules)) return false;
             }
-            return qLower === undefined || String(group.profile.name).toLowerCase().startsWith(qLower);
+            return (
+              qLower === undefined ||
+              String(group.profile.name).toLowerCase().startsWith(qLower)
+            );
           };
     const { items, next } = this.page(
       this.org.sortedGroupIds(),
@@ -673,11 +910,19 @@ class FakeOktaServer implements FakeOkta {
     const links = [selfLink];
     // Okta's next links drop `expand`, so later pages come without stats.
     if (next && (q === null || searched)) {
-      links.push(this.nextLink(base, '/api/v1/groups', params, next, ['expand']));
+      links.push(
+        this.nextLink(base, '/api/v1/groups', params, next, ['expand']),
+      );
     }
     return {
       status: 200,
-      body: items.map(g => groupToApi(g, base, withStats ? this.org.memberIdsOf(g.id).length : undefined)),
+      body: items.map(g =>
+        groupToApi(
+          g,
+          base,
+          withStats ? this.org.memberIdsOf(g.id).length : undefined,
+        ),
+      ),
       headers: { Link: links },
     };
   }
@@ -701,13 +946,23 @@ class FakeOktaServer implements FakeOkta {
       undefined,
     );
     const links = [selfLink];
-    if (next) links.push(this.nextLink(base, `/api/v1/groups/${groupId}/users`, params, next));
-    return { status: 200, body: undefined, json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`, headers: { Link: links } };
+    if (next)
+      links.push(
+        this.nextLink(base, `/api/v1/groups/${groupId}/users`, params, next),
+      );
+    return {
+      status: 200,
+      body: undefined,
+      json: `[${items.map(u => listedUserToJson(u, base)).join(',')}]`,
+      headers: { Link: links },
+    };
   }
 }
 
 /** Starts a fake Okta org on a free loopback port (unless `port`/`host` say otherwise). */
-export async function startFakeOkta(options: FakeOktaOptions = {}): Promise<FakeOkta> {
+export async function startFakeOkta(
+  options: FakeOktaOptions = {},
+): Promise<FakeOkta> {
   const server = new FakeOktaServer(options);
   await server.listen();
   return server;

@@ -91,22 +91,43 @@ const DEFAULT_SINCE_MS = 7 * 24 * 3600 * 1000;
 function userTarget(user: OktaUser): FakeLogTarget {
   const { firstName, lastName, login } = user.profile;
   const name = [firstName, lastName].filter(Boolean).join(' ');
-  return { id: user.id, type: 'User', alternateId: login, displayName: name || login };
+  return {
+    id: user.id,
+    type: 'User',
+    alternateId: login,
+    displayName: name || login,
+  };
 }
 
 function groupTarget(group: OktaGroup): FakeLogTarget {
-  return { id: group.id, type: 'UserGroup', alternateId: 'unknown', displayName: String(group.profile.name) };
+  return {
+    id: group.id,
+    type: 'UserGroup',
+    alternateId: 'unknown',
+    displayName: String(group.profile.name),
+  };
 }
 
 /** The event types Okta writes for a change (none for BUILT_IN "Everyone" memberships, which Okta keeps implicitly). */
-export function logEventTypesOf(change: FakeOrgChange): Array<{ eventType: FakeLogEventType; target: FakeLogTarget[] }> {
+export function logEventTypesOf(
+  change: FakeOrgChange,
+): Array<{ eventType: FakeLogEventType; target: FakeLogTarget[] }> {
   switch (change.kind) {
     case 'userCreated': {
-      const events: Array<{ eventType: FakeLogEventType; target: FakeLogTarget[] }> = [
-        { eventType: 'user.lifecycle.create', target: [userTarget(change.user)] },
+      const events: Array<{
+        eventType: FakeLogEventType;
+        target: FakeLogTarget[];
+      }> = [
+        {
+          eventType: 'user.lifecycle.create',
+          target: [userTarget(change.user)],
+        },
       ];
       if (change.user.status === 'ACTIVE') {
-        events.push({ eventType: 'user.lifecycle.activate', target: [userTarget(change.user)] });
+        events.push({
+          eventType: 'user.lifecycle.activate',
+          target: [userTarget(change.user)],
+        });
       }
       return events;
     }
@@ -116,31 +137,63 @@ export function logEventTypesOf(change: FakeOrgChange): Array<{ eventType: FakeL
       let eventType: FakeLogEventType | undefined;
       if (to === 'DEPROVISIONED') eventType = 'user.lifecycle.deactivate';
       else if (to === 'SUSPENDED') eventType = 'user.lifecycle.suspend';
-      else if (from === 'SUSPENDED' && to === 'ACTIVE') eventType = 'user.lifecycle.unsuspend';
-      else if (from === 'DEPROVISIONED') eventType = 'user.lifecycle.reactivate';
+      else if (from === 'SUSPENDED' && to === 'ACTIVE')
+        eventType = 'user.lifecycle.unsuspend';
+      else if (from === 'DEPROVISIONED')
+        eventType = 'user.lifecycle.reactivate';
       else if (to === 'ACTIVE') eventType = 'user.lifecycle.activate';
       // Other transitions (lock-outs, password expiry, recovery) have event
       // types of their own that the catalog does not need; the fake leaves them out.
-      return eventType ? [{ eventType, target: [userTarget(change.user)] }] : [];
+      return eventType
+        ? [{ eventType, target: [userTarget(change.user)] }]
+        : [];
     }
     case 'userProfileUpdated':
-      return [{ eventType: 'user.account.update_profile', target: [userTarget(change.user)] }];
+      return [
+        {
+          eventType: 'user.account.update_profile',
+          target: [userTarget(change.user)],
+        },
+      ];
     case 'userDeleted':
-      return [{ eventType: 'user.lifecycle.delete.initiated', target: [userTarget(change.user)] }];
+      return [
+        {
+          eventType: 'user.lifecycle.delete.initiated',
+          target: [userTarget(change.user)],
+        },
+      ];
     case 'groupCreated':
       return change.group.type === 'BUILT_IN'
         ? []
-        : [{ eventType: 'group.lifecycle.create', target: [groupTarget(change.group)] }];
+        : [
+            {
+              eventType: 'group.lifecycle.create',
+              target: [groupTarget(change.group)],
+            },
+          ];
     case 'groupProfileUpdated':
-      return [{ eventType: 'group.profile.update', target: [groupTarget(change.group)] }];
+      return [
+        {
+          eventType: 'group.profile.update',
+          target: [groupTarget(change.group)],
+        },
+      ];
     case 'groupDeleted':
-      return [{ eventType: 'group.lifecycle.delete', target: [groupTarget(change.group)] }];
+      return [
+        {
+          eventType: 'group.lifecycle.delete',
+          target: [groupTarget(change.group)],
+        },
+      ];
     case 'memberAdded':
     case 'memberRemoved':
       if (change.group.type === 'BUILT_IN') return [];
       return [
         {
-          eventType: change.kind === 'memberAdded' ? 'group.user_membership.add' : 'group.user_membership.remove',
+          eventType:
+            change.kind === 'memberAdded'
+              ? 'group.user_membership.add'
+              : 'group.user_membership.remove',
           target: [userTarget(change.user), groupTarget(change.group)],
         },
       ];
@@ -161,7 +214,8 @@ type FilterTest = (event: FakeLogEvent) => boolean;
 /** `eventType eq "a" or eventType eq "b"`, optionally parenthesised; undefined when not understood. */
 function compileFilter(filter: string): FilterTest | undefined {
   let text = filter.trim();
-  while (text.startsWith('(') && text.endsWith(')')) text = text.slice(1, -1).trim();
+  while (text.startsWith('(') && text.endsWith(')'))
+    text = text.slice(1, -1).trim();
   const wanted = new Set<string>();
   for (const term of text.split(/\s+or\s+/i)) {
     const m = /^\(?\s*eventType\s+eq\s+"([^"]+)"\s*\)?$/.exec(term.trim());
@@ -188,7 +242,10 @@ export class FakeSystemLog {
   private readonly listeners = new Set<(event: FakeLogEvent) => void>();
   private readonly unsubscribe: () => void;
 
-  constructor(org: FakeOrg, private readonly clock: () => number) {
+  constructor(
+    org: FakeOrg,
+    private readonly clock: () => number,
+  ) {
     this.unsubscribe = org.onChange((change, at) => {
       for (const { eventType, target } of logEventTypesOf(change)) {
         this.append(eventType, target, at);
@@ -212,7 +269,11 @@ export class FakeSystemLog {
     return () => this.listeners.delete(listener);
   }
 
-  private append(eventType: FakeLogEventType, target: FakeLogTarget[], published: string): void {
+  private append(
+    eventType: FakeLogEventType,
+    target: FakeLogTarget[],
+    published: string,
+  ): void {
     const event: FakeLogEvent = {
       uuid: randomUUID(),
       published,
@@ -223,7 +284,11 @@ export class FakeSystemLog {
       actor: { ...FAKE_ADMIN_ACTOR },
       outcome: { result: 'SUCCESS' },
       target,
-      transaction: { type: 'WEB', id: randomBytes(18).toString('base64url'), detail: {} },
+      transaction: {
+        type: 'WEB',
+        id: randomBytes(18).toString('base64url'),
+        detail: {},
+      },
       debugContext: { debugData: { requestUri: '/api/v1/fake' } },
     };
     this.events.push(event);
@@ -235,19 +300,30 @@ export class FakeSystemLog {
    * Answers `GET /api/v1/logs` (already authenticated and rate-limited).
    * `base` is the URL the client used, for the links.
    */
-  list(query: string, base: string, errorReply: (status: number, code: string, summary: string) => SystemLogReply): SystemLogReply {
+  list(
+    query: string,
+    base: string,
+    errorReply: (
+      status: number,
+      code: string,
+      summary: string,
+    ) => SystemLogReply,
+  ): SystemLogReply {
     const params = new URLSearchParams(query);
     const rawLimit = params.get('limit');
     let limit = DEFAULT_LIMIT;
     if (rawLimit !== null) {
       const n = Number(rawLimit);
-      if (!Number.isInteger(n) || n < 0) return errorReply(400, 'E0000001', 'Api validation failed: limit');
+      if (!Number.isInteger(n) || n < 0)
+        return errorReply(400, 'E0000001', 'Api validation failed: limit');
       limit = Math.min(n, MAX_LIMIT);
     }
     const since = parseTime(params.get('since'));
     const until = parseTime(params.get('until'));
-    if (since === 'invalid') return errorReply(400, 'E0000001', 'Api validation failed: since');
-    if (until === 'invalid') return errorReply(400, 'E0000001', 'Api validation failed: until');
+    if (since === 'invalid')
+      return errorReply(400, 'E0000001', 'Api validation failed: since');
+    if (until === 'invalid')
+      return errorReply(400, 'E0000001', 'Api validation failed: until');
     const sortOrder = params.get('sortOrder') ?? 'ASCENDING';
     if (sortOrder !== 'ASCENDING' && sortOrder !== 'DESCENDING') {
       return errorReply(400, 'E0000001', 'Api validation failed: sortOrder');
@@ -255,9 +331,18 @@ export class FakeSystemLog {
     const rawFilter = params.get('filter');
     const keep = rawFilter === null ? undefined : compileFilter(rawFilter);
     if (rawFilter !== null && !keep) {
-      return errorReply(400, 'E0000001', 'Api validation failed: filter (the fake understands eventType eq "..." joined by or)');
+      return errorReply(
+        400,
+        'E0000001',
+        'Api validation failed: filter (the fake understands eventType eq "..." joined by or)',
+      );
     }
-    if (params.get('q') !== null) return errorReply(400, 'E0000001', 'Api validation failed: q is not supported by the fake');
+    if (params.get('q') !== null)
+      return errorReply(
+        400,
+        'E0000001',
+        'Api validation failed: q is not supported by the fake',
+      );
 
     const polling = until === undefined && sortOrder === 'ASCENDING';
     const sinceMs = since ?? this.clock() - DEFAULT_SINCE_MS;
@@ -269,18 +354,22 @@ export class FakeSystemLog {
     let start: number;
     if (after !== null) {
       const seq = /^s(\d+)$/.exec(after);
-      if (!seq) return errorReply(400, 'E0000001', 'Api validation failed: after');
+      if (!seq)
+        return errorReply(400, 'E0000001', 'Api validation failed: after');
       start = Number(seq[1]);
     } else {
       start = 0;
-      while (start < this.events.length && this.publishedMs[start] < sinceMs) start++;
+      while (start < this.events.length && this.publishedMs[start] < sinceMs)
+        start++;
     }
 
     // Following a polling cursor is by persistence order alone; bounded
     // queries keep to their time range on every page.
     const checkSince = !(polling && after !== null);
     const inRange = (i: number) =>
-      (!checkSince || this.publishedMs[i] >= sinceMs) && this.publishedMs[i] < untilMs && (!keep || keep(this.events[i]));
+      (!checkSince || this.publishedMs[i] >= sinceMs) &&
+      this.publishedMs[i] < untilMs &&
+      (!keep || keep(this.events[i]));
     const page: FakeLogEvent[] = [];
     let cursor = start;
     let more = false;
@@ -299,7 +388,8 @@ export class FakeSystemLog {
       cursor = i;
     } else {
       const all: FakeLogEvent[] = [];
-      for (let i = this.events.length - 1; i >= 0; i--) if (inRange(i)) all.push(this.events[i]);
+      for (let i = this.events.length - 1; i >= 0; i--)
+        if (inRange(i)) all.push(this.events[i]);
       const offset = after !== null ? start : 0;
       page.push(...all.slice(offset, offset + limit));
       cursor = offset + page.length;

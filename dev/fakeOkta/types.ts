@@ -20,7 +20,8 @@ export type FakeOktaEndpoint =
   | 'other';
 
 /** Rate-limit buckets, as Okta groups its management endpoints. */
-export type RateLimitBucket = 'users' | 'groups' | 'groupById' | 'other' | 'token';
+export type RateLimitBucket =
+  'users' | 'groups' | 'groupById' | 'other' | 'token';
 
 export type FaultKind =
   | 'status5xx'
@@ -141,7 +142,10 @@ export interface FakeOkta {
   /** The org's data; live and mutable while the server runs. */
   org: FakeOrg;
   addServiceApp(app: FakeServiceApp): void;
-  updateServiceApp(clientId: string, patch: Partial<Omit<FakeServiceApp, 'clientId'>>): void;
+  updateServiceApp(
+    clientId: string,
+    patch: Partial<Omit<FakeServiceApp, 'clientId'>>,
+  ): void;
   /** OIDC sign-in: web apps, passwords, email_verified (oidc.ts). */
   readonly oidc: FakeOidc;
   /** Registers an SSWS API token (all read scopes). */

@@ -46,7 +46,7 @@ export class RecordingLogger implements LoggerService {
     const extra =
       meta instanceof Error
         ? { error: `${meta.name}: ${meta.message}` }
-        : meta ?? {};
+        : (meta ?? {});
     this.lines.push({ level, message, meta: { ...this.fields, ...extra } });
   }
 
@@ -116,7 +116,12 @@ export async function addServiceApp(
   return {
     clientId,
     keys,
-    auth: { kind: 'privateKey', clientId, keyId: keys.kid, privateKey: keys.privateKeyPem },
+    auth: {
+      kind: 'privateKey',
+      clientId,
+      keyId: keys.kid,
+      privateKey: keys.privateKeyPem,
+    },
     providerConfig: {
       oktaUrl: fake.url,
       allowInsecureHttp: true,

@@ -10,7 +10,9 @@ import type { FakeOrg } from '../../dev/fakeOkta';
 const DEPARTMENTS = ['Engineering', 'Sales', 'Support', 'Data'];
 
 function pick<T>(random: () => number, list: readonly T[]): T | undefined {
-  return list.length === 0 ? undefined : list[Math.floor(random() * list.length)];
+  return list.length === 0
+    ? undefined
+    : list[Math.floor(random() * list.length)];
 }
 
 /** Applies `count` random changes; returns what was done, for failure messages. */
@@ -50,7 +52,9 @@ export function applyRandomOktaChanges(
             ? other.profile.email.split('@')[0]
             : `renamed${serial++}`;
         const email = `${local}@${random() < 0.5 ? 'example.org' : 'example.net'}`;
-        const login = org.findUser(email) ? `${local}.${serial++}@example.io` : email;
+        const login = org.findUser(email)
+          ? `${local}.${serial++}@example.io`
+          : email;
         org.updateUser(user.id, { profile: { email, login } });
         done.push(`rename user ${user.id} to ${email}`);
       } else if (r === 2 && user) {
@@ -77,7 +81,10 @@ export function applyRandomOktaChanges(
           done.push(`add group ${added.id} ${name}`);
         }
       } else if (r === 7 && group) {
-        const name = random() < 0.3 ? pick(random, extraGroupNames) ?? `Team ${serial++}` : `Team ${serial++}`;
+        const name =
+          random() < 0.3
+            ? (pick(random, extraGroupNames) ?? `Team ${serial++}`)
+            : `Team ${serial++}`;
         org.renameGroup(group.id, name);
         done.push(`rename group ${group.id} to ${name}`);
       } else if (r === 8 && group && random() < 0.5) {

@@ -102,7 +102,8 @@ export async function startRecordingOktaProxy(
         response => {
           exchange.status = response.statusCode ?? 0;
           const challenge = response.headers['www-authenticate'];
-          if (typeof challenge === 'string') exchange.wwwAuthenticate = challenge;
+          if (typeof challenge === 'string')
+            exchange.wwwAuthenticate = challenge;
           const responseHeaders = { ...response.headers };
           for (const name of HOP_BY_HOP) delete responseHeaders[name];
           res.writeHead(response.statusCode ?? 502, responseHeaders);

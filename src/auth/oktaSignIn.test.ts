@@ -11,15 +11,25 @@
  * `byEmail` (Backstage's emailMatchingUserEntityAnnotation) and `byUserId`
  * (this module's oktaUserIdMatchingUserEntityAnnotation).
  */
-import { createPublicKey, verify as cryptoVerify, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
-import type { SchedulerService, ServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  createPublicKey,
+  verify as cryptoVerify,
+  type JsonWebKey as NodeJsonWebKey,
+} from 'node:crypto';
+import type {
+  SchedulerService,
+  ServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
 import authPlugin from '@backstage/plugin-auth-backend';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { FakeOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
-import { submitFakeOktaLogin, TestBrowser } from '../../dev/fakeOkta/testing/browser';
+import {
+  submitFakeOktaLogin,
+  TestBrowser,
+} from '../../dev/fakeOkta/testing/browser';
 import { addServiceApp, catalogApi } from '../__testUtils__/oktaCatalogHarness';
 import { decodeJwt } from '../__testUtils__/decodeJwt';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
@@ -37,7 +47,10 @@ interface AuthorizationResponse {
   response?: {
     profile: { email?: string; displayName?: string };
     providerInfo: { idToken: string; accessToken: string; scope: string };
-    backstageIdentity: { token: string; identity: { userEntityRef: string; ownershipEntityRefs: string[] } };
+    backstageIdentity: {
+      token: string;
+      identity: { userEntityRef: string; ownershipEntityRefs: string[] };
+    };
   };
   error?: { name: string; message: string };
 }
@@ -54,13 +67,17 @@ describe('signing in to Backstage with Okta', () => {
   let baseUrl: string;
   // A MockSchedulerService (its class is not exported): tasks run at start-up
   // and when triggered, so "the next sync" is a call.
-  const scheduler = mockServices.scheduler() as SchedulerService & { factory(): ServiceFactory };
+  const scheduler = mockServices.scheduler() as SchedulerService & {
+    factory(): ServiceFactory;
+  };
   const org = new FakeOrg({ seed: 18 });
   const platform = org.addGroup({ profile: { name: 'Platform Team' } });
   const web = org.addGroup({ profile: { name: 'Web Team' } });
   const contractors = org.addGroup({ profile: { name: 'Contractors' } });
   const person = (login: string, firstName: string, groups: string[]) => {
-    const user = org.addUser({ profile: { login, email: login, firstName, lastName: 'Test' } });
+    const user = org.addUser({
+      profile: { login, email: login, firstName, lastName: 'Test' },
+    });
     for (const groupId of groups) org.addMember(groupId, user.id);
     return user.id;
   };
@@ -87,29 +104,53 @@ describe('signing in to Backstage with Okta', () => {
       .sort() ?? [];
 
   /** The whole browser flow; `done` is the last page the browser got. */
-  async function signIn(env: 'byEmail' | 'byUserId', username: string, browser = new TestBrowser()) {
-    const page = await browser.follow(`${baseUrl}/api/auth/okta/start?env=${env}`);
-    const done = await submitFakeOktaLogin(browser, page, username, `${username}-password`);
+  async function signIn(
+    env: 'byEmail' | 'byUserId',
+    username: string,
+    browser = new TestBrowser(),
+  ) {
+    const page = await browser.follow(
+      `${baseUrl}/api/auth/okta/start?env=${env}`,
+    );
+    const done = await submitFakeOktaLogin(
+      browser,
+      page,
+      username,
+      `${username}-password`,
+    );
     return { browser, done };
   }
 
   /** Signs in and returns the posted auth response. */
   async function authResponse(env: 'byEmail' | 'byUserId', username: string) {
     const { browser, done } = await signIn(env, username);
-    expect(done.url).toMatch(new RegExp(`^${baseUrl}/api/auth/okta/handler/frame\\?`));
+    expect(done.url).toMatch(
+      new RegExp(`^${baseUrl}/api/auth/okta/handler/frame\\?`),
+    );
     expect(done.status).toBe(200);
     return { browser, message: postedMessage(done.body) };
   }
 
   /** The Backstage identity token's claims, after checking its signature against the auth backend's JWKS. */
-  async function verifiedClaims(token: string): Promise<{ sub: string; ent: string[]; iss: string }> {
+  async function verifiedClaims(
+    token: string,
+  ): Promise<{ sub: string; ent: string[]; iss: string }> {
     const jwt = decodeJwt(token);
-    const jwks = (await (await fetch(`${baseUrl}/api/auth/.well-known/jwks.json`)).json()) as { keys: Array<NodeJsonWebKey & { kid: string }> };
+    const jwks = (await (
+      await fetch(`${baseUrl}/api/auth/.well-known/jwks.json`)
+    ).json()) as { keys: Array<NodeJsonWebKey & { kid: string }> };
     const jwk = jwks.keys.find(k => k.kid === jwt.header.kid);
     expect(jwk).toBeDefined();
     expect(jwt.header.alg).toBe('ES256');
     const key = createPublicKey({ key: jwk!, format: 'jwk' });
-    expect(cryptoVerify('sha256', Buffer.from(jwt.input), { key, dsaEncoding: 'ieee-p1363' }, jwt.signature)).toBe(true);
+    expect(
+      cryptoVerify(
+        'sha256',
+        Buffer.from(jwt.input),
+        { key, dsaEncoding: 'ieee-p1363' },
+        jwt.signature,
+      ),
+    ).toBe(true);
     return jwt.claims;
   }
 
@@ -122,9 +163,12 @@ describe('signing in to Backstage with Okta', () => {
   }
 
   async function refresh(browser: TestBrowser, env: 'byEmail' | 'byUserId') {
-    const res = await browser.request(`${baseUrl}/api/auth/okta/refresh?env=${env}`, {
-      headers: { 'X-Requested-With': 'XMLHttpRequest' },
-    });
+    const res = await browser.request(
+      `${baseUrl}/api/auth/okta/refresh?env=${env}`,
+      {
+        headers: { 'X-Requested-With': 'XMLHttpRequest' },
+      },
+    );
     return { status: res.status, body: JSON.parse(res.body) };
   }
 
@@ -164,7 +208,10 @@ describe('signing in to Backstage with Okta', () => {
                   ...serviceApp.providerConfig,
                   groupNames: ['Platform Team', 'Web Team'],
                   checkSetupOnStart: false,
-                  schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+                  schedule: {
+                    frequency: { minutes: 30 },
+                    timeout: { minutes: 5 },
+                  },
                 },
               },
             },
@@ -179,7 +226,8 @@ describe('signing in to Backstage with Okta', () => {
       clientSecret: WEB_CLIENT_SECRET,
       redirectUris: [`${baseUrl}/api/auth/okta/handler/frame`],
     });
-    for (const user of org.users()) fake.oidc.setPassword(user.id, `${user.profile.login}-password`);
+    for (const user of org.users())
+      fake.oidc.setPassword(user.id, `${user.profile.login}-password`);
     // The first sync ran at start-up; wait until the catalog has stitched the memberships.
     await catalog().waitFor(
       entities =>
@@ -192,7 +240,10 @@ describe('signing in to Backstage with Okta', () => {
   afterAll(() => fake?.close());
 
   it('signs a user in with the default resolver, emailMatchingUserEntityAnnotation: sub is their User entity, ent their Okta groups', async () => {
-    const { browser, message } = await authResponse('byEmail', 'jane@acme.test');
+    const { browser, message } = await authResponse(
+      'byEmail',
+      'jane@acme.test',
+    );
     // The flow went through Okta's login step and back through the callback.
     expect(browser.visited.map(u => new URL(u).pathname)).toEqual([
       '/api/auth/okta/start',
@@ -205,13 +256,21 @@ describe('signing in to Backstage with Okta', () => {
     const identity = await identityOf(message);
     expect(identity).toEqual({
       sub: 'user:default/jane',
-      ent: ['group:default/platform_team', 'group:default/web_team', 'user:default/jane'],
+      ent: [
+        'group:default/platform_team',
+        'group:default/web_team',
+        'user:default/jane',
+      ],
       iss: `${baseUrl}/api/auth`,
     });
     // The Okta identity behind it: the ID token's subject is Jane's Okta user id.
     expect(message.response!.profile.email).toBe('jane@acme.test');
-    expect(decodeJwt(message.response!.providerInfo.idToken).claims.sub).toBe(jane);
-    expect((await userEntity('jane'))?.metadata.annotations?.['okta.com/user-id']).toBe(jane);
+    expect(decodeJwt(message.response!.providerInfo.idToken).claims.sub).toBe(
+      jane,
+    );
+    expect(
+      (await userEntity('jane'))?.metadata.annotations?.['okta.com/user-id'],
+    ).toBe(jane);
 
     // The session refreshes through Okta (refresh token, secret in the body) to the same identity.
     const refreshed = await refresh(browser, 'byEmail');
@@ -225,7 +284,11 @@ describe('signing in to Backstage with Okta', () => {
     const { message } = await authResponse('byUserId', 'jane@acme.test');
     expect(await identityOf(message)).toMatchObject({
       sub: 'user:default/jane',
-      ent: ['group:default/platform_team', 'group:default/web_team', 'user:default/jane'],
+      ent: [
+        'group:default/platform_team',
+        'group:default/web_team',
+        'user:default/jane',
+      ],
     });
   });
 
@@ -234,7 +297,9 @@ describe('signing in to Backstage with Okta', () => {
 
     const byEmail = (await authResponse('byEmail', 'omar@acme.test')).message;
     expect(byEmail.response).toBeUndefined();
-    expect(byEmail.error?.message).toMatch(/^Failed to sign-in, unable to resolve user identity/);
+    expect(byEmail.error?.message).toMatch(
+      /^Failed to sign-in, unable to resolve user identity/,
+    );
 
     const byUserId = (await authResponse('byUserId', 'omar@acme.test')).message;
     expect(await identityOf(byUserId)).toMatchObject({
@@ -244,7 +309,11 @@ describe('signing in to Backstage with Okta', () => {
 
     // The next sync names the entity from the new email (userNaming
     // emailLocalPart) and moves the annotation: both resolvers find it again.
-    await nextSync(entities => memberOf(entities, 'omar.khan').length === 1 && !entities.some(e => e.metadata.name === 'omar'));
+    await nextSync(
+      entities =>
+        memberOf(entities, 'omar.khan').length === 1 &&
+        !entities.some(e => e.metadata.name === 'omar'),
+    );
     for (const env of ['byEmail', 'byUserId'] as const) {
       const { message } = await authResponse(env, 'omar@acme.test');
       expect(await identityOf(message)).toMatchObject({
@@ -258,17 +327,24 @@ describe('signing in to Backstage with Okta', () => {
     fake.oidc.setEmailVerified(una, false);
     const byEmail = (await authResponse('byEmail', 'una@acme.test')).message;
     expect(byEmail.response).toBeUndefined();
-    expect(byEmail.error).toEqual({ name: 'Error', message: 'Okta profile contained no email' });
+    expect(byEmail.error).toEqual({
+      name: 'Error',
+      message: 'Okta profile contained no email',
+    });
 
     const byUserId = (await authResponse('byUserId', 'una@acme.test')).message;
-    expect(await identityOf(byUserId)).toMatchObject({ sub: 'user:default/una' });
+    expect(await identityOf(byUserId)).toMatchObject({
+      sub: 'user:default/una',
+    });
     fake.oidc.setEmailVerified(una, true);
   });
 
   it("refuses a user who is not in the provider's selection, with a clear message", async () => {
     expect(await userEntity('carl')).toBeUndefined();
     const byEmail = (await authResponse('byEmail', 'carl@acme.test')).message;
-    expect(byEmail.error?.message).toMatch(/^Failed to sign-in, unable to resolve user identity/);
+    expect(byEmail.error?.message).toMatch(
+      /^Failed to sign-in, unable to resolve user identity/,
+    );
 
     const byUserId = (await authResponse('byUserId', 'carl@acme.test')).message;
     expect(byUserId.response).toBeUndefined();
@@ -283,7 +359,10 @@ describe('signing in to Backstage with Okta', () => {
   });
 
   it('refuses a user taken out of the selection once the next sync has removed their entity', async () => {
-    const { browser, message } = await authResponse('byUserId', 'sam@acme.test');
+    const { browser, message } = await authResponse(
+      'byUserId',
+      'sam@acme.test',
+    );
     expect((await identityOf(message)).sub).toBe('user:default/sam');
 
     org.removeMember(web.id, sam);
@@ -295,13 +374,18 @@ describe('signing in to Backstage with Okta', () => {
     expect(refused.body.error).toMatchObject({
       name: 'AuthenticationError',
       message: expect.stringMatching(
-        new RegExp(`^Refresh failed; caused by NotAllowedError: Okta sign-in refused: no User entity in the catalog has the annotation okta.com/user-id: ${sam}\\.`),
+        new RegExp(
+          `^Refresh failed; caused by NotAllowedError: Okta sign-in refused: no User entity in the catalog has the annotation okta.com/user-id: ${sam}\\.`,
+        ),
       ),
     });
   });
 
   it('refuses a deprovisioned user: Okta ends their session and tokens, and the next sync removes their entity', async () => {
-    const { browser, message } = await authResponse('byUserId', 'dana@acme.test');
+    const { browser, message } = await authResponse(
+      'byUserId',
+      'dana@acme.test',
+    );
     expect((await identityOf(message)).sub).toBe('user:default/dana');
 
     org.deprovisionUser(dana);
@@ -311,7 +395,8 @@ describe('signing in to Backstage with Okta', () => {
     // (Backstage does not pass Okta's invalid_grant on: node-oauth's error is a plain object.)
     expect(refreshed.body.error).toMatchObject({
       name: 'AuthenticationError',
-      message: "Refresh failed; caused by Error: Failed to refresh access token; caused by Error: unknown error '[object Object]'",
+      message:
+        "Refresh failed; caused by Error: Failed to refresh access token; caused by Error: unknown error '[object Object]'",
     });
     // ...and a new sign-in stops at Okta's login step, before Backstage.
     const again = await signIn('byUserId', 'dana@acme.test');
@@ -321,9 +406,13 @@ describe('signing in to Backstage with Okta', () => {
 
     // The catalog keeps Dana until the next sync, which leaves her out.
     expect(await userEntity('dana')).toBeDefined();
-    const webTeamMembers = (entities: Entity[]) => entities.find(e => e.kind === 'Group' && e.metadata.name === 'web_team')?.spec?.members;
+    const webTeamMembers = (entities: Entity[]) =>
+      entities.find(e => e.kind === 'Group' && e.metadata.name === 'web_team')
+        ?.spec?.members;
     await nextSync(
-      entities => !entities.some(e => e.metadata.name === 'dana') && JSON.stringify(webTeamMembers(entities)) === '["jane"]',
+      entities =>
+        !entities.some(e => e.metadata.name === 'dana') &&
+        JSON.stringify(webTeamMembers(entities)) === '["jane"]',
     );
   });
 });

@@ -19,7 +19,9 @@ jest.setTimeout(60_000);
 
 function providerOf(config: JsonObject): OktaProviderConfig {
   return readOktaProviderConfigs(
-    new ConfigReader({ catalog: { providers: { okta: { id: 'checked', ...config } } } }),
+    new ConfigReader({
+      catalog: { providers: { okta: { id: 'checked', ...config } } },
+    }),
   )[0];
 }
 
@@ -54,7 +56,9 @@ afterAll(async () => {
 /** The check of a service app's config pointed at `url`, and its orgUrl step. */
 async function checkOrgUrlOf(url: string) {
   const app = await addServiceApp(fake);
-  const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
+  const report = await checkOktaSetup(
+    providerOf({ ...app.providerConfig, oktaUrl: url }),
+  );
   return { report, org: step(report, 'orgUrl') };
 }
 
@@ -87,8 +91,12 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(step(report, 'selection').detail).toContain(
       `A sync would emit 11 users and 6 groups with ${memberships} memberships`,
     );
-    expect(step(report, 'clientAuthentication').detail).toContain('DPoP not required');
-    expect(JSON.stringify(report)).not.toContain(app.keys.privateKeyPem.split('\n')[1]);
+    expect(step(report, 'clientAuthentication').detail).toContain(
+      'DPoP not required',
+    );
+    expect(JSON.stringify(report)).not.toContain(
+      app.keys.privateKeyPem.split('\n')[1],
+    );
   });
 
   it('leaves out the full read when asked (the start-up check)', async () => {
@@ -102,14 +110,16 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
   });
 
-  it('sends every request through the client\'s transport, none through global fetch', async () => {
+  it("sends every request through the client's transport, none through global fetch", async () => {
     const app = await addServiceApp(fake);
     const sent: string[] = [];
     const send = httpTransport.send;
     const transport = jest
       .spyOn(httpTransport, 'send')
       .mockImplementation((url, init) => {
-        sent.push(`${init.method} ${new URL(url).pathname}${init.body === '' ? ' (empty)' : ''}`);
+        sent.push(
+          `${init.method} ${new URL(url).pathname}${init.body === '' ? ' (empty)' : ''}`,
+        );
         return send(url, init);
       });
     const fetchSpy = jest.spyOn(globalThis, 'fetch');
@@ -125,7 +135,11 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(fetchSpy).not.toHaveBeenCalled();
     expect(sent[0]).toBe('POST /oauth2/v1/token (empty)');
     expect(sent).toEqual(
-      expect.arrayContaining(['POST /oauth2/v1/token', 'GET /api/v1/users', 'GET /api/v1/groups']),
+      expect.arrayContaining([
+        'POST /oauth2/v1/token',
+        'GET /api/v1/users',
+        'GET /api/v1/groups',
+      ]),
     );
   });
 
@@ -133,13 +147,17 @@ describe('checkOktaSetup against the fake Okta org', () => {
     let requests = 0;
     const { url, server } = await startServer((_req, res) => {
       requests++;
-      res.writeHead(302, { Location: 'https://login.example.com/sso?from=okta' });
+      res.writeHead(302, {
+        Location: 'https://login.example.com/sso?from=okta',
+      });
       res.end();
     });
     try {
       const { org } = await checkOrgUrlOf(url);
       expect(org.status).toBe('failed');
-      expect(org.detail).toContain('answered HTTP 302, a redirect to https://login.example.com/sso;');
+      expect(org.detail).toContain(
+        'answered HTTP 302, a redirect to https://login.example.com/sso;',
+      );
       expect(requests).toBe(1);
     } finally {
       server.close();
@@ -178,7 +196,9 @@ describe('checkOktaSetup against the fake Okta org', () => {
     const auth = step(report, 'clientAuthentication');
     expect(auth.status).toBe('failed');
     expect(auth.detail).toContain('signature is invalid');
-    expect(auth.fix).toContain('privateKey is not the private half of the public key');
+    expect(auth.fix).toContain(
+      'privateKey is not the private half of the public key',
+    );
     expect(report.ok).toBe(false);
   });
 
@@ -205,18 +225,30 @@ describe('checkOktaSetup against the fake Okta org', () => {
   it.each(['okta.users.read', 'okta.groups.read'])(
     'names the scope %s when it is not granted',
     async missing => {
-      const granted = ['okta.users.read', 'okta.groups.read'].filter(s => s !== missing);
-      const app = await addServiceApp(fake, { scopes: granted, requireDpop: true });
+      const granted = ['okta.users.read', 'okta.groups.read'].filter(
+        s => s !== missing,
+      );
+      const app = await addServiceApp(fake, {
+        scopes: granted,
+        requireDpop: true,
+      });
       const report = await checkOktaSetup(providerOf(app.providerConfig));
       expect(step(report, 'clientAuthentication').status).toBe('passed');
       // The granted scope alone gets a token, so DPoP is known.
-      expect(step(report, 'clientAuthentication').detail).toContain('DPoP required: supported');
+      expect(step(report, 'clientAuthentication').detail).toContain(
+        'DPoP required: supported',
+      );
       const scopes = step(report, 'scopes');
       expect(scopes.status).toBe('failed');
       expect(scopes.detail).toContain('invalid_scope');
       expect(scopes.detail).toContain(`Not granted: ${missing}.`);
-      expect(scopes.fix).toContain(`grant ${missing} on the Okta API Scopes tab`);
-      expect(statuses(report)).toMatchObject({ readUsers: 'skipped', selection: 'skipped' });
+      expect(scopes.fix).toContain(
+        `grant ${missing} on the Okta API Scopes tab`,
+      );
+      expect(statuses(report)).toMatchObject({
+        readUsers: 'skipped',
+        selection: 'skipped',
+      });
     },
   );
 
@@ -250,13 +282,20 @@ describe('checkOktaSetup against the fake Okta org', () => {
     const report = await checkOktaSetup(
       providerOf({
         ...app.providerConfig,
-        groupNames: ['Platform Team', 'Platfrom Team', 'engineering', 'Nonexistent Guild'],
+        groupNames: [
+          'Platform Team',
+          'Platfrom Team',
+          'engineering',
+          'Nonexistent Guild',
+        ],
       }),
     );
     const names = step(report, 'groupNames');
     expect(names.status).toBe('failed');
     expect(names.detail).toContain('2 of 4 group name(s) match no Okta group');
-    expect(names.detail).toContain('"Platfrom Team" (closest: "Platform Team")');
+    expect(names.detail).toContain(
+      '"Platfrom Team" (closest: "Platform Team")',
+    );
     expect(names.detail).toContain(
       'Also "engineering" matches "Engineering" only when case is ignored',
     );
@@ -274,7 +313,10 @@ describe('checkOktaSetup against the fake Okta org', () => {
   it('passes group names that all exist', async () => {
     const app = await addServiceApp(fake);
     const report = await checkOktaSetup(
-      providerOf({ ...app.providerConfig, groupNames: ['Platform Team', 'Sales'] }),
+      providerOf({
+        ...app.providerConfig,
+        groupNames: ['Platform Team', 'Sales'],
+      }),
     );
     expect(step(report, 'groupNames').status).toBe('passed');
     expect(report.ok).toBe(true);
@@ -296,7 +338,9 @@ describe('checkOktaSetup against the fake Okta org', () => {
     const filter = step(report, 'userSearchFilter');
     expect(filter.status).toBe('failed');
     expect(filter.detail).toContain('400 E0000031');
-    expect(filter.fix).toMatch(/^Okta rejected the search expression: Invalid search criteria\. \(.+\)/);
+    expect(filter.fix).toMatch(
+      /^Okta rejected the search expression: Invalid search criteria\. \(.+\)/,
+    );
     expect(filter.fix).toContain('userSearchFilter');
     expect(step(report, 'selection').status).toBe('skipped');
   });
@@ -304,11 +348,16 @@ describe('checkOktaSetup against the fake Okta org', () => {
   it('quotes Okta when it rejects a group search filter', async () => {
     const app = await addServiceApp(fake);
     const report = await checkOktaSetup(
-      providerOf({ ...app.providerConfig, groupSearchFilter: 'profile.name sw' }),
+      providerOf({
+        ...app.providerConfig,
+        groupSearchFilter: 'profile.name sw',
+      }),
     );
     const filter = step(report, 'groupSearchFilter');
     expect(filter.status).toBe('failed');
-    expect(filter.fix).toContain('Okta rejected the search expression: Invalid search criteria.');
+    expect(filter.fix).toContain(
+      'Okta rejected the search expression: Invalid search criteria.',
+    );
     expect(filter.fix).toContain('groupSearchFilter');
   });
 
@@ -326,14 +375,19 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(good.ok).toBe(true);
 
     const empty = await checkOktaSetup(
-      providerOf({ ...app.providerConfig, groupSearchFilter: 'profile.name sw "zzz"' }),
+      providerOf({
+        ...app.providerConfig,
+        groupSearchFilter: 'profile.name sw "zzz"',
+      }),
     );
     expect(step(empty, 'groupSearchFilter').status).toBe('warning');
     expect(step(empty, 'selection').status).toBe('warning');
     expect(step(empty, 'selection').fix).toContain('selects nothing');
     // With no baseline the guard would refuse the empty result: a warning.
     expect(step(empty, 'deletionGuard').status).toBe('warning');
-    expect(step(empty, 'deletionGuard').detail).toContain('the read returned no users and no groups');
+    expect(step(empty, 'deletionGuard').detail).toContain(
+      'the read returned no users and no groups',
+    );
     expect(empty.ok).toBe(true);
   });
 
@@ -346,8 +400,12 @@ describe('checkOktaSetup against the fake Okta org', () => {
       const { report, org } = await checkOrgUrlOf(url);
       expect(org.status).toBe('failed');
       expect(org.detail).toContain('HTTP 404 (text/html)');
-      expect(org.fix).toContain('not an Okta org URL; use https://<org>.okta.com or your custom domain');
-      expect(report.steps.slice(1).every(s => s.status === 'skipped')).toBe(true);
+      expect(org.fix).toContain(
+        'not an Okta org URL; use https://<org>.okta.com or your custom domain',
+      );
+      expect(report.steps.slice(1).every(s => s.status === 'skipped')).toBe(
+        true,
+      );
     } finally {
       server.close();
     }
@@ -357,7 +415,9 @@ describe('checkOktaSetup against the fake Okta org', () => {
     const { url, server } = await startServer(() => {});
     await new Promise(resolve => server.close(resolve));
     const app = await addServiceApp(fake);
-    const report = await checkOktaSetup(providerOf({ ...app.providerConfig, oktaUrl: url }));
+    const report = await checkOktaSetup(
+      providerOf({ ...app.providerConfig, oktaUrl: url }),
+    );
     const org = step(report, 'orgUrl');
     expect(org.status).toBe('failed');
     expect(org.detail).toContain('ECONNREFUSED');
@@ -368,7 +428,11 @@ describe('checkOktaSetup against the fake Okta org', () => {
   it('checks an SSWS API token instead of client authentication', async () => {
     fake.addApiToken('good-ssws-token-for-the-check');
     const bad = await checkOktaSetup(
-      providerOf({ oktaUrl: fake.url, allowInsecureHttp: true, token: 'not-a-valid-ssws-token' }),
+      providerOf({
+        oktaUrl: fake.url,
+        allowInsecureHttp: true,
+        token: 'not-a-valid-ssws-token',
+      }),
     );
     expect(statuses(bad)).toMatchObject({
       orgUrl: 'passed',
@@ -379,11 +443,17 @@ describe('checkOktaSetup against the fake Okta org', () => {
       selection: 'skipped',
     });
     expect(step(bad, 'apiToken').detail).toContain('401 E0000011');
-    expect(step(bad, 'apiToken').fix).toContain('the API token is invalid or expired');
+    expect(step(bad, 'apiToken').fix).toContain(
+      'the API token is invalid or expired',
+    );
     expect(JSON.stringify(bad)).not.toContain('not-a-valid-ssws-token');
 
     const good = await checkOktaSetup(
-      providerOf({ oktaUrl: fake.url, allowInsecureHttp: true, token: 'good-ssws-token-for-the-check' }),
+      providerOf({
+        oktaUrl: fake.url,
+        allowInsecureHttp: true,
+        token: 'good-ssws-token-for-the-check',
+      }),
     );
     expect(step(good, 'apiToken').status).toBe('passed');
     expect(good.ok).toBe(true);
@@ -392,23 +462,35 @@ describe('checkOktaSetup against the fake Okta org', () => {
 
   it('says Okta could not read the header when the token has a space in it (403 E0000005)', async () => {
     const report = await checkOktaSetup(
-      providerOf({ oktaUrl: fake.url, allowInsecureHttp: true, token: 'two-part ssws-token' }),
+      providerOf({
+        oktaUrl: fake.url,
+        allowInsecureHttp: true,
+        token: 'two-part ssws-token',
+      }),
     );
     const apiToken = step(report, 'apiToken');
     expect(apiToken.status).toBe('failed');
     expect(apiToken.detail).toContain('HTTP 403 E0000005: Invalid session');
-    expect(apiToken.fix).toContain('Okta could not read the Authorization header');
+    expect(apiToken.fix).toContain(
+      'Okta could not read the Authorization header',
+    );
     expect(JSON.stringify(report)).not.toContain('ssws-token');
   });
 
-  it('names the token admin\'s role when an SSWS token cannot read', async () => {
+  it("names the token admin's role when an SSWS token cannot read", async () => {
     fake.addApiToken('ssws-token-without-role', { adminRole: false });
     const report = await checkOktaSetup(
-      providerOf({ oktaUrl: fake.url, allowInsecureHttp: true, token: 'ssws-token-without-role' }),
+      providerOf({
+        oktaUrl: fake.url,
+        allowInsecureHttp: true,
+        token: 'ssws-token-without-role',
+      }),
     );
     expect(step(report, 'apiToken').status).toBe('passed');
     expect(step(report, 'readUsers').status).toBe('failed');
-    expect(step(report, 'readUsers').fix).toContain('the admin who created the API token');
+    expect(step(report, 'readUsers').fix).toContain(
+      'the admin who created the API token',
+    );
   });
 });
 
@@ -428,8 +510,13 @@ describe('the set-up check reports what the deletion guard would say', () => {
 
   it('fails when the read would be refused against the last applied counts, naming the key that allows it', async () => {
     const app = await addServiceApp(fake);
-    const provider = providerOf({ ...app.providerConfig, groupNames: ['Sales'] });
-    const report = await checkOktaSetup(provider, { lastApplied: { users: 11, groups: 6 } });
+    const provider = providerOf({
+      ...app.providerConfig,
+      groupNames: ['Sales'],
+    });
+    const report = await checkOktaSetup(provider, {
+      lastApplied: { users: 11, groups: 6 },
+    });
     const guard = step(report, 'deletionGuard');
     expect(guard.status).toBe('failed');
     expect(guard.detail).toContain(
@@ -439,7 +526,11 @@ describe('the set-up check reports what the deletion guard would say', () => {
     expect(report.ok).toBe(false);
 
     const allowed = await checkOktaSetup(
-      providerOf({ ...app.providerConfig, groupNames: ['Sales'], deletionGuard: { allowLargeRemovals: true } }),
+      providerOf({
+        ...app.providerConfig,
+        groupNames: ['Sales'],
+        deletionGuard: { allowLargeRemovals: true },
+      }),
       { lastApplied: { users: 11, groups: 6 } },
     );
     expect(step(allowed, 'deletionGuard').status).toBe('warning');
@@ -453,7 +544,9 @@ describe('the set-up check reports what the deletion guard would say', () => {
     const app = await addServiceApp(fake, { adminRole: false });
     const report = await checkOktaSetup(providerOf(app.providerConfig));
     expect(step(report, 'deletionGuard').status).toBe('skipped');
-    const startup = await checkOktaSetup(providerOf(app.providerConfig), { includeSelection: false });
+    const startup = await checkOktaSetup(providerOf(app.providerConfig), {
+      includeSelection: false,
+    });
     expect(startup.steps.map(s => s.id)).not.toContain('deletionGuard');
   });
 });

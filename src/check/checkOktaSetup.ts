@@ -57,7 +57,6 @@ export interface CheckOktaSetupOptions {
   lastApplied?: OktaEntityCounts;
 }
 
-
 /** A LoggerService that drops everything. */
 class SilentLogger implements LoggerService {
   error() {}
@@ -126,8 +125,14 @@ export async function checkOktaSetup(
   }
   let usersAnswer: ApiAnswer | undefined;
   if (ssws) {
-    steps.notConfigured('clientAuthentication', 'Not used: the provider authenticates with an SSWS API token (token).');
-    steps.notConfigured('scopes', 'Not used: an SSWS API token has the rights of the admin who created it.');
+    steps.notConfigured(
+      'clientAuthentication',
+      'Not used: the provider authenticates with an SSWS API token (token).',
+    );
+    steps.notConfigured(
+      'scopes',
+      'Not used: an SSWS API token has the rights of the admin who created it.',
+    );
     if (!steps.skipIfBlocked('apiToken', 'orgUrl')) {
       usersAnswer = await probe!.get('/api/v1/users', { limit: '1' });
       steps.add(apiTokenStep(usersAnswer));
@@ -152,13 +157,18 @@ export async function checkOktaSetup(
 
   // e. Search expressions.
   if (provider.userSearchFilter === undefined) {
-    steps.notConfigured('userSearchFilter', 'Not set: all users but deprovisioned ones.');
+    steps.notConfigured(
+      'userSearchFilter',
+      'Not set: all users but deprovisioned ones.',
+    );
   } else if (!steps.skipIfBlocked('userSearchFilter', 'readUsers')) {
     const answer = await probe!.get('/api/v1/users', {
       search: provider.userSearchFilter,
       limit: '1',
     });
-    steps.add(searchFilterStep('userSearchFilter', provider.userSearchFilter, answer));
+    steps.add(
+      searchFilterStep('userSearchFilter', provider.userSearchFilter, answer),
+    );
   }
   const { groupFilter } = provider;
   if (groupFilter.kind !== 'search') {
@@ -168,7 +178,9 @@ export async function checkOktaSetup(
       search: groupFilter.search,
       limit: '1',
     });
-    steps.add(searchFilterStep('groupSearchFilter', groupFilter.search, answer));
+    steps.add(
+      searchFilterStep('groupSearchFilter', groupFilter.search, answer),
+    );
   }
 
   // f. Group names.
@@ -201,4 +213,3 @@ export async function checkOktaSetup(
   }
   return report(selection);
 }
-

@@ -42,7 +42,10 @@ function writeConfig(name: string, provider: Record<string, unknown>): string {
     privateKey: '${OKTA_TEST_PRIVATE_KEY}',
     ...provider,
   }).map(([k, v]) => `      ${k}: ${JSON.stringify(v)}`);
-  writeFileSync(file, `catalog:\n  providers:\n    okta:\n${lines.join('\n')}\n`);
+  writeFileSync(
+    file,
+    `catalog:\n  providers:\n    okta:\n${lines.join('\n')}\n`,
+  );
   return file;
 }
 
@@ -55,7 +58,11 @@ interface Run {
 function runCli(args: string[], entry = CLI_SOURCE): Promise<Run> {
   const nodeArgs =
     entry === CLI_SOURCE
-      ? ['-r', require.resolve('@backstage/cli/config/nodeTransform.cjs'), entry]
+      ? [
+          '-r',
+          require.resolve('@backstage/cli/config/nodeTransform.cjs'),
+          entry,
+        ]
       : [entry];
   return new Promise(done => {
     execFile(
@@ -101,7 +108,14 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
 
   it('exits 0 for a correct config; the dry run prints YAML of the entities', async () => {
     const config = writeConfig('good.yaml', {});
-    const run = await runCli(['check', '--config', config, '--dry-run', '--output', 'yaml']);
+    const run = await runCli([
+      'check',
+      '--config',
+      config,
+      '--dry-run',
+      '--output',
+      'yaml',
+    ]);
     expect(run.code).toBe(0);
     const docs = parseAllDocuments(run.stdout).map(d => {
       expect(d.errors).toEqual([]);
@@ -113,15 +127,19 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
       ok: true,
       selection: { users: 11, groups: 6 },
     });
-    expect(report.steps.every((s: { status: string }) => s.status !== 'failed')).toBe(true);
+    expect(
+      report.steps.every((s: { status: string }) => s.status !== 'failed'),
+    ).toBe(true);
     expect(entities).toHaveLength(17);
     expect(entities.filter(e => e.kind === 'User')).toHaveLength(11);
     expect(entities.filter(e => e.kind === 'Group')).toHaveLength(6);
     const alice = entities.find(e => e.metadata.name === 'alice');
-    expect(alice?.metadata.annotations['okta.com/email']).toBe('alice@acme.example');
-    expect(entities.find(e => e.metadata.name === 'platform_team')?.spec.members).toEqual(
-      expect.arrayContaining(['bob', 'carol']),
+    expect(alice?.metadata.annotations['okta.com/email']).toBe(
+      'alice@acme.example',
     );
+    expect(
+      entities.find(e => e.metadata.name === 'platform_team')?.spec.members,
+    ).toEqual(expect.arrayContaining(['bob', 'carol']));
     expectNoSecret(run);
   });
 
@@ -134,12 +152,23 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
       'catalog:\n  providers:\n    okta:\n      groupNames: ["Platform Team", "Platfrom Team"]\n',
     );
     const run = await runCli([
-      'check', '--config', base, '--config', extra, '--provider', 'demo', '--dry-run', '--limit', '2',
+      'check',
+      '--config',
+      base,
+      '--config',
+      extra,
+      '--provider',
+      'demo',
+      '--dry-run',
+      '--limit',
+      '2',
     ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✖ groupNames exist in Okta');
     expect(run.stdout).toContain('"Platfrom Team" (closest: "Platform Team")');
-    expect(run.stdout).toContain('a sync would emit 3 User and 1 Group entities');
+    expect(run.stdout).toContain(
+      'a sync would emit 3 User and 1 Group entities',
+    );
     expect(run.stdout).toContain('The first 2 of 4 entities:');
     const yamlPart = run.stdout.slice(run.stdout.indexOf('---'));
     expect(parseAllDocuments(yamlPart)).toHaveLength(2);
@@ -148,21 +177,40 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
 
   it('compares the read with --last-applied as the deletion guard would, exiting 1 when it would refuse', async () => {
     const config = writeConfig('narrow.yaml', { groupNames: ['Sales'] });
-    const run = await runCli(['check', '--config', config, '--last-applied', '11,6']);
+    const run = await runCli([
+      'check',
+      '--config',
+      config,
+      '--last-applied',
+      '11,6',
+    ]);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('✖ What the deletion guard would say');
     expect(run.stdout).toContain('it would remove 9 of 11 users (82%)');
     expect(run.stdout).toContain('deletionGuard.allowLargeRemovals: true');
 
-    const same = await runCli(['check', '--config', writeConfig('same.yaml', {}), '--last-applied=11,6']);
+    const same = await runCli([
+      'check',
+      '--config',
+      writeConfig('same.yaml', {}),
+      '--last-applied=11,6',
+    ]);
     expect(same.code).toBe(0);
     expect(same.stdout).toContain(
       'Compared with the last applied sync (11 users, 6 groups), the guard would apply this sync.',
     );
 
-    const bad = await runCli(['check', '--config', config, '--last-applied', 'many']);
+    const bad = await runCli([
+      'check',
+      '--config',
+      config,
+      '--last-applied',
+      'many',
+    ]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('--last-applied must be USERS,GROUPS, e.g. 120,8');
+    expect(bad.stderr).toContain(
+      '--last-applied must be USERS,GROUPS, e.g. 120,8',
+    );
   });
 
   it('exits 2 on usage and config errors, naming the key and no secret', async () => {
@@ -177,9 +225,17 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
     expect(run.stdout + run.stderr).not.toContain('ssws-secret-value-123456');
     expectNoSecret(run);
 
-    const missing = await runCli(['check', '--config', writeConfig('p.yaml', {}), '--provider', 'nope']);
+    const missing = await runCli([
+      'check',
+      '--config',
+      writeConfig('p.yaml', {}),
+      '--provider',
+      'nope',
+    ]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toContain('No Okta provider with id "nope"; configured: demo');
+    expect(missing.stderr).toContain(
+      'No Okta provider with id "nope"; configured: demo',
+    );
   });
 
   it('runs as the built bin (dist/cli.cjs.js)', async () => {
@@ -188,7 +244,9 @@ describe('the check CLI, as a child process against the fake Okta org', () => {
     const config = writeConfig('built.yaml', { keyId: 'wrong-kid' });
     const run = await runCli(['check', '--config', config], CLI_BUILT);
     expect(run.code).toBe(1);
-    expect(run.stdout).toContain('Fix: keyId does not match a public key of the app');
+    expect(run.stdout).toContain(
+      'Fix: keyId does not match a public key of the app',
+    );
     expectNoSecret(run);
   });
 });

@@ -65,14 +65,16 @@ function parseArgs(argv: string[]): CheckCliArgs | 'help' {
   if (rest[0] === 'check') rest.shift();
   const value = (flag: string): string => {
     const v = rest.shift();
-    if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+    if (v === undefined || v.startsWith('--'))
+      throw new UsageError(`${flag} needs a value`);
     return v;
   };
   while (rest.length) {
     const raw = rest.shift()!;
-    const [flag, inline] = raw.startsWith('--') && raw.includes('=')
-      ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)]
-      : [raw, undefined];
+    const [flag, inline] =
+      raw.startsWith('--') && raw.includes('=')
+        ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)]
+        : [raw, undefined];
     const take = () => inline ?? value(flag);
     switch (flag) {
       case '--config':
@@ -88,7 +90,9 @@ function parseArgs(argv: string[]): CheckCliArgs | 'help' {
       case '--output': {
         const output = take();
         if (output !== 'summary' && output !== 'yaml') {
-          throw new UsageError(`--output must be summary or yaml, got ${output}`);
+          throw new UsageError(
+            `--output must be summary or yaml, got ${output}`,
+          );
         }
         args.output = output;
         break;
@@ -104,9 +108,14 @@ function parseArgs(argv: string[]): CheckCliArgs | 'help' {
       case '--last-applied': {
         const match = /^(\d+),(\d+)$/.exec(take());
         if (!match) {
-          throw new UsageError('--last-applied must be USERS,GROUPS, e.g. 120,8');
+          throw new UsageError(
+            '--last-applied must be USERS,GROUPS, e.g. 120,8',
+          );
         }
-        args.lastApplied = { users: Number(match[1]), groups: Number(match[2]) };
+        args.lastApplied = {
+          users: Number(match[1]),
+          groups: Number(match[2]),
+        };
         break;
       }
       case '--help':
@@ -136,7 +145,10 @@ function redactSecrets(text: string, providers: OktaProviderConfig[]): string {
   return out;
 }
 
-async function loadProviders(args: CheckCliArgs, cwd: string): Promise<OktaProviderConfig[]> {
+async function loadProviders(
+  args: CheckCliArgs,
+  cwd: string,
+): Promise<OktaProviderConfig[]> {
   const source = ConfigSources.default({
     argv: args.configs.flatMap(file => ['--config', resolve(cwd, file)]),
     rootDir: cwd,
@@ -146,7 +158,9 @@ async function loadProviders(args: CheckCliArgs, cwd: string): Promise<OktaProvi
   config.close();
   const providers = readOktaProviderConfigs(config);
   if (providers.length === 0) {
-    throw new UsageError('No Okta provider: catalog.providers.okta is not set in the config');
+    throw new UsageError(
+      'No Okta provider: catalog.providers.okta is not set in the config',
+    );
   }
   if (args.provider === undefined) return providers;
   const chosen = providers.filter(p => p.id === args.provider);
@@ -192,7 +206,9 @@ export async function runCheckCli(
   const out = (text: string) => io.stdout(redactSecrets(text, providers));
   let failed = false;
   for (const [index, provider] of providers.entries()) {
-    const report = await checkOktaSetup(provider, { lastApplied: args.lastApplied });
+    const report = await checkOktaSetup(provider, {
+      lastApplied: args.lastApplied,
+    });
     failed ||= !report.ok;
     const entities = args.dryRun ? dryRunEntities(report, args.limit) : [];
     const total = report.selection
@@ -208,7 +224,9 @@ export async function runCheckCli(
     out(`${index ? '\n' : ''}${formatOktaSetupReport(report)}`);
     if (!args.dryRun) continue;
     if (!report.selection) {
-      out('\nDry run: no entities, the check did not get as far as reading the selection.\n');
+      out(
+        '\nDry run: no entities, the check did not get as far as reading the selection.\n',
+      );
       continue;
     }
     const { users, groups, memberships } = report.selection;
@@ -228,7 +246,8 @@ export async function runCheckCli(
 if (require.main === module) {
   // Piped into `head` and the like: stop quietly when the reader goes away.
   process.stdout.on('error', error => {
-    if ((error as NodeJS.ErrnoException).code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if ((error as NodeJS.ErrnoException).code === 'EPIPE')
+      process.exit(process.exitCode ?? 0);
     throw error;
   });
   runCheckCli(process.argv.slice(2)).then(
@@ -236,7 +255,9 @@ if (require.main === module) {
       process.exitCode = code;
     },
     error => {
-      process.stderr.write(`The Okta set-up check crashed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.stderr.write(
+        `The Okta set-up check crashed: ${error instanceof Error ? error.message : String(error)}\n`,
+      );
       process.exitCode = 2;
     },
   );

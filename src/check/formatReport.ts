@@ -15,13 +15,18 @@ const SYMBOLS: Record<OktaSetupStepStatus, string> = {
 export function formatOktaSetupReport(report: OktaSetupReport): string {
   const lines = [
     `Okta provider "${report.providerId}" (${report.orgUrl}, ${
-      report.auth === 'privateKey' ? 'API Services app with a private key' : 'SSWS API token'
+      report.auth === 'privateKey'
+        ? 'API Services app with a private key'
+        : 'SSWS API token'
     })`,
   ];
   for (const step of report.steps) {
-    lines.push(`  ${SYMBOLS[step.status]} ${step.title}${step.status === 'skipped' ? ' (skipped)' : ''}`);
+    lines.push(
+      `  ${SYMBOLS[step.status]} ${step.title}${step.status === 'skipped' ? ' (skipped)' : ''}`,
+    );
     lines.push(`      ${step.detail}`);
-    if (step.fix && step.status !== 'passed') lines.push(`      Fix: ${step.fix}`);
+    if (step.fix && step.status !== 'passed')
+      lines.push(`      Fix: ${step.fix}`);
     for (const note of step.notes ?? []) lines.push(`      Note: ${note}`);
   }
   const count = (status: OktaSetupStepStatus) =>
@@ -35,7 +40,9 @@ export function formatOktaSetupReport(report: OktaSetupReport): string {
 }
 
 /** The report as plain data (for `--output yaml`): steps and counts, no entities. */
-export function oktaSetupReportData(report: OktaSetupReport): Record<string, unknown> {
+export function oktaSetupReportData(
+  report: OktaSetupReport,
+): Record<string, unknown> {
   return {
     provider: report.providerId,
     orgUrl: report.orgUrl,
@@ -53,7 +60,10 @@ export function oktaSetupReportData(report: OktaSetupReport): Record<string, unk
 }
 
 /** The entities of a dry run: users then groups, the first `limit` (all without). */
-export function dryRunEntities(report: OktaSetupReport, limit?: number): Entity[] {
+export function dryRunEntities(
+  report: OktaSetupReport,
+  limit?: number,
+): Entity[] {
   if (!report.selection) return [];
   const all: Entity[] = [...report.selection.users, ...report.selection.groups];
   return limit === undefined ? all : all.slice(0, limit);

@@ -88,8 +88,12 @@ export class OktaProbe {
       {
         ...options,
         maxConcurrency: PROBE_MAX_CONCURRENCY,
-        maxRetries: Math.min(options.maxRetries ?? PROBE_MAX_RETRIES, PROBE_MAX_RETRIES),
-        requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+        maxRetries: Math.min(
+          options.maxRetries ?? PROBE_MAX_RETRIES,
+          PROBE_MAX_RETRIES,
+        ),
+        requestTimeoutMs:
+          options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
         retryBaseDelayMs: PROBE_RETRY_BASE_DELAY_MS,
       },
       // Keeps the token endpoint's last answer, for Okta's error_description.
@@ -153,13 +157,21 @@ export class OktaProbe {
         requestId,
         items,
         ...(next
-          ? { next: nextPageUrl(next, url, new URL(this.connection.orgUrl).origin) }
+          ? {
+              next: nextPageUrl(
+                next,
+                url,
+                new URL(this.connection.orgUrl).origin,
+              ),
+            }
           : {}),
       };
     }
     const fromBody = oktaErrorOf(response.body);
     // A DPoP proof error has an empty body: Okta's reason is in the challenge.
-    const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
+    const challenge = wwwAuthenticateError(
+      response.headers.get('www-authenticate'),
+    );
     return {
       kind: 'response',
       status: response.status,
@@ -179,7 +191,8 @@ export class OktaProbe {
       // Set by the token hook while accessToken() ran.
       const last = this.lastTokenResponse as OktaHttpResponse | undefined;
       const parsed = last ? oktaErrorOf(last.body) : {};
-      const details = error instanceof OktaRequestError ? error.details : undefined;
+      const details =
+        error instanceof OktaRequestError ? error.details : undefined;
       return {
         ok: false,
         status: details?.status ?? last?.status,

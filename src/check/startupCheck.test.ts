@@ -80,7 +80,9 @@ describe('the start-up set-up check', () => {
       oktaProvider: 'emea',
       setupCheckStep: 'clientAuthentication',
     });
-    expect(logger.text()).not.toContain(String(app.providerConfig.privateKey).split('\n')[1]);
+    expect(logger.text()).not.toContain(
+      String(app.providerConfig.privateKey).split('\n')[1],
+    );
     // The cheap steps only: no listing of group members.
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
   });
@@ -89,7 +91,12 @@ describe('the start-up set-up check', () => {
     const app = await addServiceApp(fake);
     const logger = new RecordingLogger();
     const [provider] = fromConfig(
-      { id: 'quiet', ...app.providerConfig, keyId: 'wrong-kid', checkSetupOnStart: false },
+      {
+        id: 'quiet',
+        ...app.providerConfig,
+        keyId: 'wrong-kid',
+        checkSetupOnStart: false,
+      },
       logger,
     );
     fake.resetStats();
@@ -179,7 +186,10 @@ describe('the start-up set-up check', () => {
   it('does not run for providers built with the constructor', async () => {
     const app = await addServiceApp(fake, { adminRole: false });
     const logger = new RecordingLogger();
-    const [provider] = providersFromConfig({ id: 'direct', ...app.providerConfig }, logger);
+    const [provider] = providersFromConfig(
+      { id: 'direct', ...app.providerConfig },
+      logger,
+    );
     fake.resetStats();
     await provider.connect(connection);
     await new Promise(resolve => setTimeout(resolve, 500));

@@ -1,18 +1,36 @@
 import { describe, expect, it } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
-import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
+import {
+  InMemoryOktaSeenEventStore,
+  OktaChangeBatcher,
+} from './OktaChangeBatcher';
 import type { OktaChangeEvent } from './oktaEvents';
 import type { OktaChangedIds } from './types';
 
 function membership(uuid: string, groupId: string): OktaChangeEvent {
-  return { uuid, eventType: 'group.user_membership.add', userIds: [], groupIds: [], membershipGroupIds: [groupId] };
+  return {
+    uuid,
+    eventType: 'group.user_membership.add',
+    userIds: [],
+    groupIds: [],
+    membershipGroupIds: [groupId],
+  };
 }
 
 function userChange(uuid: string, userId: string): OktaChangeEvent {
-  return { uuid, eventType: 'user.account.update_profile', userIds: [userId], groupIds: [], membershipGroupIds: [] };
+  return {
+    uuid,
+    eventType: 'user.account.update_profile',
+    userIds: [userId],
+    groupIds: [],
+    membershipGroupIds: [],
+  };
 }
 
-function batcher(changed: (ids: OktaChangedIds) => Promise<void>, options: { quietMs?: number; maxDelayMs?: number } = {}) {
+function batcher(
+  changed: (ids: OktaChangedIds) => Promise<void>,
+  options: { quietMs?: number; maxDelayMs?: number } = {},
+) {
   return new OktaChangeBatcher({
     sink: { changed },
     seen: new InMemoryOktaSeenEventStore(),
@@ -29,11 +47,28 @@ describe('OktaChangeBatcher', () => {
     const b = batcher(async ids => {
       handOvers.push(ids);
     });
-    expect(await b.accept([membership('e1', 'g1'), membership('e1', 'g1'), userChange('e2', 'u2')])).toEqual({ accepted: 2, duplicates: 1 });
-    expect(await b.accept([membership('e1', 'g1'), membership('e3', 'g1'), userChange('e4', 'u1')])).toEqual({ accepted: 2, duplicates: 1 });
+    expect(
+      await b.accept([
+        membership('e1', 'g1'),
+        membership('e1', 'g1'),
+        userChange('e2', 'u2'),
+      ]),
+    ).toEqual({ accepted: 2, duplicates: 1 });
+    expect(
+      await b.accept([
+        membership('e1', 'g1'),
+        membership('e3', 'g1'),
+        userChange('e4', 'u1'),
+      ]),
+    ).toEqual({ accepted: 2, duplicates: 1 });
     await b.idle();
-    expect(handOvers).toEqual([{ userIds: ['u1', 'u2'], groupIds: [], membershipGroupIds: ['g1'] }]);
-    expect(await b.accept([membership('e3', 'g1')])).toEqual({ accepted: 0, duplicates: 1 });
+    expect(handOvers).toEqual([
+      { userIds: ['u1', 'u2'], groupIds: [], membershipGroupIds: ['g1'] },
+    ]);
+    expect(await b.accept([membership('e3', 'g1')])).toEqual({
+      accepted: 0,
+      duplicates: 1,
+    });
     await b.idle();
     expect(handOvers).toHaveLength(1);
   });
@@ -71,7 +106,8 @@ describe('OktaChangeBatcher', () => {
     });
     await b.accept([userChange('a', 'u1')]);
     await new Promise(resolve => setTimeout(resolve, 60));
-    for (let i = 0; i < 100; i++) await b.accept([membership(`m${i}`, `g${i % 3}`)]);
+    for (let i = 0; i < 100; i++)
+      await b.accept([membership(`m${i}`, `g${i % 3}`)]);
     await b.idle();
     expect(maxRunning).toBe(1);
     expect(handOvers).toEqual([

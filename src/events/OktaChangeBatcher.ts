@@ -11,7 +11,11 @@
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { OktaChangeEvent } from './oktaEvents';
-import type { OktaChangedIds, OktaChangeSink, OktaSeenEventStore } from './types';
+import type {
+  OktaChangedIds,
+  OktaChangeSink,
+  OktaSeenEventStore,
+} from './types';
 
 export interface OktaChangeBatcherOptions {
   sink: OktaChangeSink;
@@ -54,7 +58,9 @@ export class OktaChangeBatcher {
   /** Takes the changes of new events (by uuid) into the pending set. */
   async accept(changes: OktaChangeEvent[]): Promise<AcceptResult> {
     if (changes.length === 0) return { accepted: 0, duplicates: 0 };
-    const fresh = new Set(await this.options.seen.claim(changes.map(c => c.uuid)));
+    const fresh = new Set(
+      await this.options.seen.claim(changes.map(c => c.uuid)),
+    );
     let accepted = 0;
     for (const change of changes) {
       // Within one batch a uuid may appear twice, too.
@@ -62,7 +68,8 @@ export class OktaChangeBatcher {
       accepted++;
       for (const id of change.userIds) this.userIds.add(id);
       for (const id of change.groupIds) this.groupIds.add(id);
-      for (const id of change.membershipGroupIds) this.membershipGroupIds.add(id);
+      for (const id of change.membershipGroupIds)
+        this.membershipGroupIds.add(id);
     }
     if (accepted > 0) this.schedule(this.quietMs);
     return { accepted, duplicates: changes.length - accepted };
@@ -84,7 +91,9 @@ export class OktaChangeBatcher {
   }
 
   private pendingCount(): number {
-    return this.userIds.size + this.groupIds.size + this.membershipGroupIds.size;
+    return (
+      this.userIds.size + this.groupIds.size + this.membershipGroupIds.size
+    );
   }
 
   private schedule(delayMs: number): void {
@@ -92,7 +101,8 @@ export class OktaChangeBatcher {
     const now = Date.now();
     this.firstPendingAt ??= now;
     // Never later than maxDelayMs after the first pending id (unless retrying).
-    const latest = this.failures > 0 ? delayMs : this.firstPendingAt + this.maxDelayMs - now;
+    const latest =
+      this.failures > 0 ? delayMs : this.firstPendingAt + this.maxDelayMs - now;
     const wait = Math.max(0, Math.min(delayMs, latest));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -122,7 +132,8 @@ export class OktaChangeBatcher {
         // Put them back: they are handed over again with the next ones.
         for (const id of ids.userIds) this.userIds.add(id);
         for (const id of ids.groupIds) this.groupIds.add(id);
-        for (const id of ids.membershipGroupIds) this.membershipGroupIds.add(id);
+        for (const id of ids.membershipGroupIds)
+          this.membershipGroupIds.add(id);
         this.options.logger.warn(
           `Applying Okta changes (${ids.userIds.length} users, ${ids.groupIds.length} groups, ${ids.membershipGroupIds.length} group memberships) failed; retrying: ${
             error instanceof Error ? error.message : String(error)
@@ -135,7 +146,10 @@ export class OktaChangeBatcher {
       if (this.pendingCount() > 0) {
         const delay =
           this.failures > 0
-            ? Math.min(MAX_RETRY_DELAY_MS, this.retryDelayMs * 2 ** (this.failures - 1))
+            ? Math.min(
+                MAX_RETRY_DELAY_MS,
+                this.retryDelayMs * 2 ** (this.failures - 1),
+              )
             : this.quietMs;
         this.schedule(delay);
       }

@@ -6,12 +6,30 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import { coreServices, createServiceFactory } from '@backstage/backend-plugin-api';
-import { demoOrg, fakeChangeFeeds, FakeOrg, startFakeOkta } from '../../dev/fakeOkta';
-import { addServiceApp, catalogApi, RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
+import {
+  coreServices,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
+import {
+  demoOrg,
+  fakeChangeFeeds,
+  FakeOrg,
+  startFakeOkta,
+} from '../../dev/fakeOkta';
+import {
+  addServiceApp,
+  catalogApi,
+  RecordingLogger,
+} from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
-import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
-import { InMemoryOktaSystemLogCursorStore, OktaSystemLogFollower } from './OktaSystemLogFollower';
+import {
+  InMemoryOktaSeenEventStore,
+  OktaChangeBatcher,
+} from './OktaChangeBatcher';
+import {
+  InMemoryOktaSystemLogCursorStore,
+  OktaSystemLogFollower,
+} from './OktaSystemLogFollower';
 import { createOktaSystemLogClient } from './systemLogClient';
 import type { OktaChangedIds } from './types';
 
@@ -24,12 +42,25 @@ afterEach(async () => {
 
 const LOG_SCOPES = ['okta.users.read', 'okta.groups.read', 'okta.logs.read'];
 
-async function setUp(org: FakeOrg, options: { requireDpop?: boolean; windowSeconds?: number } = {}) {
-  const fake = await startFakeOkta({ org, rateLimits: { windowSeconds: options.windowSeconds ?? 60 } });
+async function setUp(
+  org: FakeOrg,
+  options: { requireDpop?: boolean; windowSeconds?: number } = {},
+) {
+  const fake = await startFakeOkta({
+    org,
+    rateLimits: { windowSeconds: options.windowSeconds ?? 60 },
+  });
   cleanups.push(() => fake.close());
-  const app = await addServiceApp(fake, { scopes: LOG_SCOPES, requireDpop: options.requireDpop });
+  const app = await addServiceApp(fake, {
+    scopes: LOG_SCOPES,
+    requireDpop: options.requireDpop,
+  });
   const logger = new RecordingLogger();
-  const client = createOktaSystemLogClient({ orgUrl: fake.url, auth: app.auth, logger });
+  const client = createOktaSystemLogClient({
+    orgUrl: fake.url,
+    auth: app.auth,
+    logger,
+  });
   const handOvers: OktaChangedIds[] = [];
   const cursor = new InMemoryOktaSystemLogCursorStore();
   const follower = (seen = new InMemoryOktaSeenEventStore()) => {
@@ -64,18 +95,31 @@ describe('OktaSystemLogFollower', () => {
   it('starts at now, keeps the cursor through empty pages, follows a backlog and resumes after a restart without repeats', async () => {
     const org = new FakeOrg({ seed: 41 });
     const before = org.addGroup({ profile: { name: 'before the follower' } });
-    const { fake, cursor, follower, handOvers } = await setUp(org, { requireDpop: true });
+    const { fake, cursor, follower, handOvers } = await setUp(org, {
+      requireDpop: true,
+    });
 
     const first = follower();
-    expect(await first.follower.poll()).toEqual({ pages: 1, events: 0, accepted: 0 });
+    expect(await first.follower.poll()).toEqual({
+      pages: 1,
+      events: 0,
+      accepted: 0,
+    });
     const stored = await cursor.read();
     expect(stored).toContain('after=');
-    expect(await first.follower.poll()).toEqual({ pages: 1, events: 0, accepted: 0 });
+    expect(await first.follower.poll()).toEqual({
+      pages: 1,
+      events: 0,
+      accepted: 0,
+    });
 
     // A backlog: 2,500 membership events and a rename, three pages in one poll.
     const team = org.addGroup({ profile: { name: 'Team' } });
     for (let i = 0; i < 2500; i++) {
-      org.addMember(team.id, org.addUser({ profile: { login: `u${i}@example.com` } }).id);
+      org.addMember(
+        team.id,
+        org.addUser({ profile: { login: `u${i}@example.com` } }).id,
+      );
     }
     org.renameGroup(team.id, 'Team A');
     const poll = await first.follower.poll();
@@ -83,7 +127,9 @@ describe('OktaSystemLogFollower', () => {
     expect(poll.events).toBe(7502);
     expect(poll.pages).toBe(8);
     await first.batcher.idle();
-    const groups = new Set(handOvers.flatMap(h => [...h.groupIds, ...h.membershipGroupIds]));
+    const groups = new Set(
+      handOvers.flatMap(h => [...h.groupIds, ...h.membershipGroupIds]),
+    );
     expect([...groups].sort()).toEqual([team.id]);
     expect(groups.has(before.id)).toBe(false);
     // Handed over as the pages came in: a few hand-overs, not thousands.
@@ -92,18 +138,32 @@ describe('OktaSystemLogFollower', () => {
     // A restart (new process: nothing seen in memory) resumes at the stored cursor.
     const handOversBefore = handOvers.length;
     const second = follower();
-    expect(await second.follower.poll()).toEqual({ pages: 1, events: 0, accepted: 0 });
+    expect(await second.follower.poll()).toEqual({
+      pages: 1,
+      events: 0,
+      accepted: 0,
+    });
     org.removeGroup(team.id);
-    expect(await second.follower.poll()).toMatchObject({ events: 1, accepted: 1 });
+    expect(await second.follower.poll()).toMatchObject({
+      events: 1,
+      accepted: 1,
+    });
     await second.batcher.idle();
-    expect(handOvers.slice(handOversBefore)).toEqual([{ userIds: [], groupIds: [team.id], membershipGroupIds: [] }]);
+    expect(handOvers.slice(handOversBefore)).toEqual([
+      { userIds: [], groupIds: [team.id], membershipGroupIds: [] },
+    ]);
 
     // Only the logs bucket was used, each page once.
     // (An empty page's next link is the same URL again: the cursor keeps its place.)
-    const logs = fake.stats().log.filter(entry => entry.path.startsWith('/api/v1/logs'));
+    const logs = fake
+      .stats()
+      .log.filter(entry => entry.path.startsWith('/api/v1/logs'));
     expect(logs.length).toBe(12);
     expect(logs.every(entry => entry.status === 200)).toBe(true);
-    expect(Object.keys(fake.stats().requests).sort()).toEqual(['other', 'token']);
+    expect(Object.keys(fake.stats().requests).sort()).toEqual([
+      'other',
+      'token',
+    ]);
   });
 
   it('stays within the logs bucket: a backlog is paced by its headers, without a 429', async () => {
@@ -148,14 +208,21 @@ describe('systemLog config in a real backend', () => {
                 okta: {
                   ...app.providerConfig,
                   checkSetupOnStart: false,
-                  schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+                  schedule: {
+                    frequency: { minutes: 30 },
+                    timeout: { minutes: 5 },
+                  },
                   systemLog: { pollInterval: { seconds: 2 } },
                 },
               },
             },
           },
         }),
-        createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => logger }),
+        createServiceFactory({
+          service: coreServices.rootLogger,
+          deps: {},
+          factory: () => logger,
+        }),
       ],
     });
     cleanups.push(() => backend.stop());
@@ -163,19 +230,35 @@ describe('systemLog config in a real backend', () => {
     await catalog.waitFor(list => list.some(e => e.kind === 'User'));
     // The follower has taken its starting point.
     const deadline = Date.now() + 10_000;
-    while (!logger.messages('info').some(m => m.includes('System Log follower default: starting'))) {
+    while (
+      !logger
+        .messages('info')
+        .some(m => m.includes('System Log follower default: starting'))
+    ) {
       if (Date.now() > deadline) throw new Error('the follower did not start');
       await new Promise(resolve => setTimeout(resolve, 100));
     }
 
     const team = fake.org.groups().find(g => g.type !== 'BUILT_IN')!;
     const changedAt = Date.now();
-    const hire = fake.org.addUser({ profile: { login: 'log.hire@example.com', email: 'log.hire@example.com' } });
+    const hire = fake.org.addUser({
+      profile: { login: 'log.hire@example.com', email: 'log.hire@example.com' },
+    });
     fake.org.addMember(team.id, hire.id);
-    await catalog.waitFor(list => list.some(e => e.kind === 'User' && e.metadata.name === 'log.hire'), 30_000);
+    await catalog.waitFor(
+      list =>
+        list.some(e => e.kind === 'User' && e.metadata.name === 'log.hire'),
+      30_000,
+    );
     const ms = Date.now() - changedAt;
-    expect(logger.messages('info').some(m => m.includes('started OktaOrgEntityProvider:default:refresh'))).toBe(true);
+    expect(
+      logger
+        .messages('info')
+        .some(m => m.includes('started OktaOrgEntityProvider:default:refresh')),
+    ).toBe(true);
     // eslint-disable-next-line no-console
-    console.log(`System Log follower (2 s polls, scheduled-sync sink): hire served after ${ms} ms`);
+    console.log(
+      `System Log follower (2 s polls, scheduled-sync sink): hire served after ${ms} ms`,
+    );
   });
 });

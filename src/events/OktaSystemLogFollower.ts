@@ -39,7 +39,9 @@ export interface PollResult {
 
 /** The first polling query: the change events from `since` on, ascending. */
 export function firstSystemLogQuery(orgUrl: string, since: Date): string {
-  const filter = OKTA_CHANGE_EVENT_TYPES.map(type => `eventType eq "${type}"`).join(' or ');
+  const filter = OKTA_CHANGE_EVENT_TYPES.map(
+    type => `eventType eq "${type}"`,
+  ).join(' or ');
   const query = new URLSearchParams({
     since: since.toISOString(),
     limit: String(PAGE_LIMIT),
@@ -57,10 +59,15 @@ export class OktaSystemLogFollower {
     const maxPages = this.options.maxPagesPerPoll ?? 10;
     let url = await cursor.read();
     if (!url) {
-      url = firstSystemLogQuery(this.options.orgUrl, this.options.startAt?.() ?? new Date());
+      url = firstSystemLogQuery(
+        this.options.orgUrl,
+        this.options.startAt?.() ?? new Date(),
+      );
       // Stored before the first read, so that events from now on are never skipped.
       await cursor.write(url);
-      logger.info(`Okta System Log follower ${this.options.providerId}: starting at ${new Date().toISOString()}`);
+      logger.info(
+        `Okta System Log follower ${this.options.providerId}: starting at ${new Date().toISOString()}`,
+      );
     }
     const result: PollResult = { pages: 0, events: 0, accepted: 0 };
     for (let page = 0; page < maxPages; page++) {

@@ -10,7 +10,12 @@ function read(extra: JsonObject) {
     new ConfigReader({
       catalog: {
         providers: {
-          okta: { id: 'us', oktaUrl: 'https://acme.okta.com', token: '00tokenValue', ...extra },
+          okta: {
+            id: 'us',
+            oktaUrl: 'https://acme.okta.com',
+            token: '00tokenValue',
+            ...extra,
+          },
         },
       },
     }),
@@ -32,33 +37,72 @@ describe('push update config (eventHook, systemLog)', () => {
     expect(plain.eventHook).toBeUndefined();
     expect(plain.systemLog).toBeUndefined();
     const both = read({ eventHook: { secret: SECRET }, systemLog: {} });
-    expect(both.eventHook).toEqual({ secretHeader: 'Authorization', secret: SECRET });
+    expect(both.eventHook).toEqual({
+      secretHeader: 'Authorization',
+      secret: SECRET,
+    });
     expect(both.systemLog).toEqual({ pollIntervalMs: 10_000 });
   });
 
   it('reads the header name, the secret verbatim, enabled and the poll interval', () => {
     const config = read({
-      eventHook: { enabled: true, secretHeader: 'X-Okta-Hook-Secret', secret: ` ${SECRET} ` },
+      eventHook: {
+        enabled: true,
+        secretHeader: 'X-Okta-Hook-Secret',
+        secret: ` ${SECRET} `,
+      },
       systemLog: { pollInterval: { seconds: 5 } },
     });
-    expect(config.eventHook).toEqual({ secretHeader: 'X-Okta-Hook-Secret', secret: ` ${SECRET} ` });
+    expect(config.eventHook).toEqual({
+      secretHeader: 'X-Okta-Hook-Secret',
+      secret: ` ${SECRET} `,
+    });
     expect(config.systemLog).toEqual({ pollIntervalMs: 5000 });
-    const off = read({ eventHook: { enabled: false }, systemLog: { enabled: false, pollInterval: '30s' } });
+    const off = read({
+      eventHook: { enabled: false },
+      systemLog: { enabled: false, pollInterval: '30s' },
+    });
     expect(off.eventHook).toBeUndefined();
     expect(off.systemLog).toBeUndefined();
   });
 
   it.each([
     [{ eventHook: {} }, /\(id "us"\): "eventHook.secret" is required/],
-    [{ eventHook: { secret: 'short' } }, /"eventHook.secret" must be at least 16 characters/],
+    [
+      { eventHook: { secret: 'short' } },
+      /"eventHook.secret" must be at least 16 characters/,
+    ],
     [{ eventHook: { secret: 42 } }, /"eventHook.secret" must be a string/],
-    [{ eventHook: { secret: SECRET, secretHeader: 'Bad Header' } }, /"eventHook.secretHeader" must be an HTTP header name/],
-    [{ eventHook: { secret: SECRET, secretHeader: 'X-Okta-Verification-Challenge' } }, /"eventHook.secretHeader" cannot be/],
-    [{ eventHook: { secret: SECRET, header: 'X' } }, /unknown key "eventHook.header"/],
-    [{ eventHook: { secret: SECRET, enabled: 'maybe' } }, /"eventHook.enabled" is invalid/],
+    [
+      { eventHook: { secret: SECRET, secretHeader: 'Bad Header' } },
+      /"eventHook.secretHeader" must be an HTTP header name/,
+    ],
+    [
+      {
+        eventHook: {
+          secret: SECRET,
+          secretHeader: 'X-Okta-Verification-Challenge',
+        },
+      },
+      /"eventHook.secretHeader" cannot be/,
+    ],
+    [
+      { eventHook: { secret: SECRET, header: 'X' } },
+      /unknown key "eventHook.header"/,
+    ],
+    [
+      { eventHook: { secret: SECRET, enabled: 'maybe' } },
+      /"eventHook.enabled" is invalid/,
+    ],
     [{ eventHook: true }, /"eventHook" is invalid/],
-    [{ systemLog: { pollInterval: { seconds: 1 } } }, /"systemLog.pollInterval" must be at least 2 seconds/],
-    [{ systemLog: { pollInterval: 'soon' } }, /"systemLog.pollInterval" is invalid/],
+    [
+      { systemLog: { pollInterval: { seconds: 1 } } },
+      /"systemLog.pollInterval" must be at least 2 seconds/,
+    ],
+    [
+      { systemLog: { pollInterval: 'soon' } },
+      /"systemLog.pollInterval" is invalid/,
+    ],
     [{ systemLog: { interval: '5s' } }, /unknown key "systemLog.interval"/],
   ])('refuses %j naming the provider and key', (extra, message) => {
     const error = errorOf(extra as JsonObject);
@@ -69,6 +113,14 @@ describe('push update config (eventHook, systemLog)', () => {
   it('never puts the secret in a message', () => {
     const secret = 'shh-0123456789';
     expect(errorOf({ eventHook: { secret } })).not.toContain(secret);
-    expect(errorOf({ eventHook: { secret: `${SECRET}`, secretHeader: 'Bad Header', other: 1 } })).not.toContain(SECRET);
+    expect(
+      errorOf({
+        eventHook: {
+          secret: `${SECRET}`,
+          secretHeader: 'Bad Header',
+          other: 1,
+        },
+      }),
+    ).not.toContain(SECRET);
   });
 });

@@ -71,7 +71,12 @@ export interface OktaPushUpdatesConfig {
 
 type Fail = (message: string) => Error;
 
-function rejectUnknown(config: Config, known: Set<string>, prefix: string, fail: Fail) {
+function rejectUnknown(
+  config: Config,
+  known: Set<string>,
+  prefix: string,
+  fail: Fail,
+) {
   for (const key of config.keys()) {
     if (!known.has(key)) {
       throw fail(
@@ -86,27 +91,43 @@ function typed<T>(key: string, fail: Fail, read: () => T): T {
     return read();
   } catch (error) {
     // Backstage's messages name the key and the expected type, never the value.
-    throw fail(`"${key}" is invalid: ${error instanceof Error ? error.message : String(error)}`);
+    throw fail(
+      `"${key}" is invalid: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 function readEnabled(config: Config, prefix: string, fail: Fail): boolean {
-  return typed(`${prefix}.enabled`, fail, () => config.getOptionalBoolean('enabled')) ?? true;
+  return (
+    typed(`${prefix}.enabled`, fail, () =>
+      config.getOptionalBoolean('enabled'),
+    ) ?? true
+  );
 }
 
-function readEventHook(config: Config, fail: Fail): OktaEventHookConfig | undefined {
-  const hook = typed('eventHook', fail, () => config.getOptionalConfig('eventHook'));
+function readEventHook(
+  config: Config,
+  fail: Fail,
+): OktaEventHookConfig | undefined {
+  const hook = typed('eventHook', fail, () =>
+    config.getOptionalConfig('eventHook'),
+  );
   if (!hook) return undefined;
   rejectUnknown(hook, EVENT_HOOK_KEYS, 'eventHook', fail);
   if (!readEnabled(hook, 'eventHook', fail)) return undefined;
   const secretHeader =
-    typed('eventHook.secretHeader', fail, () => hook.getOptionalString('secretHeader'))?.trim() ??
-    DEFAULT_SECRET_HEADER;
+    typed('eventHook.secretHeader', fail, () =>
+      hook.getOptionalString('secretHeader'),
+    )?.trim() ?? DEFAULT_SECRET_HEADER;
   if (!HEADER_NAME_PATTERN.test(secretHeader)) {
-    throw fail(`"eventHook.secretHeader" must be an HTTP header name, e.g. "Authorization" or "X-Okta-Hook-Secret"`);
+    throw fail(
+      `"eventHook.secretHeader" must be an HTTP header name, e.g. "Authorization" or "X-Okta-Hook-Secret"`,
+    );
   }
   if (RESERVED_HEADERS.has(secretHeader.toLowerCase())) {
-    throw fail(`"eventHook.secretHeader" cannot be ${secretHeader}, a header Okta or HTTP sets itself`);
+    throw fail(
+      `"eventHook.secretHeader" cannot be ${secretHeader}, a header Okta or HTTP sets itself`,
+    );
   }
   // Read without trimming: the value must equal what Okta sends, byte for byte.
   const raw = hook.getOptional('secret');
@@ -126,17 +147,27 @@ function readEventHook(config: Config, fail: Fail): OktaEventHookConfig | undefi
   return { secretHeader, secret: raw };
 }
 
-function readSystemLog(config: Config, fail: Fail): OktaSystemLogConfig | undefined {
-  const log = typed('systemLog', fail, () => config.getOptionalConfig('systemLog'));
+function readSystemLog(
+  config: Config,
+  fail: Fail,
+): OktaSystemLogConfig | undefined {
+  const log = typed('systemLog', fail, () =>
+    config.getOptionalConfig('systemLog'),
+  );
   if (!log) return undefined;
   rejectUnknown(log, SYSTEM_LOG_KEYS, 'systemLog', fail);
   if (!readEnabled(log, 'systemLog', fail)) return undefined;
   let pollIntervalMs = DEFAULT_POLL_INTERVAL_MS;
   if (log.has('pollInterval')) {
     pollIntervalMs = typed('systemLog.pollInterval', fail, () =>
-      Duration.fromObject(readDurationFromConfig(log, { key: 'pollInterval' })).as('milliseconds'),
+      Duration.fromObject(
+        readDurationFromConfig(log, { key: 'pollInterval' }),
+      ).as('milliseconds'),
     );
-    if (!Number.isFinite(pollIntervalMs) || pollIntervalMs < MIN_POLL_INTERVAL_MS) {
+    if (
+      !Number.isFinite(pollIntervalMs) ||
+      pollIntervalMs < MIN_POLL_INTERVAL_MS
+    ) {
       throw fail(
         `"systemLog.pollInterval" must be at least ${MIN_POLL_INTERVAL_MS / 1000} seconds (Okta's System Log allows 120 requests a minute per org, half of them per app)`,
       );
@@ -150,7 +181,10 @@ function readSystemLog(config: Config, fail: Fail): OktaSystemLogConfig | undefi
  *
  * @param fail - makes the error to throw, naming the provider.
  */
-export function readOktaPushUpdatesConfig(config: Config, fail: Fail): OktaPushUpdatesConfig {
+export function readOktaPushUpdatesConfig(
+  config: Config,
+  fail: Fail,
+): OktaPushUpdatesConfig {
   const eventHook = readEventHook(config, fail);
   const systemLog = readSystemLog(config, fail);
   return {

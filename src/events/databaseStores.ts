@@ -9,7 +9,10 @@
  * The incremental-sync state may take these tables over; until then they
  * are created here, on first use, if missing.
  */
-import type { DatabaseService, LoggerService } from '@backstage/backend-plugin-api';
+import type {
+  DatabaseService,
+  LoggerService,
+} from '@backstage/backend-plugin-api';
 import type { Knex } from 'knex';
 import { InMemoryOktaSeenEventStore } from './OktaChangeBatcher';
 import type { OktaSeenEventStore, OktaSystemLogCursorStore } from './types';
@@ -95,7 +98,11 @@ export class DatabaseOktaSystemLogCursorStore implements OktaSystemLogCursorStor
 
   async write(nextUrl: string): Promise<void> {
     await this.knex(SYSTEM_LOG_CURSORS_TABLE)
-      .insert({ provider_id: this.providerId, next_url: nextUrl, updated_at: this.clock() })
+      .insert({
+        provider_id: this.providerId,
+        next_url: nextUrl,
+        updated_at: this.clock(),
+      })
       .onConflict('provider_id')
       .merge(['next_url', 'updated_at']);
   }
@@ -137,6 +144,7 @@ export async function createDatabasePushStores(
       /mysql/i.test(client)
         ? new InMemoryOktaSeenEventStore()
         : new DatabaseOktaSeenEventStore(knex, providerId, ttlMs, clock),
-    cursorFor: providerId => new DatabaseOktaSystemLogCursorStore(knex, providerId, clock),
+    cursorFor: providerId =>
+      new DatabaseOktaSystemLogCursorStore(knex, providerId, clock),
   };
 }

@@ -127,7 +127,10 @@ async function start(options: {
   return { fake, logger, hookUrl, baseUrl, hookId: String(hook.id) };
 }
 
-async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(
+  predicate: () => boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error('timed out');
@@ -137,12 +140,19 @@ async function until(predicate: () => boolean, timeoutMs = 10_000): Promise<void
 
 describe('the Okta event hook endpoint', () => {
   it("answers Okta's verification, and refuses it without the secret", async () => {
-    const { fake, hookId, hookUrl } = await start({ sink: new RecordingSink() });
+    const { fake, hookId, hookUrl } = await start({
+      sink: new RecordingSink(),
+    });
     const hooks = fakeChangeFeeds(fake).eventHooks;
-    await expect(hooks.verify(hookId)).resolves.toMatchObject({ verificationStatus: 'VERIFIED' });
+    await expect(hooks.verify(hookId)).resolves.toMatchObject({
+      verificationStatus: 'VERIFIED',
+    });
 
     const wrong = await fetch(hookUrl, {
-      headers: { 'X-Okta-Verification-Challenge': 'abc', [HEADER]: 'not the secret at all' },
+      headers: {
+        'X-Okta-Verification-Challenge': 'abc',
+        [HEADER]: 'not the secret at all',
+      },
     });
     expect(wrong.status).toBe(401);
     const right = await fetch(hookUrl, {
@@ -150,9 +160,13 @@ describe('the Okta event hook endpoint', () => {
     });
     expect(await right.json()).toEqual({ verification: 'abc' });
     // Another provider id is not an endpoint.
-    const other = await fetch(hookUrl.replace(/default$/, 'other'), { headers: { [HEADER]: SECRET } });
+    const other = await fetch(hookUrl.replace(/default$/, 'other'), {
+      headers: { [HEADER]: SECRET },
+    });
     expect(other.status).toBe(404);
-    const malformed = await fetch(hookUrl.replace(/default$/, '%E0%A4%A'), { headers: { [HEADER]: SECRET } });
+    const malformed = await fetch(hookUrl.replace(/default$/, '%E0%A4%A'), {
+      headers: { [HEADER]: SECRET },
+    });
     expect(malformed.status).toBe(404);
   });
 
@@ -165,19 +179,39 @@ describe('the Okta event hook endpoint', () => {
           uuid: 'forged-0001',
           published: new Date().toISOString(),
           eventType: 'group.lifecycle.delete',
-          target: [{ id: '00gFORGEDMARKER00001', type: 'UserGroup', alternateId: 'x', displayName: 'FORGED-BODY-MARKER' }],
+          target: [
+            {
+              id: '00gFORGEDMARKER00001',
+              type: 'UserGroup',
+              alternateId: 'x',
+              displayName: 'FORGED-BODY-MARKER',
+            },
+          ],
         } as never,
       ],
     };
-    const body = JSON.stringify({ eventType: 'com.okta.event_hook', data: forged });
-    const attempts: Array<Record<string, string>> = [{}, { [HEADER]: 'wrong-secret-of-the-same-length-x' }, { [HEADER]: `${SECRET}x` }];
+    const body = JSON.stringify({
+      eventType: 'com.okta.event_hook',
+      data: forged,
+    });
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { [HEADER]: 'wrong-secret-of-the-same-length-x' },
+      { [HEADER]: `${SECRET}x` },
+    ];
     for (const headers of attempts) {
-      const res = await fetch(hookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      const res = await fetch(hookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
       expect(res.status).toBe(401);
     }
     await new Promise(resolve => setTimeout(resolve, 1500)); // past the batching window
     expect(sink.handOvers).toEqual([]);
-    const rejected = logger.messages('warn').filter(m => m.includes('rejected a POST request'));
+    const rejected = logger
+      .messages('warn')
+      .filter(m => m.includes('rejected a POST request'));
     expect(rejected).toHaveLength(3);
     expect(logger.text()).not.toContain('FORGED-BODY-MARKER');
     expect(logger.text()).not.toContain('00gFORGEDMARKER00001');
@@ -193,7 +227,9 @@ describe('the Okta event hook endpoint', () => {
     await hooks.verify(hookId);
     // Okta delivers at least once: every batch twice here.
     hooks.setDeliveryOptions({ duplicateRate: 1, batchWindowMs: 10 });
-    const ada = org.addUser({ profile: { login: 'ada@example.com', email: 'ada@example.com' } });
+    const ada = org.addUser({
+      profile: { login: 'ada@example.com', email: 'ada@example.com' },
+    });
     org.addMember(team.id, ada.id);
     await hooks.idle();
     await until(() => sink.handOvers.length > 0);
@@ -202,10 +238,15 @@ describe('the Okta event hook endpoint', () => {
     const posts = hooks.requests().filter(r => r.kind === 'events');
     expect(posts.map(p => p.outcome)).toEqual([200, 200]);
     expect(posts[1].redelivery).toBe(true);
-    expect(sink.handOvers).toEqual([{ userIds: [ada.id], groupIds: [], membershipGroupIds: [team.id] }]);
+    expect(sink.handOvers).toEqual([
+      { userIds: [ada.id], groupIds: [], membershipGroupIds: [team.id] },
+    ]);
 
     // Replayed later by someone holding a captured request: still nothing new.
-    const replay = { eventType: 'com.okta.event_hook', data: { events: fakeChangeFeeds(fake).systemLog.all() } };
+    const replay = {
+      eventType: 'com.okta.event_hook',
+      data: { events: fakeChangeFeeds(fake).systemLog.all() },
+    };
     const res = await fetch(hookUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [HEADER]: SECRET },
@@ -218,9 +259,16 @@ describe('the Okta event hook endpoint', () => {
 
   it('a burst of 5,000 membership events gets fast 200s and becomes a few hand-overs, even with a slow sink', async () => {
     const org = new FakeOrg({ seed: 32 });
-    const group = org.addGroup({ profile: { name: 'Everyone in Engineering' } });
+    const group = org.addGroup({
+      profile: { name: 'Everyone in Engineering' },
+    });
     const users = Array.from({ length: 5000 }, (_, i) =>
-      org.addUser({ profile: { login: `user${i}@example.com`, email: `user${i}@example.com` } }),
+      org.addUser({
+        profile: {
+          login: `user${i}@example.com`,
+          email: `user${i}@example.com`,
+        },
+      }),
     );
     // Each hand-over takes 2 s, as re-reading a slow Okta would.
     const sink = new RecordingSink(2000);
@@ -264,17 +312,30 @@ describe('the Okta event hook endpoint', () => {
     const catalog = catalogApi(baseUrl);
     const team = fake.org.groups().find(g => g.type !== 'BUILT_IN')!;
     const hasTeam = (list: Awaited<ReturnType<typeof catalog.entities>>) =>
-      list.some(e => e.kind === 'Group' && e.metadata.annotations?.['okta.com/group-id'] === team.id);
+      list.some(
+        e =>
+          e.kind === 'Group' &&
+          e.metadata.annotations?.['okta.com/group-id'] === team.id,
+      );
     await catalog.waitFor(hasTeam);
     const hooks = fakeChangeFeeds(fake).eventHooks;
     await hooks.verify(hookId);
 
     const changedAt = Date.now();
     const hire = fake.org.addUser({
-      profile: { login: 'new.hire@example.com', email: 'new.hire@example.com', firstName: 'New', lastName: 'Hire' },
+      profile: {
+        login: 'new.hire@example.com',
+        email: 'new.hire@example.com',
+        firstName: 'New',
+        lastName: 'Hire',
+      },
     });
     fake.org.addMember(team.id, hire.id);
-    await catalog.waitFor(list => list.some(e => e.kind === 'User' && e.metadata.name === 'new.hire'), 20_000);
+    await catalog.waitFor(
+      list =>
+        list.some(e => e.kind === 'User' && e.metadata.name === 'new.hire'),
+      20_000,
+    );
     const hireMs = Date.now() - changedAt;
 
     const deletedAt = Date.now();
@@ -282,10 +343,14 @@ describe('the Okta event hook endpoint', () => {
     await catalog.waitFor(list => !hasTeam(list), 20_000);
     const deleteMs = Date.now() - deletedAt;
     // Both reached the catalog through syncs the hook started (the schedule is 30 minutes).
-    const started = logger.messages('info').filter(m => m.includes('started OktaOrgEntityProvider:default:refresh'));
+    const started = logger
+      .messages('info')
+      .filter(m => m.includes('started OktaOrgEntityProvider:default:refresh'));
     expect(started.length).toBeGreaterThanOrEqual(2);
     expect(hireMs).toBeLessThan(10_000);
     // eslint-disable-next-line no-console
-    console.log(`through the scheduled-sync sink: hire served after ${hireMs} ms, group delete after ${deleteMs} ms`);
+    console.log(
+      `through the scheduled-sync sink: hire served after ${hireMs} ms, group delete after ${deleteMs} ms`,
+    );
   });
 });

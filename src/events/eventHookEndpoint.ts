@@ -40,7 +40,11 @@ interface ResolvedEndpoint extends OktaEventHookEndpoint {
 }
 
 /** The parts of an Express request this handler uses (Express adds `path` and maybe `body`). */
-type HookRequest = IncomingMessage & { path?: string; body?: unknown; ip?: string };
+type HookRequest = IncomingMessage & {
+  path?: string;
+  body?: unknown;
+  ip?: string;
+};
 type Next = (error?: unknown) => void;
 
 function digest(value: string): Buffer {
@@ -48,7 +52,10 @@ function digest(value: string): Buffer {
 }
 
 /** Constant-time equality, also for values of different lengths. */
-function secretMatches(presented: string | string[] | undefined, expected: Buffer): boolean {
+function secretMatches(
+  presented: string | string[] | undefined,
+  expected: Buffer,
+): boolean {
   if (typeof presented !== 'string') return false;
   return timingSafeEqual(digest(presented), expected);
 }
@@ -69,7 +76,9 @@ function readBody(req: HookRequest): Promise<Buffer | 'too large'> {
       size += chunk.length;
       if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolve(size > MAX_BODY_BYTES ? 'too large' : Buffer.concat(chunks)));
+    req.on('end', () =>
+      resolve(size > MAX_BODY_BYTES ? 'too large' : Buffer.concat(chunks)),
+    );
     req.on('error', reject);
   });
 }
@@ -85,7 +94,11 @@ export function createOktaEventHookHandler(
   const byId = new Map<string, ResolvedEndpoint>(
     endpoints.map(endpoint => [
       endpoint.providerId,
-      { ...endpoint, expected: digest(endpoint.config.secret), header: endpoint.config.secretHeader.toLowerCase() },
+      {
+        ...endpoint,
+        expected: digest(endpoint.config.secret),
+        header: endpoint.config.secretHeader.toLowerCase(),
+      },
     ]),
   );
   const prefix = `${OKTA_EVENT_HOOK_BASE_PATH}/`;
@@ -99,14 +112,18 @@ export function createOktaEventHookHandler(
     let endpoint: ResolvedEndpoint | undefined;
     let providerId = '';
     try {
-      providerId = decodeURIComponent(path.slice(prefix.length).replace(/\/$/, ''));
+      providerId = decodeURIComponent(
+        path.slice(prefix.length).replace(/\/$/, ''),
+      );
       endpoint = byId.get(providerId);
     } catch {
       // A malformed escape: no provider has that id.
     }
     if (!endpoint) {
       req.resume();
-      sendJson(res, 404, { error: 'No Okta event hook is configured at this path' });
+      sendJson(res, 404, {
+        error: 'No Okta event hook is configured at this path',
+      });
       return;
     }
     const method = req.method ?? 'GET';
@@ -125,11 +142,19 @@ export function createOktaEventHookHandler(
       // Okta's one-time verification: echo the challenge.
       req.resume();
       const challenge = req.headers['x-okta-verification-challenge'];
-      if (typeof challenge !== 'string' || challenge.length === 0 || challenge.length > MAX_CHALLENGE_LENGTH) {
-        sendJson(res, 400, { error: 'Missing X-Okta-Verification-Challenge header' });
+      if (
+        typeof challenge !== 'string' ||
+        challenge.length === 0 ||
+        challenge.length > MAX_CHALLENGE_LENGTH
+      ) {
+        sendJson(res, 400, {
+          error: 'Missing X-Okta-Verification-Challenge header',
+        });
         return;
       }
-      logger.info(`Okta event hook ${providerId}: answered Okta's verification request`);
+      logger.info(
+        `Okta event hook ${providerId}: answered Okta's verification request`,
+      );
       sendJson(res, 200, { verification: challenge });
       return;
     }
@@ -159,15 +184,24 @@ async function handlePost(
     try {
       payload = JSON.parse(body.toString('utf8'));
     } catch {
-      logger.warn(`Okta event hook ${endpoint.providerId}: ignored a request whose body is not JSON`);
-      sendJson(res, 400, { error: 'The body must be an Okta event hook request (JSON)' });
+      logger.warn(
+        `Okta event hook ${endpoint.providerId}: ignored a request whose body is not JSON`,
+      );
+      sendJson(res, 400, {
+        error: 'The body must be an Okta event hook request (JSON)',
+      });
       return;
     }
   }
-  const events = (payload as { data?: { events?: unknown } } | null)?.data?.events;
+  const events = (payload as { data?: { events?: unknown } } | null)?.data
+    ?.events;
   if (!Array.isArray(events)) {
-    logger.warn(`Okta event hook ${endpoint.providerId}: ignored a request without data.events`);
-    sendJson(res, 400, { error: 'The body must be an Okta event hook request (data.events)' });
+    logger.warn(
+      `Okta event hook ${endpoint.providerId}: ignored a request without data.events`,
+    );
+    sendJson(res, 400, {
+      error: 'The body must be an Okta event hook request (data.events)',
+    });
     return;
   }
   // Answer first: what follows may wait for the database or for Okta.

@@ -23,7 +23,8 @@ const EVENT_EFFECTS: Record<string, 'user' | 'group' | 'membership'> = {
 };
 
 /** The event types to subscribe an Okta event hook (or a System Log filter) to. */
-export const OKTA_CHANGE_EVENT_TYPES: readonly string[] = Object.keys(EVENT_EFFECTS);
+export const OKTA_CHANGE_EVENT_TYPES: readonly string[] =
+  Object.keys(EVENT_EFFECTS);
 
 /** Okta object ids are short and alphanumeric; anything else is not an id. */
 const OKTA_ID_PATTERN = /^[A-Za-z0-9]{1,64}$/;
@@ -52,7 +53,10 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-function targetIds(target: unknown, type: 'User' | 'UserGroup'): string[] | undefined {
+function targetIds(
+  target: unknown,
+  type: 'User' | 'UserGroup',
+): string[] | undefined {
   if (!Array.isArray(target)) return undefined;
   const ids: string[] = [];
   for (const item of target) {
@@ -68,12 +72,20 @@ function targetIds(target: unknown, type: 'User' | 'UserGroup'): string[] | unde
 
 /** Reads the changes out of Okta events (System Log or event hook `data.events`). */
 export function readOktaEvents(events: unknown[]): ReadOktaEventsResult {
-  const result: ReadOktaEventsResult = { changes: [], ignored: 0, malformed: 0 };
+  const result: ReadOktaEventsResult = {
+    changes: [],
+    ignored: 0,
+    malformed: 0,
+  };
   for (const raw of events) {
     const event = asRecord(raw);
     const uuid = event?.uuid;
     const eventType = event?.eventType;
-    if (typeof uuid !== 'string' || !UUID_PATTERN.test(uuid) || typeof eventType !== 'string') {
+    if (
+      typeof uuid !== 'string' ||
+      !UUID_PATTERN.test(uuid) ||
+      typeof eventType !== 'string'
+    ) {
       result.malformed++;
       continue;
     }
@@ -99,7 +111,10 @@ export function readOktaEvents(events: unknown[]): ReadOktaEventsResult {
     else if (effect === 'group') change.groupIds = groupIds;
     else change.membershipGroupIds = groupIds;
     if (
-      change.userIds.length + change.groupIds.length + change.membershipGroupIds.length === 0
+      change.userIds.length +
+        change.groupIds.length +
+        change.membershipGroupIds.length ===
+      0
     ) {
       result.malformed++;
       continue;

@@ -10,16 +10,36 @@
  * without it.
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import { databaseServiceFactory } from '@backstage/backend-defaults/database';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import { coreServices, createBackendModule, createServiceFactory } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+  createServiceFactory,
+} from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { JsonObject } from '@backstage/config';
 import catalogPlugin from '@backstage/plugin-catalog-backend';
 import { knex, type Knex } from 'knex';
-import { demoOrg, fakeChangeFeeds, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
-import { addServiceApp, RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
+import {
+  demoOrg,
+  fakeChangeFeeds,
+  startFakeOkta,
+  type FakeOkta,
+} from '../../dev/fakeOkta';
+import {
+  addServiceApp,
+  RecordingLogger,
+} from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
 import { SYSTEM_LOG_CURSORS_TABLE } from './databaseStores';
 import { oktaChangeSinkExtensionPoint } from './extensionPoint';
@@ -45,7 +65,11 @@ class RecordingSink implements OktaChangeSink {
   }
 }
 
-async function until(what: string, predicate: () => boolean, timeoutMs = 30_000): Promise<void> {
+async function until(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -54,146 +78,200 @@ async function until(what: string, predicate: () => boolean, timeoutMs = 30_000)
 }
 
 /** How often each id was handed over, across sinks. */
-function handOverCounts(sinks: RecordingSink[], pick: (ids: OktaChangedIds) => string[]): Map<string, number> {
+function handOverCounts(
+  sinks: RecordingSink[],
+  pick: (ids: OktaChangedIds) => string[],
+): Map<string, number> {
   const counts = new Map<string, number>();
   for (const sink of sinks) {
-    for (const ids of sink.handOvers) for (const id of pick(ids)) counts.set(id, (counts.get(id) ?? 0) + 1);
+    for (const ids of sink.handOvers)
+      for (const id of pick(ids)) counts.set(id, (counts.get(id) ?? 0) + 1);
   }
   return counts;
 }
 
-describeWithPostgres('push updates on several replicas sharing PostgreSQL', () => {
-  const runId = randomBytes(4).toString('hex');
-  let admin: Knex;
-  let testNumber = 0;
-  const cleanups: Array<() => Promise<void> | void> = [];
+describeWithPostgres(
+  'push updates on several replicas sharing PostgreSQL',
+  () => {
+    const runId = randomBytes(4).toString('hex');
+    let admin: Knex;
+    let testNumber = 0;
+    const cleanups: Array<() => Promise<void> | void> = [];
 
-  beforeAll(() => {
-    admin = knex({ client: 'pg', connection: postgresUrl!, pool: { min: 0, max: 2 } });
-  });
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
-  afterAll(async () => {
-    const { rows } = await admin.raw<{ rows: Array<{ datname: string }> }>(
-      'SELECT datname FROM pg_database WHERE datname LIKE ?',
-      [`okta_push_${runId}_%`],
-    );
-    for (const { datname } of rows) await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
-    await admin.destroy();
-  });
-
-  async function startFake(): Promise<FakeOkta> {
-    const fake = await startFakeOkta({ org: demoOrg() });
-    cleanups.push(() => fake.close());
-    return fake;
-  }
-
-  async function startReplica(prefix: string, okta: JsonObject, sink: RecordingSink) {
-    const backend = await startTestBackend({
-      features: [
-        catalogPlugin,
-        catalogModuleOktaOrgEntityProvider,
-        databaseServiceFactory,
-        schedulerServiceFactory,
-        createServiceFactory({ service: coreServices.rootLogger, deps: {}, factory: () => new RecordingLogger() }),
-        createBackendModule({
-          pluginId: 'catalog',
-          moduleId: 'okta-test-change-sink',
-          register(env) {
-            env.registerInit({
-              deps: { okta: oktaChangeSinkExtensionPoint },
-              async init({ okta: point }) {
-                point.setChangeSink(sink);
-              },
-            });
-          },
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            backend: {
-              database: { client: 'pg', connection: postgresUrl!, prefix, knexConfig: { pool: { min: 0, max: 5 } } },
-            },
-            catalog: { providers: { okta: { id: 'default', ...okta } } },
-          },
-        }),
-      ],
-    });
-    cleanups.push(() => backend.stop());
-    return `http://localhost:${backend.server.port()}`;
-  }
-
-  it('an event delivered to both replicas is handed over by one of them', async () => {
-    const prefix = `okta_push_${runId}_${++testNumber}_`;
-    const fake = await startFake();
-    const app = await addServiceApp(fake);
-    const okta = {
-      ...app.providerConfig,
-      checkSetupOnStart: false,
-      schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
-      eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET },
-    };
-    const sinks = [new RecordingSink(), new RecordingSink()];
-    // One after the other: replicas racing for the catalog's migration lock fail to start.
-    const urls = [await startReplica(prefix, okta, sinks[0]), await startReplica(prefix, okta, sinks[1])];
-    const hooks = fakeChangeFeeds(fake).eventHooks;
-    hooks.setDeliveryOptions({ batchWindowMs: 20, maxEventsPerRequest: 25 });
-    for (const url of urls) {
-      const hook = hooks.create({
-        name: url,
-        uri: `${url}/api/catalog/okta/event-hooks/default`,
-        authScheme: { key: 'X-Okta-Hook-Secret', value: SECRET },
-        events: ['group.lifecycle.create'],
+    beforeAll(() => {
+      admin = knex({
+        client: 'pg',
+        connection: postgresUrl!,
+        pool: { min: 0, max: 2 },
       });
-      await hooks.verify(String(hook.id));
+    });
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    });
+    afterAll(async () => {
+      const { rows } = await admin.raw<{ rows: Array<{ datname: string }> }>(
+        'SELECT datname FROM pg_database WHERE datname LIKE ?',
+        [`okta_push_${runId}_%`],
+      );
+      for (const { datname } of rows)
+        await admin.raw('DROP DATABASE IF EXISTS ?? WITH (FORCE)', [datname]);
+      await admin.destroy();
+    });
+
+    async function startFake(): Promise<FakeOkta> {
+      const fake = await startFakeOkta({ org: demoOrg() });
+      cleanups.push(() => fake.close());
+      return fake;
     }
 
-    const groups = Array.from({ length: 300 }, (_, i) => fake.org.addGroup({ profile: { name: `g${i}` } }));
-    await hooks.idle();
-    const posts = hooks.requests().filter(r => r.kind === 'events');
-    expect(posts).toHaveLength(24);
-    expect(posts.every(p => p.outcome === 200)).toBe(true);
-
-    const counts = () => handOverCounts(sinks, ids => ids.groupIds);
-    await until('every group handed over', () => counts().size === groups.length);
-    await new Promise(resolve => setTimeout(resolve, 1500));
-    expect([...counts().keys()].sort()).toEqual(groups.map(g => g.id).sort());
-    expect([...counts().values()].every(n => n === 1)).toBe(true);
-  });
-
-  it('the System Log is followed as one chain across replicas: each event handed over once', async () => {
-    const prefix = `okta_push_${runId}_${++testNumber}_`;
-    const fake = await startFake();
-    const app = await addServiceApp(fake, { scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'] });
-    const okta = {
-      ...app.providerConfig,
-      checkSetupOnStart: false,
-      schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
-      systemLog: { pollInterval: { seconds: 2 } },
-    };
-    const sinks = [new RecordingSink(), new RecordingSink()];
-    await startReplica(prefix, okta, sinks[0]);
-    await startReplica(prefix, okta, sinks[1]);
-    const db = knex({ client: 'pg', connection: `${postgresUrl!.replace(/\/[^/]*$/, '')}/${prefix}catalog`, pool: { min: 0, max: 1 } });
-    cleanups.push(() => db.destroy());
-    const deadline = Date.now() + 15_000;
-    while ((await db(SYSTEM_LOG_CURSORS_TABLE).count<Array<{ count: string }>>('* as count'))[0].count === '0') {
-      if (Date.now() > deadline) throw new Error('no cursor stored');
-      await new Promise(resolve => setTimeout(resolve, 200));
+    async function startReplica(
+      prefix: string,
+      okta: JsonObject,
+      sink: RecordingSink,
+    ) {
+      const backend = await startTestBackend({
+        features: [
+          catalogPlugin,
+          catalogModuleOktaOrgEntityProvider,
+          databaseServiceFactory,
+          schedulerServiceFactory,
+          createServiceFactory({
+            service: coreServices.rootLogger,
+            deps: {},
+            factory: () => new RecordingLogger(),
+          }),
+          createBackendModule({
+            pluginId: 'catalog',
+            moduleId: 'okta-test-change-sink',
+            register(env) {
+              env.registerInit({
+                deps: { okta: oktaChangeSinkExtensionPoint },
+                async init({ okta: point }) {
+                  point.setChangeSink(sink);
+                },
+              });
+            },
+          }),
+          mockServices.rootConfig.factory({
+            data: {
+              backend: {
+                database: {
+                  client: 'pg',
+                  connection: postgresUrl!,
+                  prefix,
+                  knexConfig: { pool: { min: 0, max: 5 } },
+                },
+              },
+              catalog: { providers: { okta: { id: 'default', ...okta } } },
+            },
+          }),
+        ],
+      });
+      cleanups.push(() => backend.stop());
+      return `http://localhost:${backend.server.port()}`;
     }
 
-    const groups: string[] = [];
-    for (let round = 0; round < 4; round++) {
-      for (let i = 0; i < 25; i++) groups.push(fake.org.addGroup({ profile: { name: `r${round}-${i}` } }).id);
+    it('an event delivered to both replicas is handed over by one of them', async () => {
+      const prefix = `okta_push_${runId}_${++testNumber}_`;
+      const fake = await startFake();
+      const app = await addServiceApp(fake);
+      const okta = {
+        ...app.providerConfig,
+        checkSetupOnStart: false,
+        schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+        eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET },
+      };
+      const sinks = [new RecordingSink(), new RecordingSink()];
+      // One after the other: replicas racing for the catalog's migration lock fail to start.
+      const urls = [
+        await startReplica(prefix, okta, sinks[0]),
+        await startReplica(prefix, okta, sinks[1]),
+      ];
+      const hooks = fakeChangeFeeds(fake).eventHooks;
+      hooks.setDeliveryOptions({ batchWindowMs: 20, maxEventsPerRequest: 25 });
+      for (const url of urls) {
+        const hook = hooks.create({
+          name: url,
+          uri: `${url}/api/catalog/okta/event-hooks/default`,
+          authScheme: { key: 'X-Okta-Hook-Secret', value: SECRET },
+          events: ['group.lifecycle.create'],
+        });
+        await hooks.verify(String(hook.id));
+      }
+
+      const groups = Array.from({ length: 300 }, (_, i) =>
+        fake.org.addGroup({ profile: { name: `g${i}` } }),
+      );
+      await hooks.idle();
+      const posts = hooks.requests().filter(r => r.kind === 'events');
+      expect(posts).toHaveLength(24);
+      expect(posts.every(p => p.outcome === 200)).toBe(true);
+
+      const counts = () => handOverCounts(sinks, ids => ids.groupIds);
+      await until(
+        'every group handed over',
+        () => counts().size === groups.length,
+      );
       await new Promise(resolve => setTimeout(resolve, 1500));
-    }
-    const counts = () => handOverCounts(sinks, ids => ids.groupIds);
-    await until('every group handed over', () => counts().size === groups.length, 30_000);
-    await new Promise(resolve => setTimeout(resolve, 4000));
-    expect([...counts().values()].every(n => n === 1)).toBe(true);
-    expect(counts().size).toBe(100);
-    // One chain: no page was asked twice except empty pages, which keep their place.
-    const logs = fake.stats().log.filter(e => e.path.startsWith('/api/v1/logs'));
-    expect(logs.every(e => e.status === 200)).toBe(true);
-  });
-});
+      expect([...counts().keys()].sort()).toEqual(groups.map(g => g.id).sort());
+      expect([...counts().values()].every(n => n === 1)).toBe(true);
+    });
+
+    it('the System Log is followed as one chain across replicas: each event handed over once', async () => {
+      const prefix = `okta_push_${runId}_${++testNumber}_`;
+      const fake = await startFake();
+      const app = await addServiceApp(fake, {
+        scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'],
+      });
+      const okta = {
+        ...app.providerConfig,
+        checkSetupOnStart: false,
+        schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+        systemLog: { pollInterval: { seconds: 2 } },
+      };
+      const sinks = [new RecordingSink(), new RecordingSink()];
+      await startReplica(prefix, okta, sinks[0]);
+      await startReplica(prefix, okta, sinks[1]);
+      const db = knex({
+        client: 'pg',
+        connection: `${postgresUrl!.replace(/\/[^/]*$/, '')}/${prefix}catalog`,
+        pool: { min: 0, max: 1 },
+      });
+      cleanups.push(() => db.destroy());
+      const deadline = Date.now() + 15_000;
+      while (
+        (
+          await db(SYSTEM_LOG_CURSORS_TABLE).count<Array<{ count: string }>>(
+            '* as count',
+          )
+        )[0].count === '0'
+      ) {
+        if (Date.now() > deadline) throw new Error('no cursor stored');
+        await new Promise(resolve => setTimeout(resolve, 200));
+      }
+
+      const groups: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 25; i++)
+          groups.push(
+            fake.org.addGroup({ profile: { name: `r${round}-${i}` } }).id,
+          );
+        await new Promise(resolve => setTimeout(resolve, 1500));
+      }
+      const counts = () => handOverCounts(sinks, ids => ids.groupIds);
+      await until(
+        'every group handed over',
+        () => counts().size === groups.length,
+        30_000,
+      );
+      await new Promise(resolve => setTimeout(resolve, 4000));
+      expect([...counts().values()].every(n => n === 1)).toBe(true);
+      expect(counts().size).toBe(100);
+      // One chain: no page was asked twice except empty pages, which keep their place.
+      const logs = fake
+        .stats()
+        .log.filter(e => e.path.startsWith('/api/v1/logs'));
+      expect(logs.every(e => e.status === 200)).toBe(true);
+    });
+  },
+);

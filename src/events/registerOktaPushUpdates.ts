@@ -16,8 +16,14 @@ import {
   oktaEventHookPath,
   type OktaEventHookEndpoint,
 } from './eventHookEndpoint';
-import { InMemoryOktaSeenEventStore, OktaChangeBatcher } from './OktaChangeBatcher';
-import { InMemoryOktaSystemLogCursorStore, OktaSystemLogFollower } from './OktaSystemLogFollower';
+import {
+  InMemoryOktaSeenEventStore,
+  OktaChangeBatcher,
+} from './OktaChangeBatcher';
+import {
+  InMemoryOktaSystemLogCursorStore,
+  OktaSystemLogFollower,
+} from './OktaSystemLogFollower';
 import { ScheduledSyncSink } from './scheduledSyncSink';
 import { createOktaSystemLogClient } from './systemLogClient';
 import type {
@@ -35,7 +41,9 @@ export interface RegisterOktaPushUpdatesOptions {
   /** Undefined (or returning undefined): run the provider's scheduled sync (see ScheduledSyncSink). */
   sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
   /** For the default sink: hands the changed ids to the provider before its run is triggered. */
-  queueRereadFor?: (provider: OktaProviderConfig) => ((ids: OktaChangedIds) => void) | undefined;
+  queueRereadFor?: (
+    provider: OktaProviderConfig,
+  ) => ((ids: OktaChangedIds) => void) | undefined;
   /** Default: in memory, per process (the module passes the database store). */
   seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
   /** Default: in memory, per process, a restart starting at "now" (the module passes the database store). */
@@ -55,7 +63,9 @@ export function systemLogTaskId(providerId: string): string {
   return `OktaOrgEntityProvider:${providerId}:system-log`;
 }
 
-export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions): OktaPushUpdates {
+export function registerOktaPushUpdates(
+  options: RegisterOktaPushUpdatesOptions,
+): OktaPushUpdates {
   const { httpRouter, scheduler, logger } = options;
   const batchers = new Map<string, OktaChangeBatcher>();
   const endpoints: OktaEventHookEndpoint[] = [];
@@ -79,7 +89,11 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
     batchers.set(provider.id, batcher);
 
     if (provider.eventHook) {
-      endpoints.push({ providerId: provider.id, config: provider.eventHook, batcher });
+      endpoints.push({
+        providerId: provider.id,
+        config: provider.eventHook,
+        batcher,
+      });
       logger.info(
         `Okta event hook endpoint for provider ${provider.id}: /api/catalog${oktaEventHookPath(provider.id)}`,
       );
@@ -97,7 +111,9 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
         providerId: provider.id,
         orgUrl: provider.orgUrl,
         fetchPage: client.fetchPage,
-        cursor: options.cursorFor?.(provider) ?? new InMemoryOktaSystemLogCursorStore(),
+        cursor:
+          options.cursorFor?.(provider) ??
+          new InMemoryOktaSystemLogCursorStore(),
         batcher,
         logger: providerLogger,
       });
@@ -116,7 +132,10 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
           fn: async signal => {
             try {
               await follower.poll(signal as AbortSignal);
-              if (failing) providerLogger.info(`Okta System Log follower ${provider.id}: polling again`);
+              if (failing)
+                providerLogger.info(
+                  `Okta System Log follower ${provider.id}: polling again`,
+                );
               failing = false;
             } catch (error) {
               const message = `Okta System Log follower ${provider.id}: poll failed; the next poll retries from the stored cursor: ${
@@ -129,14 +148,19 @@ export function registerOktaPushUpdates(options: RegisterOktaPushUpdatesOptions)
           },
         })
         .catch(error =>
-          providerLogger.error(`Could not schedule the Okta System Log follower ${provider.id}: ${String(error)}`),
+          providerLogger.error(
+            `Could not schedule the Okta System Log follower ${provider.id}: ${String(error)}`,
+          ),
         );
     }
   }
   if (endpoints.length > 0) {
     // Okta has no Backstage credentials: each request is checked against
     // its provider's shared secret instead.
-    httpRouter.addAuthPolicy({ path: OKTA_EVENT_HOOK_BASE_PATH, allow: 'unauthenticated' });
+    httpRouter.addAuthPolicy({
+      path: OKTA_EVENT_HOOK_BASE_PATH,
+      allow: 'unauthenticated',
+    });
     httpRouter.use(createOktaEventHookHandler(endpoints, logger));
   }
   return {

@@ -12,8 +12,10 @@ function schedulerAnswering(answers: Array<'ok' | 'running' | 'missing'>) {
     async triggerTask(id: string) {
       calls.push(id);
       const answer = answers.shift() ?? 'ok';
-      if (answer === 'running') throw new ConflictError(`Task ${id} is currently running`);
-      if (answer === 'missing') throw new NotFoundError(`Task ${id} does not exist`);
+      if (answer === 'running')
+        throw new ConflictError(`Task ${id} is currently running`);
+      if (answer === 'missing')
+        throw new NotFoundError(`Task ${id} does not exist`);
     },
   } as unknown as SchedulerService;
   return { scheduler, calls };
@@ -21,7 +23,11 @@ function schedulerAnswering(answers: Array<'ok' | 'running' | 'missing'>) {
 
 describe('ScheduledSyncSink', () => {
   it('triggers the provider task, and waits out a sync already running to trigger again', async () => {
-    const { scheduler, calls } = schedulerAnswering(['running', 'running', 'ok']);
+    const { scheduler, calls } = schedulerAnswering([
+      'running',
+      'running',
+      'ok',
+    ]);
     const sink = new ScheduledSyncSink({
       taskId: 'OktaOrgEntityProvider:us:refresh',
       scheduler,
@@ -36,11 +42,21 @@ describe('ScheduledSyncSink', () => {
     const missing = schedulerAnswering(['missing']);
     const logger = mockServices.logger.mock();
     await expect(
-      new ScheduledSyncSink({ taskId: 't', scheduler: missing.scheduler, logger }).changed(IDS),
+      new ScheduledSyncSink({
+        taskId: 't',
+        scheduler: missing.scheduler,
+        logger,
+      }).changed(IDS),
     ).rejects.toThrow(/does not exist/);
     const busy = schedulerAnswering(Array(100).fill('running'));
     await expect(
-      new ScheduledSyncSink({ taskId: 't', scheduler: busy.scheduler, logger, retryIntervalMs: 5, maxWaitMs: 30 }).changed(IDS),
+      new ScheduledSyncSink({
+        taskId: 't',
+        scheduler: busy.scheduler,
+        logger,
+        retryIntervalMs: 5,
+        maxWaitMs: 30,
+      }).changed(IDS),
     ).rejects.toThrow(/currently running/);
   });
 });

@@ -6,7 +6,10 @@
  * for it to end and triggers again. Hand-overs are batched, so a burst of
  * events costs one sync, not one per event.
  */
-import type { LoggerService, SchedulerService } from '@backstage/backend-plugin-api';
+import type {
+  LoggerService,
+  SchedulerService,
+} from '@backstage/backend-plugin-api';
 import type { OktaChangedIds, OktaChangeSink } from './types';
 
 export interface ScheduledSyncSinkOptions {
@@ -42,7 +45,11 @@ export class ScheduledSyncSink implements OktaChangeSink {
         );
         return;
       } catch (error) {
-        if (!(error instanceof Error) || error.name !== 'ConflictError' || Date.now() > deadline) {
+        if (
+          !(error instanceof Error) ||
+          error.name !== 'ConflictError' ||
+          Date.now() > deadline
+        ) {
           throw error;
         }
       }

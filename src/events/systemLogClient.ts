@@ -17,7 +17,11 @@ import {
   oktaRequestErrorFromResponse,
   OktaRequestExecutor,
 } from '../okta/client/OktaRequestExecutor';
-import { OktaRequestError, type OktaAuthOptions, type OktaClientStats } from '../okta/client/types';
+import {
+  OktaRequestError,
+  type OktaAuthOptions,
+  type OktaClientStats,
+} from '../okta/client/types';
 
 /** One page of the System Log and the cursor to the next. */
 export interface OktaLogPage {
@@ -27,7 +31,10 @@ export interface OktaLogPage {
 }
 
 /** Fetches one System Log page by URL. */
-export type OktaLogPageFetcher = (url: string, signal?: AbortSignal) => Promise<OktaLogPage>;
+export type OktaLogPageFetcher = (
+  url: string,
+  signal?: AbortSignal,
+) => Promise<OktaLogPage>;
 
 export interface OktaSystemLogClientOptions {
   orgUrl: string;
@@ -37,12 +44,19 @@ export interface OktaSystemLogClientOptions {
   maxRetries?: number;
 }
 
-export function createOktaSystemLogClient(options: OktaSystemLogClientOptions): {
+export function createOktaSystemLogClient(
+  options: OktaSystemLogClientOptions,
+): {
   fetchPage: OktaLogPageFetcher;
   stats(): OktaClientStats;
 } {
   const orgUrl = options.orgUrl.replace(/\/+$/, '');
-  const stats: OktaClientStats = { requests: {}, retries: 0, rateLimited: 0, tokensFetched: 0 };
+  const stats: OktaClientStats = {
+    requests: {},
+    retries: 0,
+    rateLimited: 0,
+    tokensFetched: 0,
+  };
   const { auth } = options;
   const executor = new OktaRequestExecutor({
     orgUrl,
@@ -73,9 +87,12 @@ export function createOktaSystemLogClient(options: OktaSystemLogClientOptions): 
     async fetchPage(url, signal) {
       // The cursor comes from storage and Okta: never send credentials elsewhere.
       if (new URL(url).origin !== origin) {
-        throw new OktaRequestError(`Okta GET /api/v1/logs refused: the URL is not on the org ${origin}.`, {
-          endpoint: 'GET /api/v1/logs',
-        });
+        throw new OktaRequestError(
+          `Okta GET /api/v1/logs refused: the URL is not on the org ${origin}.`,
+          {
+            endpoint: 'GET /api/v1/logs',
+          },
+        );
       }
       const response = await executor.send({
         method: 'GET',
@@ -89,12 +106,18 @@ export function createOktaSystemLogClient(options: OktaSystemLogClientOptions): 
       }
       const body = response.json ?? JSON.parse(response.body);
       if (!Array.isArray(body)) {
-        throw new OktaRequestError('Okta GET /api/v1/logs returned a page that is not a JSON array.', {
-          endpoint: 'GET /api/v1/logs',
-        });
+        throw new OktaRequestError(
+          'Okta GET /api/v1/logs returned a page that is not a JSON array.',
+          {
+            endpoint: 'GET /api/v1/logs',
+          },
+        );
       }
       const next = nextLinkOf(response.headers.get('link'));
-      return { events: body, ...(next && { next: new URL(next, url).toString() }) };
+      return {
+        events: body,
+        ...(next && { next: new URL(next, url).toString() }),
+      };
     },
     stats: () => ({ ...stats, requests: { ...stats.requests } }),
   };

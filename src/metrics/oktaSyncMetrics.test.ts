@@ -143,9 +143,14 @@ describe('metrics through MetricsService from a real backend run against fake Ok
 
   it('records each sync once, with its duration, the provider id, its outcome and a failure class', () => {
     const runs = points(collected.get(OKTA_METRICS.syncDuration));
-    const byProvider = Object.fromEntries(runs.map(run => [run.attributes[P], run]));
+    const byProvider = Object.fromEntries(
+      runs.map(run => [run.attributes[P], run]),
+    );
     expect(Object.keys(byProvider).sort()).toEqual(['denied', 'empty', 'good']);
-    expect(byProvider.good.attributes).toEqual({ [P]: 'good', 'okta.sync.outcome': 'applied' });
+    expect(byProvider.good.attributes).toEqual({
+      [P]: 'good',
+      'okta.sync.outcome': 'applied',
+    });
     // Okta answered 403 (no admin role): failed, nothing applied.
     expect(byProvider.denied.attributes).toEqual({
       [P]: 'denied',
@@ -153,7 +158,10 @@ describe('metrics through MetricsService from a real backend run against fake Ok
       'error.type': 'okta_permission',
     });
     // An empty org with no recorded baseline: the deletion guard refuses it.
-    expect(byProvider.empty.attributes).toEqual({ [P]: 'empty', 'okta.sync.outcome': 'refused' });
+    expect(byProvider.empty.attributes).toEqual({
+      [P]: 'empty',
+      'okta.sync.outcome': 'refused',
+    });
     for (const run of runs) {
       const value = run.value as { count: number; sum: number };
       expect(value.count).toBe(1);
@@ -169,11 +177,21 @@ describe('metrics through MetricsService from a real backend run against fake Ok
       { attributes: { [P]: 'good', 'catalog.entity.kind': 'Group' }, value: 6 },
     ]);
     // Memberships among the emitted users and groups, as Okta lists them.
-    const selected = new Set(good.org.users().filter(u => u.status !== 'DEPROVISIONED').map(u => u.id));
+    const selected = new Set(
+      good.org
+        .users()
+        .filter(u => u.status !== 'DEPROVISIONED')
+        .map(u => u.id),
+    );
     const expected = good.org
       .groups()
       .filter(g => g.type !== 'BUILT_IN')
-      .reduce((sum, g) => sum + good.org.memberIdsOf(g.id).filter(id => selected.has(id)).length, 0);
+      .reduce(
+        (sum, g) =>
+          sum +
+          good.org.memberIdsOf(g.id).filter(id => selected.has(id)).length,
+        0,
+      );
     expect(points(collected.get(OKTA_METRICS.syncMemberships))).toEqual([
       { attributes: { [P]: 'good' }, value: expected },
     ]);
@@ -185,24 +203,49 @@ describe('metrics through MetricsService from a real backend run against fake Ok
       Object.fromEntries(
         requests
           .filter(r => r.attributes[P] === provider)
-          .map(r => [`${r.attributes['okta.endpoint']} ${r.attributes['okta.response.status_class']}`, r.value]),
+          .map(r => [
+            `${r.attributes['okta.endpoint']} ${r.attributes['okta.response.status_class']}`,
+            r.value,
+          ]),
       );
     const goodRequests = of('good');
-    expect(goodRequests).toMatchObject({ 'token 2xx': 1, 'users 4xx': 1, 'users 2xx': 1, 'groups 2xx': 1 });
-    const total = Object.values(goodRequests).reduce((a, b) => (a as number) + (b as number), 0);
-    const served = Object.values(good.stats().requests).reduce((a, b) => a + b, 0);
+    expect(goodRequests).toMatchObject({
+      'token 2xx': 1,
+      'users 4xx': 1,
+      'users 2xx': 1,
+      'groups 2xx': 1,
+    });
+    const total = Object.values(goodRequests).reduce(
+      (a, b) => (a as number) + (b as number),
+      0,
+    );
+    const served = Object.values(good.stats().requests).reduce(
+      (a, b) => a + b,
+      0,
+    );
     expect(total).toBe(served);
-    expect(goodRequests['groupMembers 2xx']).toBe(good.stats().requests.groupUsers);
+    expect(goodRequests['groupMembers 2xx']).toBe(
+      good.stats().requests.groupUsers,
+    );
 
     // The app without an admin role: its token was issued, the listings got 403.
     expect(of('denied')).toMatchObject({ 'token 2xx': 1 });
-    expect(Object.keys(of('denied')).some(key => key.endsWith('4xx'))).toBe(true);
+    expect(Object.keys(of('denied')).some(key => key.endsWith('4xx'))).toBe(
+      true,
+    );
 
-    expect(points(collected.get(OKTA_METRICS.rateLimited)).filter(p => (p.value as number) > 0)).toEqual([
+    expect(
+      points(collected.get(OKTA_METRICS.rateLimited)).filter(
+        p => (p.value as number) > 0,
+      ),
+    ).toEqual([
       { attributes: { [P]: 'good', 'okta.endpoint': 'users' }, value: 1 },
     ]);
     const retries = Object.fromEntries(
-      points(collected.get(OKTA_METRICS.retries)).map(p => [p.attributes[P], p.value]),
+      points(collected.get(OKTA_METRICS.retries)).map(p => [
+        p.attributes[P],
+        p.value,
+      ]),
     );
     expect(retries).toEqual({ good: 1, denied: 0, empty: 0 });
   });
@@ -236,12 +279,16 @@ describe('metrics through MetricsService from a real backend run against fake Ok
     const text = JSON.stringify(
       [...collected.values()]
         .filter(metric => metric.descriptor.name.startsWith('catalog.okta.'))
-        .map(metric => [metric.descriptor, metric.dataPoints.map(p => p.attributes)]),
+        .map(metric => [
+          metric.descriptor,
+          metric.dataPoints.map(p => p.attributes),
+        ]),
     );
     for (const metric of collected.values()) {
       if (!metric.descriptor.name.startsWith('catalog.okta.')) continue;
       for (const point of metric.dataPoints) {
-        for (const key of Object.keys(point.attributes)) expect(allowed).toContain(key);
+        for (const key of Object.keys(point.attributes))
+          expect(allowed).toContain(key);
       }
     }
     for (const app of [goodApp, deniedApp, emptyApp]) {

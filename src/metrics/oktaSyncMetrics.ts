@@ -86,7 +86,8 @@ export class OktaSyncMetrics {
       unit: '{response}',
     });
     this.retries = metrics.createCounter(OKTA_METRICS.retries, {
-      description: 'Retries of Okta requests (429, 5xx, network, timeout, cut body)',
+      description:
+        'Retries of Okta requests (429, 5xx, network, timeout, cut body)',
       unit: '{retry}',
     });
     this.memberListings = metrics.createCounter(OKTA_METRICS.memberListings, {

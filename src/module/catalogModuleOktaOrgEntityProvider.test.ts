@@ -69,9 +69,14 @@ describe('catalogModuleOktaOrgEntityProvider', () => {
     const emeaOrg = new FakeOrg({ seed: 21 });
     const emeaSales = emeaOrg.addGroup({ profile: { name: 'EMEA Sales' } });
     for (const login of ['anna@emea.example', 'henrik@emea.example']) {
-      emeaOrg.addMember(emeaSales.id, emeaOrg.addUser({ profile: { login, email: login } }).id);
+      emeaOrg.addMember(
+        emeaSales.id,
+        emeaOrg.addUser({ profile: { login, email: login } }).id,
+      );
     }
-    emeaOrg.addUser({ profile: { login: 'nogroup@emea.example', email: 'nogroup@emea.example' } });
+    emeaOrg.addUser({
+      profile: { login: 'nogroup@emea.example', email: 'nogroup@emea.example' },
+    });
     const emea = await startFake(emeaOrg);
     const usApp = await addServiceApp(us);
     const emeaApp = await addServiceApp(emea, { alg: 'ES256' });

@@ -4,11 +4,7 @@
  * here, so that a key the client cannot sign with stops start-up rather
  * than every run.
  */
-import {
-  createPrivateKey,
-  type JsonWebKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createPrivateKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { Config } from '@backstage/config';
 import { signingAlgorithmOf } from './client/clientAssertion';
 import type { OktaAuthOptions } from './client/types';
@@ -34,7 +30,9 @@ export function readAuth(
       throw errors.error(
         `${stray
           .map(k => `"${k}"`)
-          .join(' and ')} only apply with "privateKey", not with "token"; remove ${
+          .join(
+            ' and ',
+          )} only apply with "privateKey", not with "token"; remove ${
           stray.length > 1 ? 'them' : 'it'
         } or use a private key instead of the token`,
       );
@@ -104,7 +102,9 @@ function parsePrivateKey(
       createPrivateKey({ key: fields as JsonWebKey, format: 'jwk' }),
     );
     if (!key) {
-      throw errors.error('"privateKey" is a JWK that does not parse as a private key');
+      throw errors.error(
+        '"privateKey" is a JWK that does not parse as a private key',
+      );
     }
     checkKeyType(key, errors, fields.alg);
     return {
@@ -116,15 +116,20 @@ function parsePrivateKey(
   }
 
   // Keys passed through environment variables often arrive with literal "\n".
-  const pem = value.includes('\\n') && !value.includes('\n')
-    ? value.replace(/\\n/g, '\n')
-    : value;
+  const pem =
+    value.includes('\\n') && !value.includes('\n')
+      ? value.replace(/\\n/g, '\n')
+      : value;
   if (!pem.includes('-----BEGIN')) {
     throw errors.error(
       '"privateKey" is neither a PEM private key ("-----BEGIN PRIVATE KEY-----...") nor a JWK JSON string',
     );
   }
-  if (/-----BEGIN (?:RSA |EC )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(pem)) {
+  if (
+    /-----BEGIN (?:RSA |EC )?PUBLIC KEY-----|-----BEGIN CERTIFICATE-----/.test(
+      pem,
+    )
+  ) {
     throw errors.error(
       '"privateKey" holds a public key or certificate; paste the private key generated with the Okta app',
     );
@@ -148,7 +153,11 @@ function tryCreatePrivateKey(create: () => KeyObject): KeyObject | undefined {
 }
 
 /** Only keys the client can sign with pass: the client's own rule decides. */
-function checkKeyType(key: KeyObject, errors: ProviderConfigErrors, preferred?: unknown) {
+function checkKeyType(
+  key: KeyObject,
+  errors: ProviderConfigErrors,
+  preferred?: unknown,
+) {
   const usable = signingAlgorithmOf(key, preferred);
   if ('unusable' in usable) {
     throw errors.error(`"privateKey" ${usable.unusable}`);

@@ -4,7 +4,9 @@ import type { JsonObject } from '@backstage/types';
 import { readOktaProviderConfigs } from './config';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const RSA_PEM = rsa.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
+const RSA_PEM = rsa.privateKey
+  .export({ format: 'pem', type: 'pkcs8' })
+  .toString();
 const RSA_PKCS1_PEM = rsa.privateKey
   .export({ format: 'pem', type: 'pkcs1' })
   .toString();
@@ -18,7 +20,9 @@ const ED25519_PEM = generateKeyPairSync('ed25519')
 const SECP256K1_PEM = generateKeyPairSync('ec', { namedCurve: 'secp256k1' })
   .privateKey.export({ format: 'pem', type: 'pkcs8' })
   .toString();
-const PUBLIC_PEM = rsa.publicKey.export({ format: 'pem', type: 'spki' }).toString();
+const PUBLIC_PEM = rsa.publicKey
+  .export({ format: 'pem', type: 'spki' })
+  .toString();
 
 const TOKEN = '00SECRETtokenValue_abcdefghijklmnopqrstuvwx';
 
@@ -57,7 +61,9 @@ describe('readOktaProviderConfigs', () => {
     it('returns nothing when catalog.providers.okta is absent', () => {
       expect(readOktaProviderConfigs(new ConfigReader({}))).toEqual([]);
       expect(
-        readOktaProviderConfigs(new ConfigReader({ catalog: { providers: {} } })),
+        readOktaProviderConfigs(
+          new ConfigReader({ catalog: { providers: {} } }),
+        ),
       ).toEqual([]);
     });
 
@@ -99,7 +105,11 @@ describe('readOktaProviderConfigs', () => {
           hierarchy: { parentAttribute: 'parentGroup' },
           allowInsecureHttp: false,
           checkSetupOnStart: false,
-          requests: { maxConcurrency: 20, timeout: { seconds: 10 }, maxRetries: 3 },
+          requests: {
+            maxConcurrency: 20,
+            timeout: { seconds: 10 },
+            maxRetries: 3,
+          },
           deletionGuard: { maxRemovedShare: 0.5, allowLargeRemovals: true },
         }),
       );
@@ -118,7 +128,11 @@ describe('readOktaProviderConfigs', () => {
         groupType: 'department',
         userNaming: 'login',
         parentGroupAttribute: 'parentGroup',
-        requests: { maxConcurrency: 20, requestTimeoutMs: 10000, maxRetries: 3 },
+        requests: {
+          maxConcurrency: 20,
+          requestTimeoutMs: 10000,
+          maxRetries: 3,
+        },
         checkSetupOnStart: false,
         deletionGuard: { maxRemovedShare: 0.5, allowLargeRemovals: true },
       });
@@ -136,7 +150,9 @@ describe('readOktaProviderConfigs', () => {
     });
 
     it('requires an id on each provider of a list', () => {
-      expect(errorOf([privateKeyProvider({ id: 'us' }), privateKeyProvider()])).toBe(
+      expect(
+        errorOf([privateKeyProvider({ id: 'us' }), privateKeyProvider()]),
+      ).toBe(
         'catalog.providers.okta[1]: "id" is required for each provider when "catalog.providers.okta" is a list',
       );
     });
@@ -153,24 +169,32 @@ describe('readOktaProviderConfigs', () => {
       );
     });
 
-    it.each([['has space'], ['a:b'], ['-lead'], ['trail_'], ['x'.repeat(64)], ['ü']])(
-      'rejects the id %j',
-      id => {
-        expect(errorOf(privateKeyProvider({ id }))).toMatch(
-          /^catalog\.providers\.okta: "id" must be 1 to 63 letters, digits, "-" or "_"/,
-        );
-      },
-    );
+    it.each([
+      ['has space'],
+      ['a:b'],
+      ['-lead'],
+      ['trail_'],
+      ['x'.repeat(64)],
+      ['ü'],
+    ])('rejects the id %j', id => {
+      expect(errorOf(privateKeyProvider({ id }))).toMatch(
+        /^catalog\.providers\.okta: "id" must be 1 to 63 letters, digits, "-" or "_"/,
+      );
+    });
 
     it('accepts ids made of letters, digits, - and _', () => {
-      expect(readOne(privateKeyProvider({ id: 'Okta_EU-2' })).id).toBe('Okta_EU-2');
+      expect(readOne(privateKeyProvider({ id: 'Okta_EU-2' })).id).toBe(
+        'Okta_EU-2',
+      );
     });
 
     it('rejects unknown keys, suggesting the key that was meant', () => {
       expect(errorOf(privateKeyProvider({ groups: ['a'] }))).toMatch(
         /^catalog\.providers\.okta \(id "default"\): unknown key "groups"; did you mean "groupNames"\?/,
       );
-      expect(errorOf(privateKeyProvider({ requests: { concurrency: 3 } }))).toMatch(
+      expect(
+        errorOf(privateKeyProvider({ requests: { concurrency: 3 } })),
+      ).toMatch(
         /: unknown key "requests\.concurrency" \(known keys: requests\.maxConcurrency/,
       );
       expect(
@@ -182,7 +206,11 @@ describe('readOktaProviderConfigs', () => {
       expect(
         errorOf([
           privateKeyProvider({ id: 'us' }),
-          privateKeyProvider({ id: 'emea', groupNames: ['a'], groupSearchFilter: 'x' }),
+          privateKeyProvider({
+            id: 'emea',
+            groupNames: ['a'],
+            groupSearchFilter: 'x',
+          }),
         ]),
       ).toBe(
         'catalog.providers.okta[1] (id "emea"): "groupNames" and "groupSearchFilter" cannot both be set; use one way of choosing groups',
@@ -222,18 +250,29 @@ describe('readOktaProviderConfigs', () => {
     });
 
     it('must be https unless allowInsecureHttp is true', () => {
-      expect(errorOf(privateKeyProvider({ oktaUrl: 'http://localhost:8080' }))).toBe(
+      expect(
+        errorOf(privateKeyProvider({ oktaUrl: 'http://localhost:8080' })),
+      ).toBe(
         'catalog.providers.okta (id "default"): "oktaUrl" must use https; set "allowInsecureHttp: true" only for a local test server',
       );
       expect(
-        readOne(privateKeyProvider({ oktaUrl: 'http://localhost:8080/', allowInsecureHttp: true }))
-          .orgUrl,
+        readOne(
+          privateKeyProvider({
+            oktaUrl: 'http://localhost:8080/',
+            allowInsecureHttp: true,
+          }),
+        ).orgUrl,
       ).toBe('http://localhost:8080');
     });
 
     it('must be http(s) even with allowInsecureHttp', () => {
       expect(
-        errorOf(privateKeyProvider({ oktaUrl: 'ftp://acme.okta.com', allowInsecureHttp: true })),
+        errorOf(
+          privateKeyProvider({
+            oktaUrl: 'ftp://acme.okta.com',
+            allowInsecureHttp: true,
+          }),
+        ),
       ).toMatch(/"oktaUrl" must be an https URL, got the scheme "ftp:"/);
     });
 
@@ -256,16 +295,17 @@ describe('readOktaProviderConfigs', () => {
     });
 
     it('rejects a non-boolean allowInsecureHttp', () => {
-      expect(errorOf(privateKeyProvider({ allowInsecureHttp: 'yes please' }))).toMatch(
-        /"allowInsecureHttp" is invalid/,
-      );
+      expect(
+        errorOf(privateKeyProvider({ allowInsecureHttp: 'yes please' })),
+      ).toMatch(/"allowInsecureHttp" is invalid/);
     });
   });
 
   describe('credentials', () => {
     it('reads an API token', () => {
       expect(
-        readOne({ oktaUrl: 'https://acme.okta.com', token: ` ${TOKEN}\n` }).auth,
+        readOne({ oktaUrl: 'https://acme.okta.com', token: ` ${TOKEN}\n` })
+          .auth,
       ).toEqual({ kind: 'apiToken', token: TOKEN });
     });
 
@@ -323,7 +363,11 @@ describe('readOktaProviderConfigs', () => {
 
     it('rejects clientId or keyId alongside a token', () => {
       expect(
-        errorOf({ oktaUrl: 'https://acme.okta.com', token: TOKEN, clientId: 'x' }),
+        errorOf({
+          oktaUrl: 'https://acme.okta.com',
+          token: TOKEN,
+          clientId: 'x',
+        }),
       ).toMatch(/"clientId" only apply with "privateKey", not with "token"/);
       expect(
         errorOf({
@@ -346,13 +390,16 @@ describe('readOktaProviderConfigs', () => {
     });
 
     it('rejects an empty token', () => {
-      expect(errorOf({ oktaUrl: 'https://acme.okta.com', token: '  ' })).toMatch(
-        /"token" must not be empty/,
-      );
+      expect(
+        errorOf({ oktaUrl: 'https://acme.okta.com', token: '  ' }),
+      ).toMatch(/"token" must not be empty/);
     });
 
     it('rejects a token of the wrong type without echoing it', () => {
-      const message = errorOf({ oktaUrl: 'https://acme.okta.com', token: 123456789 });
+      const message = errorOf({
+        oktaUrl: 'https://acme.okta.com',
+        token: 123456789,
+      });
       expect(message).toMatch(/"token" is invalid/);
       expect(message).not.toContain('123456789');
     });
@@ -360,11 +407,17 @@ describe('readOktaProviderConfigs', () => {
     describe('a private key that does not parse', () => {
       const body = RSA_PEM.split('\n').slice(1, -2).join('\n');
       const broken = [
-        ['a PEM with a damaged body', RSA_PEM.replace(body.slice(40, 120), 'A'.repeat(80))],
+        [
+          'a PEM with a damaged body',
+          RSA_PEM.replace(body.slice(40, 120), 'A'.repeat(80)),
+        ],
         ['a PEM cut short', RSA_PEM.slice(0, 400)],
         ['a public key', PUBLIC_PEM],
         ['an Ed25519 key', ED25519_PEM],
-        ['an EC key on a curve Okta does not accept (secp256k1)', SECP256K1_PEM],
+        [
+          'an EC key on a curve Okta does not accept (secp256k1)',
+          SECP256K1_PEM,
+        ],
         ['bare base64 without PEM armour', body],
         ['a JWK that is not JSON', `{"kty":"RSA","d":"${RSA_JWK.d}",`],
         ['a JWK without d', JSON.stringify({ ...RSA_JWK, d: undefined })],
@@ -384,22 +437,27 @@ describe('readOktaProviderConfigs', () => {
         );
       });
 
-      it.each(broken)('never echoes key material for %s', (_label, privateKey) => {
-        const message = errorOf(privateKeyProvider({ privateKey }));
-        // No 12-character run of the key (PEM body or JWK private exponent)
-        // appears in the message.
-        const material = privateKey.replace(/-----[A-Z ]+-----/g, '');
-        const pieces: string[] = [];
-        for (let i = 0; i + 12 <= material.length; i += 6) {
-          pieces.push(material.slice(i, i + 12));
-        }
-        const keyPieces = pieces.filter(piece =>
-          /^[A-Za-z0-9+/=_-]{12}$/.test(piece),
-        );
-        expect(keyPieces.length).toBeGreaterThan(0);
-        expect(keyPieces.filter(piece => message.includes(piece))).toEqual([]);
-        expect(message).not.toContain(RSA_JWK.d!.slice(0, 12));
-      });
+      it.each(broken)(
+        'never echoes key material for %s',
+        (_label, privateKey) => {
+          const message = errorOf(privateKeyProvider({ privateKey }));
+          // No 12-character run of the key (PEM body or JWK private exponent)
+          // appears in the message.
+          const material = privateKey.replace(/-----[A-Z ]+-----/g, '');
+          const pieces: string[] = [];
+          for (let i = 0; i + 12 <= material.length; i += 6) {
+            pieces.push(material.slice(i, i + 12));
+          }
+          const keyPieces = pieces.filter(piece =>
+            /^[A-Za-z0-9+/=_-]{12}$/.test(piece),
+          );
+          expect(keyPieces.length).toBeGreaterThan(0);
+          expect(keyPieces.filter(piece => message.includes(piece))).toEqual(
+            [],
+          );
+          expect(message).not.toContain(RSA_JWK.d!.slice(0, 12));
+        },
+      );
     });
   });
 
@@ -413,7 +471,8 @@ describe('readOktaProviderConfigs', () => {
 
     it('fills in the half of the schedule that is missing', () => {
       expect(
-        readOne(privateKeyProvider({ schedule: { frequency: { hours: 2 } } })).schedule,
+        readOne(privateKeyProvider({ schedule: { frequency: { hours: 2 } } }))
+          .schedule,
       ).toEqual({ frequency: { hours: 2 }, timeout: { minutes: 30 } });
       expect(
         readOne(privateKeyProvider({ schedule: { timeout: '10m' } })).schedule,
@@ -422,17 +481,26 @@ describe('readOktaProviderConfigs', () => {
 
     it('reads a cron frequency', () => {
       expect(
-        readOne(privateKeyProvider({ schedule: { frequency: { cron: '0 * * * *' } } }))
-          .schedule.frequency,
+        readOne(
+          privateKeyProvider({
+            schedule: { frequency: { cron: '0 * * * *' } },
+          }),
+        ).schedule.frequency,
       ).toEqual({ cron: '0 * * * *' });
     });
 
     it('rejects an invalid schedule, naming the key', () => {
       expect(
         errorOf(privateKeyProvider({ schedule: { frequency: 'sometimes' } })),
-      ).toMatch(/^catalog\.providers\.okta \(id "default"\): "schedule" is invalid: /);
+      ).toMatch(
+        /^catalog\.providers\.okta \(id "default"\): "schedule" is invalid: /,
+      );
       expect(
-        errorOf(privateKeyProvider({ schedule: { frequency: { minutes: 5 }, scope: 'everywhere' } })),
+        errorOf(
+          privateKeyProvider({
+            schedule: { frequency: { minutes: 5 }, scope: 'everywhere' },
+          }),
+        ),
       ).toMatch(/"schedule" is invalid: .*"global" or "local"/);
     });
   });
@@ -450,8 +518,11 @@ describe('readOktaProviderConfigs', () => {
 
     it('reads groupNames, keeping names as written and dropping repeats', () => {
       expect(
-        readOne(privateKeyProvider({ groupNames: ['Engineering', ' Sales ', 'Engineering'] }))
-          .groupFilter,
+        readOne(
+          privateKeyProvider({
+            groupNames: ['Engineering', ' Sales ', 'Engineering'],
+          }),
+        ).groupFilter,
       ).toEqual({ kind: 'names', names: ['Engineering', ' Sales '] });
     });
 
@@ -466,7 +537,9 @@ describe('readOktaProviderConfigs', () => {
 
     it('reads groupSearchFilter and rejects an empty one', () => {
       expect(
-        readOne(privateKeyProvider({ groupSearchFilter: 'type eq "OKTA_GROUP"' })).groupFilter,
+        readOne(
+          privateKeyProvider({ groupSearchFilter: 'type eq "OKTA_GROUP"' }),
+        ).groupFilter,
       ).toEqual({ kind: 'search', search: 'type eq "OKTA_GROUP"' });
       expect(errorOf(privateKeyProvider({ groupSearchFilter: ' ' }))).toMatch(
         /"groupSearchFilter" must not be empty/,
@@ -475,16 +548,18 @@ describe('readOktaProviderConfigs', () => {
 
     it('rejects groupNames together with groupSearchFilter', () => {
       expect(
-        errorOf(privateKeyProvider({ groupNames: ['a'], groupSearchFilter: 'x' })),
+        errorOf(
+          privateKeyProvider({ groupNames: ['a'], groupSearchFilter: 'x' }),
+        ),
       ).toBe(
         'catalog.providers.okta (id "default"): "groupNames" and "groupSearchFilter" cannot both be set; use one way of choosing groups',
       );
     });
 
     it('reads groupType and rejects an empty one', () => {
-      expect(readOne(privateKeyProvider({ groupType: 'org-unit' })).groupType).toBe(
-        'org-unit',
-      );
+      expect(
+        readOne(privateKeyProvider({ groupType: 'org-unit' })).groupType,
+      ).toBe('org-unit');
       expect(errorOf(privateKeyProvider({ groupType: '' }))).toMatch(
         /"groupType" must not be empty/,
       );
@@ -493,7 +568,9 @@ describe('readOktaProviderConfigs', () => {
     it.each([['emailLocalPart'], ['email'], ['login']])(
       'reads userNaming %j',
       userNaming => {
-        expect(readOne(privateKeyProvider({ userNaming })).userNaming).toBe(userNaming);
+        expect(readOne(privateKeyProvider({ userNaming })).userNaming).toBe(
+          userNaming,
+        );
       },
     );
 
@@ -505,8 +582,11 @@ describe('readOktaProviderConfigs', () => {
 
     it('reads hierarchy.parentAttribute, accepting a profile. prefix', () => {
       expect(
-        readOne(privateKeyProvider({ hierarchy: { parentAttribute: 'profile.parent_group' } }))
-          .parentGroupAttribute,
+        readOne(
+          privateKeyProvider({
+            hierarchy: { parentAttribute: 'profile.parent_group' },
+          }),
+        ).parentGroupAttribute,
       ).toBe('parent_group');
     });
 
@@ -515,11 +595,17 @@ describe('readOktaProviderConfigs', () => {
         /"hierarchy\.parentAttribute" is required when "hierarchy" is set/,
       );
       expect(
-        errorOf(privateKeyProvider({ hierarchy: { parentAttribute: 'parent group' } })),
-      ).toMatch(/"hierarchy\.parentAttribute" must be the name of a group profile attribute/);
-      expect(errorOf(privateKeyProvider({ hierarchy: { parentAttribute: '' } }))).toMatch(
-        /"hierarchy\.parentAttribute" must not be empty/,
+        errorOf(
+          privateKeyProvider({
+            hierarchy: { parentAttribute: 'parent group' },
+          }),
+        ),
+      ).toMatch(
+        /"hierarchy\.parentAttribute" must be the name of a group profile attribute/,
       );
+      expect(
+        errorOf(privateKeyProvider({ hierarchy: { parentAttribute: '' } })),
+      ).toMatch(/"hierarchy\.parentAttribute" must not be empty/);
     });
   });
 
@@ -531,47 +617,82 @@ describe('readOktaProviderConfigs', () => {
     });
 
     it.each([
-      [{ maxConcurrency: 0 }, /"requests\.maxConcurrency" must be a whole number from 1 to 75 .*got 0/],
-      [{ maxConcurrency: 76 }, /"requests\.maxConcurrency" must be a whole number from 1 to 75/],
-      [{ maxConcurrency: 2.5 }, /"requests\.maxConcurrency" must be a whole number/],
-      [{ maxRetries: -1 }, /"requests\.maxRetries" must be a whole number from 0 to 20, got -1/],
-      [{ maxRetries: 21 }, /"requests\.maxRetries" must be a whole number from 0 to 20/],
+      [
+        { maxConcurrency: 0 },
+        /"requests\.maxConcurrency" must be a whole number from 1 to 75 .*got 0/,
+      ],
+      [
+        { maxConcurrency: 76 },
+        /"requests\.maxConcurrency" must be a whole number from 1 to 75/,
+      ],
+      [
+        { maxConcurrency: 2.5 },
+        /"requests\.maxConcurrency" must be a whole number/,
+      ],
+      [
+        { maxRetries: -1 },
+        /"requests\.maxRetries" must be a whole number from 0 to 20, got -1/,
+      ],
+      [
+        { maxRetries: 21 },
+        /"requests\.maxRetries" must be a whole number from 0 to 20/,
+      ],
       [{ maxConcurrency: 'many' }, /"requests\.maxConcurrency" is invalid/],
       [{ timeout: 'soon' }, /"requests\.timeout" is invalid/],
-      [{ timeout: { seconds: 0 } }, /"requests\.timeout" must be a positive duration/],
+      [
+        { timeout: { seconds: 0 } },
+        /"requests\.timeout" must be a positive duration/,
+      ],
     ])('rejects %j', (requests, message) => {
       expect(errorOf(privateKeyProvider({ requests }))).toMatch(message);
     });
 
     it('accepts the limits', () => {
       expect(
-        readOne(privateKeyProvider({ requests: { maxConcurrency: 75, maxRetries: 0 } }))
-          .requests,
+        readOne(
+          privateKeyProvider({
+            requests: { maxConcurrency: 75, maxRetries: 0 },
+          }),
+        ).requests,
       ).toEqual({ maxConcurrency: 75, maxRetries: 0 });
       expect(
-        readOne(privateKeyProvider({ requests: { maxConcurrency: 1, maxRetries: 20 } }))
-          .requests,
+        readOne(
+          privateKeyProvider({
+            requests: { maxConcurrency: 1, maxRetries: 20 },
+          }),
+        ).requests,
       ).toEqual({ maxConcurrency: 1, maxRetries: 20 });
     });
   });
   describe('deletionGuard', () => {
     it('rejects a share outside (0, 1], naming the key', () => {
       for (const maxRemovedShare of [0, -0.1, 1.5, 25]) {
-        expect(errorOf(privateKeyProvider({ deletionGuard: { maxRemovedShare } }))).toBe(
+        expect(
+          errorOf(privateKeyProvider({ deletionGuard: { maxRemovedShare } })),
+        ).toBe(
           `catalog.providers.okta (id "default"): "deletionGuard.maxRemovedShare" must be a number above 0 and at most 1 (a share: 0.25 is a quarter), got ${maxRemovedShare}`,
         );
       }
-      expect(readOne(privateKeyProvider({ deletionGuard: { maxRemovedShare: 1 } })).deletionGuard).toEqual({
+      expect(
+        readOne(privateKeyProvider({ deletionGuard: { maxRemovedShare: 1 } }))
+          .deletionGuard,
+      ).toEqual({
         maxRemovedShare: 1,
         allowLargeRemovals: false,
       });
     });
 
     it('rejects unknown keys and wrong types under deletionGuard', () => {
-      expect(errorOf(privateKeyProvider({ deletionGuard: { allow: true } }))).toMatch(
+      expect(
+        errorOf(privateKeyProvider({ deletionGuard: { allow: true } })),
+      ).toMatch(
         /: unknown key "deletionGuard\.allow" \(known keys: deletionGuard\.maxRemovedShare, deletionGuard\.allowLargeRemovals\)/,
       );
-      expect(errorOf(privateKeyProvider({ deletionGuard: { allowLargeRemovals: 5 } }))).toMatch(
+      expect(
+        errorOf(
+          privateKeyProvider({ deletionGuard: { allowLargeRemovals: 5 } }),
+        ),
+      ).toMatch(
         /^catalog\.providers\.okta \(id "default"\): "deletionGuard\.allowLargeRemovals" is invalid/,
       );
     });
@@ -584,18 +705,21 @@ describe('fullReadEvery', () => {
   });
 
   it('accepts a Backstage duration or an ISO 8601 string', () => {
-    expect(readOne(privateKeyProvider({ fullReadEvery: { hours: 6 } })).fullReadEveryMs).toBe(
-      6 * 3600_000,
-    );
-    expect(readOne(privateKeyProvider({ fullReadEvery: 'P2D' })).fullReadEveryMs).toBe(
-      2 * 24 * 3600_000,
-    );
+    expect(
+      readOne(privateKeyProvider({ fullReadEvery: { hours: 6 } }))
+        .fullReadEveryMs,
+    ).toBe(6 * 3600_000);
+    expect(
+      readOne(privateKeyProvider({ fullReadEvery: 'P2D' })).fullReadEveryMs,
+    ).toBe(2 * 24 * 3600_000);
   });
 
   it('rejects a duration under a minute or that is not one, naming the key', () => {
-    expect(errorOf(privateKeyProvider({ fullReadEvery: { seconds: 5 } }))).toMatch(
-      /"fullReadEvery" must be a duration of at least one minute/,
+    expect(
+      errorOf(privateKeyProvider({ fullReadEvery: { seconds: 5 } })),
+    ).toMatch(/"fullReadEvery" must be a duration of at least one minute/);
+    expect(errorOf(privateKeyProvider({ fullReadEvery: 'often' }))).toMatch(
+      /fullReadEvery/,
     );
-    expect(errorOf(privateKeyProvider({ fullReadEvery: 'often' }))).toMatch(/fullReadEvery/);
   });
 });

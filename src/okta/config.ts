@@ -93,7 +93,6 @@ export function readOktaProviderConfigs(config: Config): OktaProviderConfig[] {
   ];
 }
 
-
 function readProviderConfig(
   config: Config,
   options: { path: string; idRequired: boolean },

@@ -22,7 +22,10 @@ const KEY_SUGGESTIONS: Record<string, string> = {
 export class ProviderConfigErrors {
   id: string | undefined;
 
-  constructor(readonly path: string, readonly keyPrefix: string = '') {}
+  constructor(
+    readonly path: string,
+    readonly keyPrefix: string = '',
+  ) {}
 
   /** The same provider, for keys nested under `prefix` (e.g. `requests.`). */
   at(prefix: string): ProviderConfigErrors {
@@ -118,9 +121,7 @@ export function readIntegerInRange(
   errors: ProviderConfigErrors,
   why: string,
 ): number | undefined {
-  const value = readOptional(key, errors, k =>
-    config.getOptionalNumber(k),
-  );
+  const value = readOptional(key, errors, k => config.getOptionalNumber(k));
   if (value === undefined) {
     return undefined;
   }

@@ -46,7 +46,10 @@ export const OKTA_LOCATION_TYPE = 'okta';
 let lastOrgUrl: { raw: string; base: string } | undefined;
 function orgBase(orgUrl: string): string {
   if (lastOrgUrl?.raw !== orgUrl) {
-    lastOrgUrl = { raw: orgUrl, base: normaliseOktaOrgUrl(orgUrl, { allowInsecureHttp: true }).url };
+    lastOrgUrl = {
+      raw: orgUrl,
+      base: normaliseOktaOrgUrl(orgUrl, { allowInsecureHttp: true }).url,
+    };
   }
   return lastOrgUrl.base;
 }

@@ -90,14 +90,30 @@ describe('defaultUserTransformer', () => {
   describe('naming', () => {
     it.each([
       // [naming, profile, expected name]
-      ['emailLocalPart', { email: 'jane.doe@acme.com', login: 'jd@acme.com' }, 'jane.doe'],
+      [
+        'emailLocalPart',
+        { email: 'jane.doe@acme.com', login: 'jd@acme.com' },
+        'jane.doe',
+      ],
       ['emailLocalPart', { login: 'jd@acme.com' }, 'jd'],
       ['emailLocalPart', { login: 'jdoe' }, 'jdoe'],
       ['emailLocalPart', { email: '"odd@local"@acme.com' }, 'odd_local'],
-      ['emailLocalPart', { email: '研发@acme.com', login: 'rd.team@acme.com' }, 'rd.team'],
-      ['email', { email: 'jane.doe@acme.com', login: 'jd' }, 'jane.doe_acme.com'],
+      [
+        'emailLocalPart',
+        { email: '研发@acme.com', login: 'rd.team@acme.com' },
+        'rd.team',
+      ],
+      [
+        'email',
+        { email: 'jane.doe@acme.com', login: 'jd' },
+        'jane.doe_acme.com',
+      ],
       ['email', { login: 'jd@acme.com' }, 'jd_acme.com'],
-      ['login', { email: 'jane.doe@acme.com', login: 'JD@acme.com' }, 'jd_acme.com'],
+      [
+        'login',
+        { email: 'jane.doe@acme.com', login: 'JD@acme.com' },
+        'jd_acme.com',
+      ],
       ['login', { email: 'jane.doe@acme.com', login: 'jdoe' }, 'jdoe'],
       ['emailLocalPart', { email: 'José.Núñez@acme.com' }, 'jose.nunez'],
     ] as const)('with %s names %j as %j', async (userNaming, profile, name) => {
@@ -110,7 +126,9 @@ describe('defaultUserTransformer', () => {
         user({ email: '张伟@acme.cn', login: '张伟@acme.cn' }, '00uABC123'),
       );
       expect(entity?.metadata.name).toBe('00uabc123');
-      expect(entity?.metadata.annotations?.['okta.com/email']).toBe('张伟@acme.cn');
+      expect(entity?.metadata.annotations?.['okta.com/email']).toBe(
+        '张伟@acme.cn',
+      );
     });
 
     it('falls back to the Okta id for a user with neither email nor login', async () => {
@@ -176,7 +194,10 @@ describe('defaultUserTransformer', () => {
 describe('defaultGroupTransformer', () => {
   it('makes a Group entity', async () => {
     const entity = await transformGroup(
-      group({ name: 'Platform Engineering', description: 'Builds the platform' }),
+      group({
+        name: 'Platform Engineering',
+        description: 'Builds the platform',
+      }),
       { groupType: 'department', providerId: 'emea' },
     );
     expect(entity).toEqual({
@@ -204,7 +225,9 @@ describe('defaultGroupTransformer', () => {
 
   it('leaves out a null or blank description', async () => {
     for (const description of [null, '', '  \n ']) {
-      const entity = await transformGroup(group({ name: 'Sales', description }));
+      const entity = await transformGroup(
+        group({ name: 'Sales', description }),
+      );
       expect(entity?.metadata).not.toHaveProperty('description');
     }
   });
@@ -260,7 +283,11 @@ describe('entities from odd profiles are always valid', () => {
     const groupEntities: Array<GroupEntity | undefined> = [];
     for (const a of ODD_VALUES) {
       for (const b of ODD_VALUES) {
-        for (const userNaming of ['emailLocalPart', 'email', 'login'] as const) {
+        for (const userNaming of [
+          'emailLocalPart',
+          'email',
+          'login',
+        ] as const) {
           const entity = await transformUser(
             {
               id: '00uodd',

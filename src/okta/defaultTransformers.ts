@@ -49,7 +49,10 @@ export const defaultUserTransformer: OktaUserTransformer = (
   }
   const email = sanitizeProfileIdentifier(user.profile?.email);
   const login = sanitizeProfileIdentifier(user.profile?.login);
-  const name = entityNameOrOktaId(userNameCandidates({ email, login }, context), id);
+  const name = entityNameOrOktaId(
+    userNameCandidates({ email, login }, context),
+    id,
+  );
   if (!name) {
     return undefined;
   }
@@ -100,7 +103,10 @@ export const defaultGroupTransformer: OktaGroupTransformer = (
   context: OktaTransformerContext,
 ): GroupEntity | undefined => {
   const id = oktaIdOf(group);
-  const displayName = sanitizeProfileText(group.profile?.name, MAX_DISPLAY_NAME_LENGTH);
+  const displayName = sanitizeProfileText(
+    group.profile?.name,
+    MAX_DISPLAY_NAME_LENGTH,
+  );
   if (!id || !displayName) {
     return undefined;
   }
@@ -108,7 +114,10 @@ export const defaultGroupTransformer: OktaGroupTransformer = (
   if (!name) {
     return undefined;
   }
-  const description = sanitizeProfileText(group.profile?.description, MAX_DESCRIPTION_LENGTH);
+  const description = sanitizeProfileText(
+    group.profile?.description,
+    MAX_DESCRIPTION_LENGTH,
+  );
 
   return {
     apiVersion: 'backstage.io/v1alpha1',

@@ -23,7 +23,9 @@ export function compareUsersBySeniority(a: UserRecord, b: UserRecord): number {
   return compareByOktaId(a, b);
 }
 
-export function resolveNameCollisions<R extends { oktaId: string; entity: Entity }>(
+export function resolveNameCollisions<
+  R extends { oktaId: string; entity: Entity },
+>(
   kind: OktaRecordKind,
   records: R[],
   compare: (a: R, b: R) => number,
@@ -50,7 +52,11 @@ export function resolveNameCollisions<R extends { oktaId: string; entity: Entity
       const wanted = other.entity.metadata.name;
       const idPart = normalizeEntityName(other.oktaId)!.slice(0, 32);
       let renamed = withNameSuffix(wanted, idPart);
-      for (let n = 2; taken.has(entityKeyWithName(other.entity, renamed)); n++) {
+      for (
+        let n = 2;
+        taken.has(entityKeyWithName(other.entity, renamed));
+        n++
+      ) {
         renamed = withNameSuffix(wanted, `${idPart}-${n}`);
       }
       taken.add(entityKeyWithName(other.entity, renamed));

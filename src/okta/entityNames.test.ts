@@ -7,12 +7,63 @@ import {
 import { seededRandom } from '../__testUtils__/seededRandom';
 
 const ODD_PIECES = [
-  'a', 'Z', '0', '9', '-', '_', '.', ' ', '  ', '@', '+', '/', '\\', ':', '#',
-  'é', 'Ü', 'ñ', 'ß', 'Æ', 'ø', 'Ł', 'ı', 'ﬁ', 'Ｆｕｌｌ', '①', '²',
-  '\u0000', '\u0007', '\n', '\t', '\u001b[31m', '\u007f', '\u0085', '\u200b',
-  '\u202e', '\ufeff', '\ud800', '\udc00', '😀', '👩‍💻', '研发', 'Δ', 'Москва',
-  'e\u0301', '\u0301', '..', '--', '__', '-.-', '(Reader)', '"', "'", '<>',
-  'jane.doe@example.com', 'O\u2019Brien', 'x'.repeat(70),
+  'a',
+  'Z',
+  '0',
+  '9',
+  '-',
+  '_',
+  '.',
+  ' ',
+  '  ',
+  '@',
+  '+',
+  '/',
+  '\\',
+  ':',
+  '#',
+  'é',
+  'Ü',
+  'ñ',
+  'ß',
+  'Æ',
+  'ø',
+  'Ł',
+  'ı',
+  'ﬁ',
+  'Ｆｕｌｌ',
+  '①',
+  '²',
+  '\u0000',
+  '\u0007',
+  '\n',
+  '\t',
+  '\u001b[31m',
+  '\u007f',
+  '\u0085',
+  '\u200b',
+  '\u202e',
+  '\ufeff',
+  '\ud800',
+  '\udc00',
+  '😀',
+  '👩‍💻',
+  '研发',
+  'Δ',
+  'Москва',
+  'e\u0301',
+  '\u0301',
+  '..',
+  '--',
+  '__',
+  '-.-',
+  '(Reader)',
+  '"',
+  "'",
+  '<>',
+  'jane.doe@example.com',
+  'O\u2019Brien',
+  'x'.repeat(70),
 ];
 
 function randomOddString(random: () => number): string {
@@ -48,12 +99,17 @@ describe('normalizeEntityName', () => {
     expect(normalizeEntityName(input)).toBe(expected);
   });
 
-  it.each([[''], ['   '], ['---'], ['研发'], ['😀'], ['\u0000\u0001'], ['\u0301']])(
-    'has no name for %j',
-    input => {
-      expect(normalizeEntityName(input)).toBeUndefined();
-    },
-  );
+  it.each([
+    [''],
+    ['   '],
+    ['---'],
+    ['研发'],
+    ['😀'],
+    ['\u0000\u0001'],
+    ['\u0301'],
+  ])('has no name for %j', input => {
+    expect(normalizeEntityName(input)).toBeUndefined();
+  });
 
   it('has no name for null and undefined', () => {
     expect(normalizeEntityName(null)).toBeUndefined();
@@ -116,9 +172,16 @@ describe('withNameSuffix', () => {
     const random = seededRandom(7);
     for (let i = 0; i < 500; i++) {
       const base = normalizeEntityName(randomOddString(random)) ?? 'x';
-      const suffix = normalizeEntityName(randomOddString(random))?.slice(0, 32).replace(/[-_.]+$/, '') || 'y';
+      const suffix =
+        normalizeEntityName(randomOddString(random))
+          ?.slice(0, 32)
+          .replace(/[-_.]+$/, '') || 'y';
       const name = withNameSuffix(base, suffix);
-      expect({ base, suffix, valid: KubernetesValidatorFunctions.isValidObjectName(name) }).toEqual({
+      expect({
+        base,
+        suffix,
+        valid: KubernetesValidatorFunctions.isValidObjectName(name),
+      }).toEqual({
         base,
         suffix,
         valid: true,

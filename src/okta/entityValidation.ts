@@ -70,4 +70,3 @@ export async function validationProblem(
     return message.length > 300 ? `${message.slice(0, 299)}…` : message;
   }
 }
-

@@ -1,12 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterEach,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { ConfigReader, type JsonObject } from '@backstage/config';
 import { knex, type Knex } from 'knex';
-import {
-  generateOrg,
-  startFakeOkta,
-  type FakeOkta,
-} from '../../dev/fakeOkta';
+import { generateOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
 import {
   addServiceApp,
   RecordingLogger,
@@ -33,7 +36,8 @@ const OVERLAP_MS = 1500;
  * run inside the lag misses and how the next one catches up.
  */
 const SEARCH_LAG_MS = 30;
-const settled = () => new Promise(resolve => setTimeout(resolve, SEARCH_LAG_MS + 20));
+const settled = () =>
+  new Promise(resolve => setTimeout(resolve, SEARCH_LAG_MS + 20));
 const SEED = Number(process.env.OKTA_SYNC_SEED ?? 20261201);
 const ROUNDS = Number(process.env.OKTA_SYNC_ROUNDS ?? 12);
 const LATE_GROUPS = ['Late Group A', 'Late Group B'];
@@ -54,37 +58,50 @@ function sqlite(): Knex {
 const postgresUrl = process.env.OKTA_TEST_POSTGRES_URL;
 if (!postgresUrl) {
   // eslint-disable-next-line no-console
-  console.warn('OKTA_TEST_POSTGRES_URL is not set: the incremental sync is tested on SQLite only');
+  console.warn(
+    'OKTA_TEST_POSTGRES_URL is not set: the incremental sync is tested on SQLite only',
+  );
 }
-const DATABASES: [string, () => Promise<{ db: Knex; drop: () => Promise<void> }>][] = [
-  ['SQLite', async () => {
-    const db = sqlite();
-    return { db, drop: () => db.destroy() };
-  }],
+const DATABASES: [
+  string,
+  () => Promise<{ db: Knex; drop: () => Promise<void> }>,
+][] = [
+  [
+    'SQLite',
+    async () => {
+      const db = sqlite();
+      return { db, drop: () => db.destroy() };
+    },
+  ],
   ...(postgresUrl
-    ? ([[
-        'PostgreSQL',
-        async () => {
-          const name = `okta_sync_test_${randomBytes(4).toString('hex')}`;
-          const admin = knex({ client: 'pg', connection: postgresUrl });
-          await admin.raw('CREATE DATABASE ??', [name]);
-          const url = new URL(postgresUrl);
-          url.pathname = `/${name}`;
-          const db = knex({ client: 'pg', connection: url.toString() });
-          return {
-            db,
-            drop: async () => {
-              await db.destroy();
-              await admin.raw('DROP DATABASE ?? WITH (FORCE)', [name]);
-              await admin.destroy();
-            },
-          };
-        },
-      ]] as [string, () => Promise<{ db: Knex; drop: () => Promise<void> }>][])
+    ? ([
+        [
+          'PostgreSQL',
+          async () => {
+            const name = `okta_sync_test_${randomBytes(4).toString('hex')}`;
+            const admin = knex({ client: 'pg', connection: postgresUrl });
+            await admin.raw('CREATE DATABASE ??', [name]);
+            const url = new URL(postgresUrl);
+            url.pathname = `/${name}`;
+            const db = knex({ client: 'pg', connection: url.toString() });
+            return {
+              db,
+              drop: async () => {
+                await db.destroy();
+                await admin.raw('DROP DATABASE ?? WITH (FORCE)', [name]);
+                await admin.destroy();
+              },
+            };
+          },
+        ],
+      ] as [string, () => Promise<{ db: Knex; drop: () => Promise<void> }>][])
     : []),
 ];
 
-function providerConfig(app: FakeServiceAppAccess, extra: JsonObject): OktaProviderConfig {
+function providerConfig(
+  app: FakeServiceAppAccess,
+  extra: JsonObject,
+): OktaProviderConfig {
   return readOktaProviderConfigs(
     new ConfigReader({
       catalog: { providers: { okta: { ...app.providerConfig, ...extra } } },
@@ -95,7 +112,8 @@ function providerConfig(app: FakeServiceAppAccess, extra: JsonObject): OktaProvi
 const CONFIGS: Record<string, (fake: FakeOkta) => JsonObject> = {
   'all users and groups': () => ({}),
   'userSearchFilter by department, hierarchy': () => ({
-    userSearchFilter: 'profile.department eq "Engineering" or profile.department eq "Data"',
+    userSearchFilter:
+      'profile.department eq "Engineering" or profile.department eq "Data"',
     hierarchy: { parentAttribute: 'parentGroup' },
   }),
   'groupNames (users from member listings)': fake => ({
@@ -110,7 +128,8 @@ const CONFIGS: Record<string, (fake: FakeOkta) => JsonObject> = {
   }),
   'groupSearchFilter and userSearchFilter, email naming': () => ({
     groupSearchFilter: 'type eq "OKTA_GROUP"',
-    userSearchFilter: 'profile.department eq "Engineering" or profile.department eq "Support"',
+    userSearchFilter:
+      'profile.department eq "Engineering" or profile.department eq "Support"',
     userNaming: 'email',
   }),
 };
@@ -136,95 +155,117 @@ function stoppingAfter(client: OktaOrgClient, count: number): OktaOrgClient {
   };
 }
 
-describe.each(DATABASES)('syncProviderEntities on %s: incremental runs equal fresh full reads', (_database, connect) => {
-  let fake: FakeOkta;
-  let app: FakeServiceAppAccess;
-  let db: Knex;
-  let drop: () => Promise<void>;
-  const logger = new RecordingLogger();
+describe.each(DATABASES)(
+  'syncProviderEntities on %s: incremental runs equal fresh full reads',
+  (_database, connect) => {
+    let fake: FakeOkta;
+    let app: FakeServiceAppAccess;
+    let db: Knex;
+    let drop: () => Promise<void>;
+    const logger = new RecordingLogger();
 
-  beforeEach(async () => {
-    fake = await startFakeOkta({
-      searchLagMs: SEARCH_LAG_MS,
-      org: generateOrg({ seed: SEED, users: 120, groups: 16, averageGroupsPerUser: 3 }),
-      // Many rounds of small pages: far beyond Okta's per-minute limits.
-      rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
-    });
-    app = await addServiceApp(fake);
-    ({ db, drop } = await connect());
-  });
-  afterEach(async () => {
-    await fake.close();
-    await drop();
-  });
-
-  const client = (): OktaOrgClient =>
-    createOktaOrgClient({
-      orgUrl: fake.url,
-      auth: app.auth,
-      logger,
-      userPageSize: 25,
-      groupMemberPageSize: 20,
-    });
-
-  it.each(Object.entries(CONFIGS))(
-    `%s: after every round of random changes (seed ${SEED})`,
-    async (name, extra) => {
-      const provider = providerConfig(app, extra(fake));
-      const store = await OktaSyncStateStore.create(db);
-      const state = store.forProvider(provider.id);
-      const incremental = client();
-      const random = seededRandom(SEED + name.length);
-      const history: string[] = [];
-      const first = await syncProviderEntities(incremental, provider, {
-        logger,
-        state,
-        changeOverlapMs: OVERLAP_MS,
+    beforeEach(async () => {
+      fake = await startFakeOkta({
+        searchLagMs: SEARCH_LAG_MS,
+        org: generateOrg({
+          seed: SEED,
+          users: 120,
+          groups: 16,
+          averageGroupsPerUser: 3,
+        }),
+        // Many rounds of small pages: far beyond Okta's per-minute limits.
+        rateLimits: {
+          limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 },
+        },
       });
-      expect(first.sync.kind).toBe('full');
-      for (let round = 1; round <= ROUNDS; round++) {
-        history.push(
-          `round ${round}: ${applyRandomOktaChanges(
-            fake.org,
-            random,
-            1 + Math.floor(random() * 8),
-            LATE_GROUPS,
-          ).join('; ')}`,
-        );
-        // Now and then a full read is due (fullReadEvery passed), and now and
-        // then a run stops partway (a timeout): the next one continues it.
-        await settled();
-        const fullReadDue = random() < 0.15;
-        const runProvider = fullReadDue ? { ...provider, fullReadEveryMs: 1 } : provider;
-        const options = { logger, state, changeOverlapMs: OVERLAP_MS };
-        if (random() < 0.25) {
-          const stopAfter = 1 + Math.floor(random() * 6);
-          history.push(`round ${round}: stopped after ${stopAfter} member listings`);
-          // (A run with fewer listings than that completes: also fine.)
-          await syncProviderEntities(
-            stoppingAfter(incremental, stopAfter),
+      app = await addServiceApp(fake);
+      ({ db, drop } = await connect());
+    });
+    afterEach(async () => {
+      await fake.close();
+      await drop();
+    });
+
+    const client = (): OktaOrgClient =>
+      createOktaOrgClient({
+        orgUrl: fake.url,
+        auth: app.auth,
+        logger,
+        userPageSize: 25,
+        groupMemberPageSize: 20,
+      });
+
+    it.each(Object.entries(CONFIGS))(
+      `%s: after every round of random changes (seed ${SEED})`,
+      async (name, extra) => {
+        const provider = providerConfig(app, extra(fake));
+        const store = await OktaSyncStateStore.create(db);
+        const state = store.forProvider(provider.id);
+        const incremental = client();
+        const random = seededRandom(SEED + name.length);
+        const history: string[] = [];
+        const first = await syncProviderEntities(incremental, provider, {
+          logger,
+          state,
+          changeOverlapMs: OVERLAP_MS,
+        });
+        expect(first.sync.kind).toBe('full');
+        for (let round = 1; round <= ROUNDS; round++) {
+          history.push(
+            `round ${round}: ${applyRandomOktaChanges(
+              fake.org,
+              random,
+              1 + Math.floor(random() * 8),
+              LATE_GROUPS,
+            ).join('; ')}`,
+          );
+          // Now and then a full read is due (fullReadEvery passed), and now and
+          // then a run stops partway (a timeout): the next one continues it.
+          await settled();
+          const fullReadDue = random() < 0.15;
+          const runProvider = fullReadDue
+            ? { ...provider, fullReadEveryMs: 1 }
+            : provider;
+          const options = { logger, state, changeOverlapMs: OVERLAP_MS };
+          if (random() < 0.25) {
+            const stopAfter = 1 + Math.floor(random() * 6);
+            history.push(
+              `round ${round}: stopped after ${stopAfter} member listings`,
+            );
+            // (A run with fewer listings than that completes: also fine.)
+            await syncProviderEntities(
+              stoppingAfter(incremental, stopAfter),
+              runProvider,
+              options,
+            ).catch(() => undefined);
+          }
+          const synced = await syncProviderEntities(
+            incremental,
             runProvider,
             options,
-          ).catch(() => undefined);
-        }
-        const synced = await syncProviderEntities(incremental, runProvider, options);
-        const fullClient = client();
-        const full = await readProviderEntities(fullClient, provider, { logger });
-        try {
-          expect(synced.sync.kind).toBe(fullReadDue ? 'full' : 'incremental');
-          expect(synced.users).toEqual(full.users);
-          expect(synced.groups).toEqual(full.groups);
-          expect(synced.memberships).toBe(full.memberships);
-          expect(synced.unmatchedGroupNames).toEqual(full.unmatchedGroupNames);
-        } catch (error) {
-          throw new Error(
-            `Seed ${SEED} (OKTA_SYNC_SEED), config "${name}", round ${round}: the incremental result differs from a full read.\n${history.join('\n')}\n${(error as Error).message}`,
           );
+          const fullClient = client();
+          const full = await readProviderEntities(fullClient, provider, {
+            logger,
+          });
+          try {
+            expect(synced.sync.kind).toBe(fullReadDue ? 'full' : 'incremental');
+            expect(synced.users).toEqual(full.users);
+            expect(synced.groups).toEqual(full.groups);
+            expect(synced.memberships).toBe(full.memberships);
+            expect(synced.unmatchedGroupNames).toEqual(
+              full.unmatchedGroupNames,
+            );
+          } catch (error) {
+            throw new Error(
+              `Seed ${SEED} (OKTA_SYNC_SEED), config "${name}", round ${round}: the incremental result differs from a full read.\n${history.join('\n')}\n${(error as Error).message}`,
+            );
+          }
         }
-      }
-    },
-  );
-});
+      },
+    );
+  },
+);
 
 describe('syncProviderEntities: what a run reads, and when it reads everything', () => {
   let fake: FakeOkta;
@@ -235,8 +276,15 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
   beforeEach(async () => {
     fake = await startFakeOkta({
       searchLagMs: SEARCH_LAG_MS,
-      org: generateOrg({ seed: 41, users: 400, groups: 30, averageGroupsPerUser: 3 }),
-      rateLimits: { limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 } },
+      org: generateOrg({
+        seed: 41,
+        users: 400,
+        groups: 30,
+        averageGroupsPerUser: 3,
+      }),
+      rateLimits: {
+        limits: { users: 1e6, groups: 1e6, groupById: 1e6, other: 1e6 },
+      },
     });
     app = await addServiceApp(fake);
     db = sqlite();
@@ -247,7 +295,12 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
   });
 
   const newClient = (): OktaOrgClient =>
-    createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger, groupMemberPageSize: 50 });
+    createOktaOrgClient({
+      orgUrl: fake.url,
+      auth: app.auth,
+      logger,
+      groupMemberPageSize: 50,
+    });
 
   /** Requests the fake served since the last call, by endpoint. */
   const served = () => {
@@ -263,7 +316,9 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('lists only groups whose members changed and only users who changed', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(client, provider, options);
@@ -273,21 +328,47 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     // Nothing changed: the group listing and one page of changed users.
     await settled();
     const quiet = await syncProviderEntities(client, provider, options);
-    expect(quiet.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 0, usersRead: 0 });
+    expect(quiet.sync).toMatchObject({
+      kind: 'incremental',
+      groupsRelisted: 0,
+      usersRead: 0,
+    });
     expect(served()).toMatchObject({ users: 1, groups: 1, groupUsers: 0 });
 
     // One membership and one profile changed.
-    const group = fake.org.groups().find(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)!;
-    const user = fake.org.users().find(u => u.status === 'ACTIVE' && !fake.org.memberIdsOf(group.id).includes(u.id))!;
+    const group = fake.org
+      .groups()
+      .find(
+        g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0,
+      )!;
+    const user = fake.org
+      .users()
+      .find(
+        u =>
+          u.status === 'ACTIVE' &&
+          !fake.org.memberIdsOf(group.id).includes(u.id),
+      )!;
     fake.org.addMember(group.id, user.id);
     fake.org.updateUser(user.id, { profile: { title: 'Changed' } });
     await settled();
     const changed = await syncProviderEntities(client, provider, options);
     const requests = served();
-    expect(changed.sync).toMatchObject({ kind: 'incremental', groupsRelisted: 1, usersRead: 1 });
-    expect(requests.groupUsers).toBe(Math.ceil(fake.org.memberIdsOf(group.id).length / 50));
-    expect(requests.paths.filter(p => p.includes('/users') && p.includes('/groups/'))).toEqual(
-      requests.paths.filter(p => p.startsWith(`/api/v1/groups/${group.id}/users`)),
+    expect(changed.sync).toMatchObject({
+      kind: 'incremental',
+      groupsRelisted: 1,
+      usersRead: 1,
+    });
+    expect(requests.groupUsers).toBe(
+      Math.ceil(fake.org.memberIdsOf(group.id).length / 50),
+    );
+    expect(
+      requests.paths.filter(
+        p => p.includes('/users') && p.includes('/groups/'),
+      ),
+    ).toEqual(
+      requests.paths.filter(p =>
+        p.startsWith(`/api/v1/groups/${group.id}/users`),
+      ),
     );
     expect(requests.users).toBe(1);
     const fresh = await readProviderEntities(newClient(), provider, { logger });
@@ -298,10 +379,17 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
   it('reads everything again every fullReadEvery, and at once when the config changes', async () => {
     let now = Date.now();
     const provider = { ...providerConfig(app, {}), fullReadEveryMs: 3600_000 };
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     const client = newClient();
     const run = (p: OktaProviderConfig) =>
-      syncProviderEntities(client, p, { logger, state, changeOverlapMs: 0, now: () => now });
+      syncProviderEntities(client, p, {
+        logger,
+        state,
+        changeOverlapMs: 0,
+        now: () => now,
+      });
     expect((await run(provider)).sync.kind).toBe('full');
     now += 1000;
     expect((await run(provider)).sync.kind).toBe('incremental');
@@ -315,29 +403,44 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     expect(renamed.sync.kind).toBe('full');
     expect(served().groupUsers).toBeGreaterThan(25);
     expect(renamed.users.map(u => u.metadata.name)).toEqual(
-      (await readProviderEntities(newClient(), { ...provider, userNaming: 'email' }, { logger })).users.map(
-        u => u.metadata.name,
-      ),
+      (
+        await readProviderEntities(
+          newClient(),
+          { ...provider, userNaming: 'email' },
+          { logger },
+        )
+      ).users.map(u => u.metadata.name),
     );
   });
 
   it('continues a full read that stopped partway instead of starting over, and applies nothing until it is complete', async () => {
     const provider = providerConfig(app, { requests: { maxConcurrency: 2 } });
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     // One page per group (Okta's default page size): the pages a stopped
     // run loses are those of the listings in flight, 2 x maxConcurrency.
-    const inner = createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger });
+    const inner = createOktaOrgClient({
+      orgUrl: fake.url,
+      auth: app.auth,
+      logger,
+    });
     const inFlight = 4;
     // Stops the run (as the schedule's timeout would) once half the member
     // pages are read.
     const groupsToList = fake.org
       .groups()
-      .filter(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0).length;
+      .filter(
+        g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0,
+      ).length;
     const stop = new AbortController();
     const pages = fake.org
       .groups()
       .filter(g => g.type !== 'BUILT_IN')
-      .reduce((n, g) => n + Math.ceil(fake.org.memberIdsOf(g.id).length / 1000), 0);
+      .reduce(
+        (n, g) => n + Math.ceil(fake.org.memberIdsOf(g.id).length / 1000),
+        0,
+      );
     const stopping: OktaOrgClient = {
       listUsers: (query, signal) => inner.listUsers(query, signal),
       listGroups: (query, signal) => inner.listGroups(query, signal),
@@ -372,7 +475,11 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     fake.org.updateUser(user.id, { profile: { firstName: 'Paused' } });
     await settled();
 
-    const resumed = await syncProviderEntities(inner, provider, { logger, state, changeOverlapMs: 0 });
+    const resumed = await syncProviderEntities(inner, provider, {
+      logger,
+      state,
+      changeOverlapMs: 0,
+    });
     const secondPart = served();
     expect(resumed.sync).toMatchObject({ kind: 'full', resumedFullRead: true });
     expect(resumed.sync.groupsRelisted).toBe(groupsToList - kept);
@@ -392,7 +499,9 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('catches a change that Okta search did not show yet on the next run, through the overlap', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 1000 };
     await syncProviderEntities(client, provider, options);
@@ -415,11 +524,17 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('re-reads the users and groups it is told to, whatever their markers say (for pushed events)', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(client, provider, options);
-    const group = fake.org.groups().find(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0)!;
+    const group = fake.org
+      .groups()
+      .find(
+        g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length > 0,
+      )!;
     const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
     await settled();
     served();
@@ -429,11 +544,21 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     });
     const requests = served();
     expect(result.sync.groupsRelisted).toBe(1);
-    expect(requests.paths.filter(p => p.includes('/users') && p.startsWith('/api/v1/groups/'))).toEqual(
-      requests.paths.filter(p => p.startsWith(`/api/v1/groups/${group.id}/users`)),
+    expect(
+      requests.paths.filter(
+        p => p.includes('/users') && p.startsWith('/api/v1/groups/'),
+      ),
+    ).toEqual(
+      requests.paths.filter(p =>
+        p.startsWith(`/api/v1/groups/${group.id}/users`),
+      ),
     );
     // The changed-users search, and one lookup by id.
     expect(requests.users).toBe(2);
-    expect(requests.paths.some(p => decodeURIComponent(p).includes(`id eq "${user.id}"`))).toBe(true);
+    expect(
+      requests.paths.some(p =>
+        decodeURIComponent(p).includes(`id eq "${user.id}"`),
+      ),
+    ).toBe(true);
   });
 });

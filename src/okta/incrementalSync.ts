@@ -230,65 +230,67 @@ async function runSync(
 
   // The user directory and the groups sit in different rate-limit buckets:
   // read side by side, as a full read does.
-  const readingUsers = track((async () => {
-    if (!usersFromMembers && progress.usersSyncedThrough === null) {
-      // The whole directory, as a full read lists it.
-      const listed = new Map<string, OktaUser>();
-      for await (const user of client.listUsers({ search: filter }, signal)) {
-        if (user?.id) listed.set(user.id, user);
+  const readingUsers = track(
+    (async () => {
+      if (!usersFromMembers && progress.usersSyncedThrough === null) {
+        // The whole directory, as a full read lists it.
+        const listed = new Map<string, OktaUser>();
+        for await (const user of client.listUsers({ search: filter }, signal)) {
+          if (user?.id) listed.set(user.id, user);
+        }
+        throwIfAborted(signal);
+        await dropUsers([...users.keys()].filter(id => !listed.has(id)));
+        for (const user of listed.values()) {
+          users.set(user.id, user);
+          seenChanged.add(user.id);
+        }
+        report.usersRead += listed.size;
+        await state.upsertUsers(listed.values());
+        progress.usersSyncedThrough = runStartedAt;
+        await state.saveProgress({ usersSyncedThrough: runStartedAt });
+        return;
+      }
+      const since = new Date(
+        (progress.usersSyncedThrough ?? fullReadStartedAt ?? runStartedAt) -
+          overlap,
+      ).toISOString();
+      const bound = `lastUpdated gt ${quoteOktaSearchValue(since)}`;
+      const changed = new Map<string, OktaUser>();
+      for await (const user of client.listUsers({ search: bound }, signal)) {
+        if (user?.id) changed.set(user.id, user);
+      }
+      const matching = new Map<string, OktaUser>();
+      if (filter !== undefined) {
+        for await (const user of client.listUsers(
+          { search: `(${filter}) and ${bound}` },
+          signal,
+        )) {
+          if (user?.id) matching.set(user.id, user);
+        }
       }
       throwIfAborted(signal);
-      await dropUsers([...users.keys()].filter(id => !listed.has(id)));
-      for (const user of listed.values()) {
-        users.set(user.id, user);
+      const upserts: OktaUser[] = [];
+      const left: string[] = [];
+      for (const user of [...matching.values(), ...changed.values()]) {
+        if (seenChanged.has(user.id)) continue;
         seenChanged.add(user.id);
-      }
-      report.usersRead += listed.size;
-      await state.upsertUsers(listed.values());
-      progress.usersSyncedThrough = runStartedAt;
-      await state.saveProgress({ usersSyncedThrough: runStartedAt });
-      return;
-    }
-    const since = new Date(
-      (progress.usersSyncedThrough ?? fullReadStartedAt ?? runStartedAt) -
-        overlap,
-    ).toISOString();
-    const bound = `lastUpdated gt ${quoteOktaSearchValue(since)}`;
-    const changed = new Map<string, OktaUser>();
-    for await (const user of client.listUsers({ search: bound }, signal)) {
-      if (user?.id) changed.set(user.id, user);
-    }
-    const matching = new Map<string, OktaUser>();
-    if (filter !== undefined) {
-      for await (const user of client.listUsers(
-        { search: `(${filter}) and ${bound}` },
-        signal,
-      )) {
-        if (user?.id) matching.set(user.id, user);
-      }
-    }
-    throwIfAborted(signal);
-    const upserts: OktaUser[] = [];
-    const left: string[] = [];
-    for (const user of [...matching.values(), ...changed.values()]) {
-      if (seenChanged.has(user.id)) continue;
-      seenChanged.add(user.id);
-      if (usersFromMembers) {
-        // Members come through member listings; here only their updates.
-        if (users.has(user.id) && isNewer(user, users.get(user.id))) {
+        if (usersFromMembers) {
+          // Members come through member listings; here only their updates.
+          if (users.has(user.id) && isNewer(user, users.get(user.id))) {
+            upserts.push(user);
+          }
+        } else if (filter !== undefined && !matching.has(user.id)) {
+          if (users.has(user.id)) left.push(user.id);
+        } else if (isNewer(user, users.get(user.id))) {
           upserts.push(user);
         }
-      } else if (filter !== undefined && !matching.has(user.id)) {
-        if (users.has(user.id)) left.push(user.id);
-      } else if (isNewer(user, users.get(user.id))) {
-        upserts.push(user);
       }
-    }
-    report.usersRead += changed.size;
-    for (const user of upserts) users.set(user.id, user);
-    await state.upsertUsers(upserts);
-    await dropUsers(left);
-  })());
+      report.usersRead += changed.size;
+      for (const user of upserts) users.set(user.id, user);
+      await state.upsertUsers(upserts);
+      await dropUsers(left);
+    })(),
+  );
   readingUsers.catch(() => undefined);
 
   const { groups, unmatchedGroupNames, everyone } = await readGroups(
@@ -406,7 +408,10 @@ async function runSync(
       if (lookIntoEveryone) {
         // Someone in the state is no longer in Everyone: find who.
         const inEveryone = new Set<string>();
-        for await (const member of client.listGroupMembers(everyone.id, signal)) {
+        for await (const member of client.listGroupMembers(
+          everyone.id,
+          signal,
+        )) {
           if (member?.id) inEveryone.add(member.id);
         }
         for (const [id, user] of users) {
@@ -440,7 +445,9 @@ async function runSync(
   } else if (rereadUsers.size > 0) {
     const ids = [...rereadUsers].filter(id => users.has(id));
     await lookUpUsers(ids, filter, client, signal, async found => {
-      const upserts = [...found.values()].filter(u => isNewer(u, users.get(u.id)));
+      const upserts = [...found.values()].filter(u =>
+        isNewer(u, users.get(u.id)),
+      );
       for (const user of upserts) users.set(user.id, user);
       await state.upsertUsers(upserts);
       if (filter !== undefined) {

@@ -21,7 +21,10 @@ const USER_NAMINGS: readonly OktaUserNaming[] = [
 const HIERARCHY_KEYS = new Set(['parentAttribute']);
 
 /** `groupType`: the `spec.type` of every group entity. */
-export function readGroupType(config: Config, errors: ProviderConfigErrors): string {
+export function readGroupType(
+  config: Config,
+  errors: ProviderConfigErrors,
+): string {
   return readNonEmptyString(config, 'groupType', errors) ?? DEFAULT_GROUP_TYPE;
 }
 

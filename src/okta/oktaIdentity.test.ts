@@ -33,7 +33,9 @@ describe('oktaIdOf', () => {
 
 describe('entityNameOrOktaId', () => {
   it('takes the first candidate that gives a name, else the id', () => {
-    expect(entityNameOrOktaId([undefined, '田中', 'Jane Doe'], '00u1')).toBe('jane_doe');
+    expect(entityNameOrOktaId([undefined, '田中', 'Jane Doe'], '00u1')).toBe(
+      'jane_doe',
+    );
     expect(entityNameOrOktaId(['田中', 42], '00U1')).toBe('00u1');
     expect(entityNameOrOktaId([], '田中')).toBeUndefined();
   });

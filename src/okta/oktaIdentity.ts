@@ -25,7 +25,9 @@ export type OktaRecordKind = 'user' | 'group';
  * that can be written into annotations and location URLs (not a string,
  * blank, too long, or holding controls or whitespace inside).
  */
-export function oktaIdOf(record: { id?: unknown } | undefined): string | undefined {
+export function oktaIdOf(
+  record: { id?: unknown } | undefined,
+): string | undefined {
   return sanitizeProfileIdentifier(record?.id);
 }
 

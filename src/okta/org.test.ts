@@ -54,7 +54,13 @@ function oktaUser(
     id,
     status: 'ACTIVE',
     ...extra,
-    profile: { login: email, email, firstName: 'F', lastName: id, ...extra.profile },
+    profile: {
+      login: email,
+      email,
+      firstName: 'F',
+      lastName: id,
+      ...extra.profile,
+    },
   };
 }
 
@@ -133,7 +139,9 @@ function expectConsistentRelations(users: UserEntity[], groups: GroupEntity[]) {
   }
   for (const user of users) {
     for (const groupName of user.spec.memberOf ?? []) {
-      expect(groupsByName[groupName]?.spec.members).toContain(user.metadata.name);
+      expect(groupsByName[groupName]?.spec.members).toContain(
+        user.metadata.name,
+      );
     }
   }
   for (const group of groups) {
@@ -186,7 +194,11 @@ describe('buildOrgEntities', () => {
         { '00g1': ['00u1', '00u2', '00u1', '00u3', '00u2'] },
       ),
     );
-    expect(byName(groups).engineering.spec.members).toEqual(['amy', 'bob', 'zed']);
+    expect(byName(groups).engineering.spec.members).toEqual([
+      'amy',
+      'bob',
+      'zed',
+    ]);
     expect(byName(users).zed.spec.memberOf).toEqual(['engineering']);
     expectConsistentRelations(users, groups);
   });
@@ -205,7 +217,12 @@ describe('buildOrgEntities', () => {
           '00g1': ['00uA', '00uB'],
         }),
       );
-      expect(users.map(u => [u.metadata.name, u.metadata.annotations?.['okta.com/user-id']])).toEqual([
+      expect(
+        users.map(u => [
+          u.metadata.name,
+          u.metadata.annotations?.['okta.com/user-id'],
+        ]),
+      ).toEqual([
         ['jane', '00uB'],
         ['jane-00ua', '00uA'],
       ]);
@@ -219,10 +236,19 @@ describe('buildOrgEntities', () => {
       const b = oktaUser('00uB', 'Sam@other.example');
       const c = oktaUser('00uC', 'sam@third.example');
       const results = await Promise.all(
-        [[a, b, c], [c, b, a], [b, c, a]].map(order => build(snapshot(order, []))),
+        [
+          [a, b, c],
+          [c, b, a],
+          [b, c, a],
+        ].map(order => build(snapshot(order, []))),
       );
       for (const { users } of results) {
-        expect(users.map(u => [u.metadata.name, u.metadata.annotations?.['okta.com/user-id']])).toEqual([
+        expect(
+          users.map(u => [
+            u.metadata.name,
+            u.metadata.annotations?.['okta.com/user-id'],
+          ]),
+        ).toEqual([
           ['sam', '00uA'],
           ['sam-00ub', '00uB'],
           ['sam-00uc', '00uC'],
@@ -247,16 +273,23 @@ describe('buildOrgEntities', () => {
       const names = users.map(u => u.metadata.name);
       expect(new Set(names).size).toBe(3);
       expect(names).toEqual(['x', 'x-00u2', 'x-00u2-2']);
-      expect(warnings[0]).toMatch(/00u1 and 00u2 both map to the entity name "x"/);
+      expect(warnings[0]).toMatch(
+        /00u1 and 00u2 both map to the entity name "x"/,
+      );
     });
 
     it('keeps suffixed names within 63 characters', async () => {
       const long = `${'l'.repeat(70)}@acme.com`;
       const { users } = await build(
-        snapshot([oktaUser('00u1', long), oktaUser('00u2', long.toUpperCase())], []),
+        snapshot(
+          [oktaUser('00u1', long), oktaUser('00u2', long.toUpperCase())],
+          [],
+        ),
       );
       for (const user of users) {
-        expect(makeValidator().isValidEntityName(user.metadata.name)).toBe(true);
+        expect(makeValidator().isValidEntityName(user.metadata.name)).toBe(
+          true,
+        );
       }
       expect(new Set(users.map(u => u.metadata.name)).size).toBe(2);
     });
@@ -281,7 +314,9 @@ describe('buildOrgEntities', () => {
         ),
       );
       const g = byName(clash.groups);
-      expect(g.platform.metadata.annotations?.['okta.com/group-id']).toBe('00g1');
+      expect(g.platform.metadata.annotations?.['okta.com/group-id']).toBe(
+        '00g1',
+      );
       expect(g.platform.spec.members).toEqual(['b']);
       expect(g['platform-00g9'].spec.members).toEqual(['a']);
       expect(byName(clash.users).a.spec.memberOf).toEqual(['platform-00g9']);
@@ -292,7 +327,10 @@ describe('buildOrgEntities', () => {
 
     it('lets a user and a group share a name (they are different kinds)', async () => {
       const { users, groups, warnings } = await build(
-        snapshot([oktaUser('00u1', 'ops@acme.com')], [oktaGroup('00g1', 'ops')]),
+        snapshot(
+          [oktaUser('00u1', 'ops@acme.com')],
+          [oktaGroup('00g1', 'ops')],
+        ),
       );
       expect(users[0].metadata.name).toBe('ops');
       expect(groups[0].metadata.name).toBe('ops');
@@ -304,7 +342,10 @@ describe('buildOrgEntities', () => {
     it('keeps the first of a duplicated Okta id and warns', async () => {
       const { users, groups, warnings } = await build(
         snapshot(
-          [oktaUser('00u1', 'first@acme.com'), oktaUser('00u1', 'second@acme.com')],
+          [
+            oktaUser('00u1', 'first@acme.com'),
+            oktaUser('00u1', 'second@acme.com'),
+          ],
           [oktaGroup('00g1', 'One'), oktaGroup('00g1', 'Two')],
         ),
       );
@@ -319,7 +360,10 @@ describe('buildOrgEntities', () => {
     it('warns with the Okta id, never the profile, of skipped records', async () => {
       const { users, groups, warnings } = await build(
         snapshot(
-          [oktaUser('00u1', 'ok@acme.com'), { id: '', profile: { login: 'x' } }],
+          [
+            oktaUser('00u1', 'ok@acme.com'),
+            { id: '', profile: { login: 'x' } },
+          ],
           [oktaGroup('00g1', null, { secretNote: 'do not log me' })],
         ),
       );
@@ -333,10 +377,14 @@ describe('buildOrgEntities', () => {
     });
 
     it('summarises many skipped records in one warning', async () => {
-      const groups = Array.from({ length: 30 }, (_, i) => oktaGroup(`00g${i}`, ''));
+      const groups = Array.from({ length: 30 }, (_, i) =>
+        oktaGroup(`00g${i}`, ''),
+      );
       const { warnings } = await build(snapshot([], groups));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^Skipped 30 Okta group\(s\) .*: 00g0, 00g1, .* and 10 more$/);
+      expect(warnings[0]).toMatch(
+        /^Skipped 30 Okta group\(s\) .*: 00g0, 00g1, .* and 10 more$/,
+      );
     });
 
     it('drops members that are not emitted users with one warning', async () => {
@@ -372,12 +420,17 @@ describe('buildOrgEntities', () => {
             throw new Error('boom');
           },
         }),
-      ).rejects.toThrow('The user transformer failed for Okta user 00u7; caused by Error: boom');
+      ).rejects.toThrow(
+        'The user transformer failed for Okta user 00u7; caused by Error: boom',
+      );
     });
 
     it('skips, with a warning, an entity the catalog would reject', async () => {
       const { users, warnings } = await build(
-        snapshot([oktaUser('00u1', 'a@acme.com'), oktaUser('00u2', 'b@acme.com')], []),
+        snapshot(
+          [oktaUser('00u1', 'a@acme.com'), oktaUser('00u2', 'b@acme.com')],
+          [],
+        ),
         {
           userTransformer: async (user, ctx) => {
             const entity = await defaultUserTransformer(user, ctx);
@@ -390,7 +443,9 @@ describe('buildOrgEntities', () => {
       );
       expect(users.map(u => u.metadata.name)).toEqual(['a']);
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/^Skipped Okta user 00u2: its entity is not valid: /);
+      expect(warnings[0]).toMatch(
+        /^Skipped Okta user 00u2: its entity is not valid: /,
+      );
     });
 
     it('skips an entity of the wrong kind', async () => {
@@ -398,11 +453,16 @@ describe('buildOrgEntities', () => {
         snapshot([oktaUser('00u1', 'a@acme.com')], [oktaGroup('00g1', 'G')]),
         {
           userTransformer: async () =>
-            (await defaultGroupTransformer(oktaGroup('00g1', 'G'), context)) as unknown as UserEntity,
+            (await defaultGroupTransformer(
+              oktaGroup('00g1', 'G'),
+              context,
+            )) as unknown as UserEntity,
         },
       );
       expect(users).toEqual([]);
-      expect(warnings[0]).toMatch(/^Skipped Okta user 00u1: its entity is not valid: expected kind User/);
+      expect(warnings[0]).toMatch(
+        /^Skipped Okta user 00u1: its entity is not valid: expected kind User/,
+      );
     });
   });
 
@@ -413,7 +473,9 @@ describe('buildOrgEntities', () => {
         context,
         // 00u3 and 00u4 get no entity; only 00u3 is selected.
         userTransformer: (user, ctx) =>
-          ['00u3', '00u4'].includes(user.id) ? undefined : defaultUserTransformer(user, ctx),
+          ['00u3', '00u4'].includes(user.id)
+            ? undefined
+            : defaultUserTransformer(user, ctx),
         groupTransformer: defaultGroupTransformer,
         logger,
       });
@@ -450,13 +512,17 @@ describe('buildOrgEntities', () => {
         logger,
       });
       await builder.addUser(oktaUser('00u1', 'a@acme.com'));
-      await expect(builder.addUser(oktaUser('00u2', 'b@acme.com'))).rejects.toThrow(
+      await expect(
+        builder.addUser(oktaUser('00u2', 'b@acme.com')),
+      ).rejects.toThrow(
         'The user transformer failed for Okta user 00u2; caused by Error: boom',
       );
       await expect(builder.build(new Map())).rejects.toThrow(
         'The user transformer failed for Okta user 00u2; caused by Error: boom',
       );
-      await expect(builder.addUser(oktaUser('00u3', 'c@acme.com'))).rejects.toThrow('boom');
+      await expect(
+        builder.addUser(oktaUser('00u3', 'c@acme.com')),
+      ).rejects.toThrow('boom');
     });
   });
 
@@ -533,7 +599,14 @@ describe('buildOrgEntities', () => {
 
     it('keeps a transformer parent and fills the children of emitted parents', async () => {
       const { groups } = await build(
-        snapshot([], [oktaGroup('00g1', 'Root'), oktaGroup('00g2', 'Leaf'), oktaGroup('00g3', 'Other')]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g1', 'Root'),
+            oktaGroup('00g2', 'Leaf'),
+            oktaGroup('00g3', 'Other'),
+          ],
+        ),
         {
           groupTransformer: async (group, ctx) => {
             const entity = await defaultGroupTransformer(group, ctx);
@@ -555,14 +628,17 @@ describe('buildOrgEntities', () => {
 
     it('resolves parents by Okta name or id', async () => {
       const { groups, warnings } = await build(
-        snapshot([], [
-          oktaGroup('00g1', 'Company'),
-          oktaGroup('00g2', 'Engineering', { parent: 'Company' }),
-          oktaGroup('00g3', 'Platform', { parent: '00g2' }),
-          oktaGroup('00g4', 'Sales', { parent: ' Company ' }),
-          oktaGroup('00g5', 'Loose', { parent: null }),
-          oktaGroup('00g6', 'Blank', { parent: '' }),
-        ]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g1', 'Company'),
+            oktaGroup('00g2', 'Engineering', { parent: 'Company' }),
+            oktaGroup('00g3', 'Platform', { parent: '00g2' }),
+            oktaGroup('00g4', 'Sales', { parent: ' Company ' }),
+            oktaGroup('00g5', 'Loose', { parent: null }),
+            oktaGroup('00g6', 'Blank', { parent: '' }),
+          ],
+        ),
         hierarchy,
       );
       expect(warnings).toEqual([]);
@@ -578,11 +654,14 @@ describe('buildOrgEntities', () => {
 
     it('follows a renamed (colliding) parent', async () => {
       const { groups } = await build(
-        snapshot([], [
-          oktaGroup('00g1', 'ops'),
-          oktaGroup('00g2', 'OPS'),
-          oktaGroup('00g3', 'Child', { parent: '00g2' }),
-        ]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g1', 'ops'),
+            oktaGroup('00g2', 'OPS'),
+            oktaGroup('00g3', 'Child', { parent: '00g2' }),
+          ],
+        ),
         hierarchy,
       );
       expect(byName(groups).child.spec.parent).toBe('ops-00g2');
@@ -591,10 +670,13 @@ describe('buildOrgEntities', () => {
 
     it('makes a group with a missing parent a root, with one warning', async () => {
       const { groups, warnings } = await build(
-        snapshot([], [
-          oktaGroup('00g1', 'A', { parent: 'Nowhere' }),
-          oktaGroup('00g2', 'B', { parent: '00gMISSING' }),
-        ]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g1', 'A', { parent: 'Nowhere' }),
+            oktaGroup('00g2', 'B', { parent: '00gMISSING' }),
+          ],
+        ),
         hierarchy,
       );
       expect(groups.every(g => g.spec.parent === undefined)).toBe(true);
@@ -605,12 +687,15 @@ describe('buildOrgEntities', () => {
 
     it('breaks a cycle at the group with the smallest Okta id and warns', async () => {
       const { groups, warnings } = await build(
-        snapshot([], [
-          oktaGroup('00g3', 'C', { parent: 'A' }),
-          oktaGroup('00g1', 'A', { parent: 'B' }),
-          oktaGroup('00g2', 'B', { parent: 'C' }),
-          oktaGroup('00g4', 'D', { parent: 'A' }),
-        ]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g3', 'C', { parent: 'A' }),
+            oktaGroup('00g1', 'A', { parent: 'B' }),
+            oktaGroup('00g2', 'B', { parent: 'C' }),
+            oktaGroup('00g4', 'D', { parent: 'A' }),
+          ],
+        ),
         hierarchy,
       );
       const g = byName(groups);
@@ -638,12 +723,15 @@ describe('buildOrgEntities', () => {
 
     it('refuses an ambiguous parent name and a multi-valued attribute', async () => {
       const { groups, warnings } = await build(
-        snapshot([], [
-          oktaGroup('00g1', 'Twin'),
-          oktaGroup('00g2', 'Twin'),
-          oktaGroup('00g3', 'Kid', { parent: 'Twin' }),
-          oktaGroup('00g4', 'Multi', { parent: ['00g1', '00g2'] }),
-        ]),
+        snapshot(
+          [],
+          [
+            oktaGroup('00g1', 'Twin'),
+            oktaGroup('00g2', 'Twin'),
+            oktaGroup('00g3', 'Kid', { parent: 'Twin' }),
+            oktaGroup('00g4', 'Multi', { parent: ['00g1', '00g2'] }),
+          ],
+        ),
         hierarchy,
       );
       const g = byName(groups);
@@ -674,24 +762,51 @@ describe('buildOrgEntities', () => {
 
   describe('a large generated org full of odd data', () => {
     const ODD = [
-      'jane.doe', 'Jane.Doe', 'JANE.DOE', 'josé', 'jose', 'Jürgen', '研发', '😀',
-      '', ' ', null, 'a\u0000b', 'x'.repeat(90), 'X'.repeat(90), 'o\u2019brien',
-      "o'brien", 'team (admins)', 'team-admins', 'team_admins', '-', '.', 'ops',
+      'jane.doe',
+      'Jane.Doe',
+      'JANE.DOE',
+      'josé',
+      'jose',
+      'Jürgen',
+      '研发',
+      '😀',
+      '',
+      ' ',
+      null,
+      'a\u0000b',
+      'x'.repeat(90),
+      'X'.repeat(90),
+      'o\u2019brien',
+      "o'brien",
+      'team (admins)',
+      'team-admins',
+      'team_admins',
+      '-',
+      '.',
+      'ops',
     ];
 
     function generate(seed: number) {
       const random = seededRandom(seed);
-      const pick = <T,>(values: T[]) => values[Math.floor(random() * values.length)];
+      const pick = <T>(values: T[]) =>
+        values[Math.floor(random() * values.length)];
       const users: OktaUser[] = [];
       for (let i = 0; i < 1500; i++) {
         const local = pick(ODD);
         const id = `00u${(i * 7919).toString(36)}`;
         users.push({
-          id: random() < 0.01 ? users[0]?.id ?? id : id,
-          created: random() < 0.5 ? `2020-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00.000Z` : null,
+          id: random() < 0.01 ? (users[0]?.id ?? id) : id,
+          created:
+            random() < 0.5
+              ? `2020-01-${String(1 + (i % 28)).padStart(2, '0')}T00:00:00.000Z`
+              : null,
           profile: {
-            email: local === null ? null : `${local}@${pick(['acme.com', 'x.example'])}`,
-            login: random() < 0.3 ? pick(ODD) : `${local ?? 'user'}${i}@acme.com`,
+            email:
+              local === null
+                ? null
+                : `${local}@${pick(['acme.com', 'x.example'])}`,
+            login:
+              random() < 0.3 ? pick(ODD) : `${local ?? 'user'}${i}@acme.com`,
             displayName: pick(ODD),
             firstName: pick(ODD),
             lastName: pick(ODD),
@@ -705,7 +820,13 @@ describe('buildOrgEntities', () => {
           profile: {
             name: pick(ODD),
             description: pick(ODD),
-            parent: random() < 0.6 ? pick([...ODD, `00g${(Math.floor(random() * 300) * 104729).toString(36)}`]) : undefined,
+            parent:
+              random() < 0.6
+                ? pick([
+                    ...ODD,
+                    `00g${(Math.floor(random() * 300) * 104729).toString(36)}`,
+                  ])
+                : undefined,
           },
         });
       }
@@ -723,7 +844,9 @@ describe('buildOrgEntities', () => {
 
     it('emits only valid, uniquely named, consistent entities, deterministically', async () => {
       const org = generate(42);
-      const { users, groups } = await build(org, { parentGroupAttribute: 'parent' });
+      const { users, groups } = await build(org, {
+        parentGroupAttribute: 'parent',
+      });
 
       expect(users.length).toBeGreaterThan(1400);
       expect(groups.length).toBeGreaterThan(200);
@@ -737,12 +860,15 @@ describe('buildOrgEntities', () => {
       expect(userNames).toEqual([...userNames].sort());
       expect(groupNames).toEqual([...groupNames].sort());
       for (const entity of [...users, ...groups]) {
-        const location = entity.metadata.annotations!['backstage.io/managed-by-location'];
+        const location =
+          entity.metadata.annotations!['backstage.io/managed-by-location'];
         expect(parseLocationRef(location).type).toBe('okta');
       }
 
       // No cycles remain.
-      const parentOf = new Map(groups.map(g => [g.metadata.name, g.spec.parent]));
+      const parentOf = new Map(
+        groups.map(g => [g.metadata.name, g.spec.parent]),
+      );
       for (const group of groups) {
         const seen = new Set<string>();
         let current: string | undefined = group.metadata.name;
@@ -761,7 +887,9 @@ describe('buildOrgEntities', () => {
       };
       // Duplicate ids keep the first listed, so compare without them.
       const firstIds = new Set<string>();
-      const unique = org.users.filter(u => !firstIds.has(u.id) && firstIds.add(u.id));
+      const unique = org.users.filter(
+        u => !firstIds.has(u.id) && firstIds.add(u.id),
+      );
       const again = await build(
         { ...org, users: unique },
         { parentGroupAttribute: 'parent' },

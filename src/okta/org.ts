@@ -87,7 +87,9 @@ class LeftOut {
       );
     }
     for (const oktaId of [...this.invalid.keys()].filter(isSelected).sort()) {
-      logger.warn(`Skipped Okta ${kind} ${oktaId}: ${this.invalid.get(oktaId)}`);
+      logger.warn(
+        `Skipped Okta ${kind} ${oktaId}: ${this.invalid.get(oktaId)}`,
+      );
     }
   }
 }
@@ -241,12 +243,16 @@ export class OrgEntityBuilder {
     const oktaId = this.admit(kind, source);
     if (!oktaId) return undefined;
     const entity = await this.transform(kind, oktaId, transformer, custom);
-    if (!entity || !(await this.prepare(kind, oktaId, entity))) return undefined;
+    if (!entity || !(await this.prepare(kind, oktaId, entity)))
+      return undefined;
     return { oktaId, entity };
   }
 
   /** The record's Okta id, or undefined (noted) when it has none or was seen. */
-  private admit(kind: OktaRecordKind, source: { id?: unknown }): string | undefined {
+  private admit(
+    kind: OktaRecordKind,
+    source: { id?: unknown },
+  ): string | undefined {
     const oktaId = oktaIdOf(source);
     if (!oktaId) {
       this.leftOut[kind].withoutId++;
@@ -332,7 +338,10 @@ export class OrgEntityBuilder {
 
     const problem = await validationProblem(kind, entity);
     if (problem) {
-      this.leftOut[kind].invalid.set(oktaId, `its entity is not valid: ${problem}`);
+      this.leftOut[kind].invalid.set(
+        oktaId,
+        `its entity is not valid: ${problem}`,
+      );
       return false;
     }
     return true;
@@ -356,4 +365,3 @@ export async function buildOrgEntities(
   }
   return builder.build(snapshot.membersByGroupId);
 }
-

@@ -2,7 +2,12 @@
  * The records the entity builder keeps for one run, and the small pieces
  * its steps (names, relations) share to handle and report them.
  */
-import { DEFAULT_NAMESPACE, type Entity, type GroupEntity, type UserEntity } from '@backstage/catalog-model';
+import {
+  DEFAULT_NAMESPACE,
+  type Entity,
+  type GroupEntity,
+  type UserEntity,
+} from '@backstage/catalog-model';
 import type { OktaGroup } from './client/types';
 
 /** How many Okta ids a summarised warning lists before "and N more". */
@@ -24,7 +29,10 @@ export interface GroupRecord {
   entity: GroupEntity;
 }
 
-export function compareByOktaId(a: { oktaId: string }, b: { oktaId: string }): number {
+export function compareByOktaId(
+  a: { oktaId: string },
+  b: { oktaId: string },
+): number {
   if (a.oktaId === b.oktaId) return 0;
   return a.oktaId < b.oktaId ? -1 : 1;
 }
@@ -49,4 +57,3 @@ export function listIds(ids: string[]): string {
     ? `${shown} and ${ids.length - MAX_IDS_IN_WARNING} more`
     : shown;
 }
-

@@ -66,7 +66,11 @@ export function fillMemberships(
         continue;
       }
       groupMembers.push(relativeRef('user', user.entity, group.entity));
-      addToList(memberOf, user, relativeRef('group', group.entity, user.entity));
+      addToList(
+        memberOf,
+        user,
+        relativeRef('group', group.entity, user.entity),
+      );
     }
   }
 
@@ -102,8 +106,16 @@ export function fillHierarchy(
   for (const group of groups) {
     const parent = parentOf.get(group);
     if (parent) {
-      group.entity.spec.parent = relativeRef('group', parent.entity, group.entity);
-      addToList(children, parent, relativeRef('group', group.entity, parent.entity));
+      group.entity.spec.parent = relativeRef(
+        'group',
+        parent.entity,
+        group.entity,
+      );
+      addToList(
+        children,
+        parent,
+        relativeRef('group', group.entity, parent.entity),
+      );
     } else if (parentGroupAttribute) {
       delete group.entity.spec.parent;
     }
@@ -147,7 +159,8 @@ function parentsFromAttribute(
       continue;
     }
     const parent =
-      byOktaId.get(value) ?? uniqueParentByName(group, value, byOktaName, attribute, logger);
+      byOktaId.get(value) ??
+      uniqueParentByName(group, value, byOktaName, attribute, logger);
     if (parent === null) {
       continue;
     }
@@ -199,7 +212,9 @@ function uniqueParentByName(
 function parentsFromTransformer(
   groups: GroupRecord[],
 ): Map<GroupRecord, GroupRecord> {
-  const byKey = new Map(groups.map(record => [entityKey(record.entity), record]));
+  const byKey = new Map(
+    groups.map(record => [entityKey(record.entity), record]),
+  );
   const parentOf = new Map<GroupRecord, GroupRecord>();
   for (const group of groups) {
     const ref = group.entity.spec.parent;
@@ -246,7 +261,9 @@ function breakCycles(
       logger.warn(
         `Okta groups form a parent cycle: ${cycle
           .map(g => `${g.oktaId} ("${g.entity.metadata.name}")`)
-          .join(' -> ')}; ${root.oktaId} ("${root.entity.metadata.name}") is made a root`,
+          .join(
+            ' -> ',
+          )}; ${root.oktaId} ("${root.entity.metadata.name}") is made a root`,
       );
     }
     for (const group of path) {

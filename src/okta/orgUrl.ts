@@ -16,7 +16,8 @@ export class OktaOrgUrlError extends Error {
  * `<org>-admin.<domain>`. Custom domains have no such twin, so a `-admin` in
  * their first label is left alone.
  */
-const OKTA_DOMAINS = /\.(okta\.com|oktapreview\.com|okta-emea\.com|okta-gov\.com|okta\.mil|trexcloud\.com)$/i;
+const OKTA_DOMAINS =
+  /\.(okta\.com|oktapreview\.com|okta-emea\.com|okta-gov\.com|okta\.mil|trexcloud\.com)$/i;
 
 /**
  * The org host for an Admin Console host (`acme-admin.okta.com` →
@@ -51,7 +52,9 @@ export function normaliseOktaOrgUrl(
     );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new OktaOrgUrlError(`must be an https URL, got the scheme "${url.protocol}"`);
+    throw new OktaOrgUrlError(
+      `must be an https URL, got the scheme "${url.protocol}"`,
+    );
   }
   if (url.protocol === 'http:' && !options.allowInsecureHttp) {
     throw new OktaOrgUrlError(

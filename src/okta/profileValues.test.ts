@@ -1,4 +1,7 @@
-import { sanitizeProfileIdentifier, sanitizeProfileText } from './profileValues';
+import {
+  sanitizeProfileIdentifier,
+  sanitizeProfileText,
+} from './profileValues';
 
 describe('sanitizeProfileText', () => {
   it.each([

@@ -24,7 +24,10 @@ const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, 'g');
  * collapses, and the result is cut (on a code point) with an ellipsis.
  * `undefined` for non-strings and blank strings.
  */
-export function sanitizeProfileText(value: unknown, maxLength: number): string | undefined {
+export function sanitizeProfileText(
+  value: unknown,
+  maxLength: number,
+): string | undefined {
   if (typeof value !== 'string') {
     return undefined;
   }
@@ -55,10 +58,7 @@ export function sanitizeProfileIdentifier(value: unknown): string | undefined {
     return undefined;
   }
   // Stray controls at the ends (a pasted NUL or newline) go like whitespace.
-  const trimmed = value.replace(
-    /^[\s\p{Cc}]+|[\s\p{Cc}]+$/gu,
-    '',
-  );
+  const trimmed = value.replace(/^[\s\p{Cc}]+|[\s\p{Cc}]+$/gu, '');
   if (
     trimmed.length === 0 ||
     trimmed.length > MAX_IDENTIFIER_LENGTH ||

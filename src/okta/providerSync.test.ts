@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ConfigReader } from '@backstage/config';
+import { generateOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
 import {
-  generateOrg,
-  startFakeOkta,
-  type FakeOkta,
-} from '../../dev/fakeOkta';
-import { addServiceApp, RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
+  addServiceApp,
+  RecordingLogger,
+} from '../__testUtils__/oktaCatalogHarness';
 import { createOktaOrgClient } from './client/createOktaOrgClient';
 import type { OktaOrgClient } from './client/types';
 import { readOktaProviderConfigs } from './config';
@@ -48,7 +47,12 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
 
   beforeAll(async () => {
     fake = await startFakeOkta({
-      org: generateOrg({ seed: 23, users: 600, groups: 12, emptyGroupShare: 0 }),
+      org: generateOrg({
+        seed: 23,
+        users: 600,
+        groups: 12,
+        emptyGroupShare: 0,
+      }),
     });
     app = await addServiceApp(fake);
   });
@@ -110,14 +114,22 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     expect(fake.stats().requests.users).toBe(Math.ceil(listed.length / PAGE));
     // One page per listing at most: the user and group listings and the
     // member listings (twice the concurrency) running beside them.
-    expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(2 + 2 * CONCURRENCY);
-    expect(client.stats().peakRequestsInFlight).toBeLessThanOrEqual(CONCURRENCY);
+    expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(
+      2 + 2 * CONCURRENCY,
+    );
+    expect(client.stats().peakRequestsInFlight).toBeLessThanOrEqual(
+      CONCURRENCY,
+    );
   });
 
   it('holds at most one page per member listing while the mapping is stalled', async () => {
     const groups = fake.org
       .groups()
-      .filter(g => g.type === 'OKTA_GROUP' && fake.org.memberIdsOf(g.id).length > 3 * PAGE)
+      .filter(
+        g =>
+          g.type === 'OKTA_GROUP' &&
+          fake.org.memberIdsOf(g.id).length > 3 * PAGE,
+      )
       .slice(0, 3);
     expect(groups).toHaveLength(3);
     const stall = stallingTransformer();
@@ -131,12 +143,16 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     await waitFor(() => stall.state.started === groups.length);
     await new Promise(resolve => setTimeout(resolve, 300));
     // Each listing: the page it is mapping, and the next one asked for.
-    expect(fake.stats().requests.groupUsers).toBeLessThanOrEqual(2 * groups.length);
+    expect(fake.stats().requests.groupUsers).toBeLessThanOrEqual(
+      2 * groups.length,
+    );
     // One user at a time per listing: nothing waits in a queue.
     expect(stall.state.started).toBe(groups.length);
     // The page each member listing is mapping, and at most the group page.
     expect(client.stats().peakPagesHeld).toBeLessThanOrEqual(groups.length + 1);
-    expect(client.stats().peakRecordsHeld).toBeLessThanOrEqual((groups.length + 1) * PAGE);
+    expect(client.stats().peakRecordsHeld).toBeLessThanOrEqual(
+      (groups.length + 1) * PAGE,
+    );
 
     stall.release();
     const result = await reading;
@@ -146,7 +162,10 @@ describe('readProviderEntities: raw Okta data held while mapping', () => {
     );
     expect(result.users).toHaveLength(expected.length);
     expect(fake.stats().requests.groupUsers).toBe(
-      groups.reduce((n, g) => n + Math.ceil(fake.org.memberIdsOf(g.id).length / PAGE), 0),
+      groups.reduce(
+        (n, g) => n + Math.ceil(fake.org.memberIdsOf(g.id).length / PAGE),
+        0,
+      ),
     );
   });
 });

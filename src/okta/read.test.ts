@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { generateOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
 import {
-  generateOrg,
-  startFakeOkta,
-  type FakeOkta,
-} from '../../dev/fakeOkta';
-import { addServiceApp, RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
+  addServiceApp,
+  RecordingLogger,
+} from '../__testUtils__/oktaCatalogHarness';
 import { createOktaOrgClient } from './client/createOktaOrgClient';
 import type { OktaOrgClient } from './client/types';
 import {
@@ -39,7 +38,9 @@ describe('search expressions', () => {
     expect(selectsDeprovisionedUsers('status eq "ACTIVE"')).toBe(false);
     expect(selectsDeprovisionedUsers('status eq "DEPROVISIONED"')).toBe(true);
     expect(
-      selectsDeprovisionedUsers('(status eq "deprovisioned" or status eq "ACTIVE")'),
+      selectsDeprovisionedUsers(
+        '(status eq "deprovisioned" or status eq "ACTIVE")',
+      ),
     ).toBe(true);
   });
 });
@@ -51,7 +52,12 @@ describe('readOktaOrg over HTTP against a generated org', () => {
 
   beforeAll(async () => {
     fake = await startFakeOkta({
-      org: generateOrg({ seed: 11, users: 900, groups: 60, emptyGroupShare: 0.2 }),
+      org: generateOrg({
+        seed: 11,
+        users: 900,
+        groups: 60,
+        emptyGroupShare: 0.2,
+      }),
     });
     const app = await addServiceApp(fake);
     client = createOktaOrgClient({
@@ -131,7 +137,9 @@ describe('readOktaOrg over HTTP against a generated org', () => {
   it('hands users and groups on as they arrive and keeps only ids of the selected users', async () => {
     const groups = fake.org
       .groups()
-      .filter(g => g.type === 'OKTA_GROUP' && fake.org.memberIdsOf(g.id).length > 0)
+      .filter(
+        g => g.type === 'OKTA_GROUP' && fake.org.memberIdsOf(g.id).length > 0,
+      )
       .slice(0, 3);
     const handedUsers: string[] = [];
     const handedGroups: string[] = [];
@@ -161,7 +169,10 @@ describe('readOktaOrg over HTTP against a generated org', () => {
     );
     const active = fake.org.users().filter(u => u.status === 'ACTIVE');
     const inGroups = new Set(groups.flatMap(g => fake.org.memberIdsOf(g.id)));
-    const expected = active.filter(u => inGroups.has(u.id)).map(u => u.id).sort();
+    const expected = active
+      .filter(u => inGroups.has(u.id))
+      .map(u => u.id)
+      .sort();
 
     expect(result.users).toEqual([]);
     expect(handedUsers.slice().sort()).toEqual(active.map(u => u.id).sort());
@@ -170,12 +181,18 @@ describe('readOktaOrg over HTTP against a generated org', () => {
     expect([...result.selectedUserIds].sort()).toEqual(expected);
     for (const group of groups) {
       expect(result.membersByGroupId.get(group.id)!.slice().sort()).toEqual(
-        fake.org.memberIdsOf(group.id).filter(id => result.selectedUserIds.has(id)).slice().sort(),
+        fake.org
+          .memberIdsOf(group.id)
+          .filter(id => result.selectedUserIds.has(id))
+          .slice()
+          .sort(),
       );
     }
     // Users were handed on while the directory was still being read.
     expect(userPagesWhenFirstUserArrived).toBeGreaterThan(0);
-    expect(userPagesWhenFirstUserArrived).toBeLessThan(fake.stats().requests.users!);
+    expect(userPagesWhenFirstUserArrived).toBeLessThan(
+      fake.stats().requests.users!,
+    );
   });
 
   it('stops every listing and rejects when onUser throws', async () => {
@@ -201,9 +218,7 @@ describe('readOktaOrg over HTTP against a generated org', () => {
   });
 
   it('rejects, returning nothing, when a member listing fails', async () => {
-    fake.setFaults([
-      { endpoint: 'groupUsers', kind: 'status5xx', rate: 1 },
-    ]);
+    fake.setFaults([{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1 }]);
     fake.resetStats();
     const failing = createOktaOrgClient({
       orgUrl: fake.url,

@@ -74,7 +74,10 @@ export function groupNameSearchExpressions(names: string[]): string[] {
   let current = '';
   for (const name of [...new Set(names)]) {
     const term = `profile.name eq ${quoteOktaSearchValue(name)}`;
-    if (current && current.length + 4 + term.length > MAX_GROUP_NAME_SEARCH_LENGTH) {
+    if (
+      current &&
+      current.length + 4 + term.length > MAX_GROUP_NAME_SEARCH_LENGTH
+    ) {
       expressions.push(current);
       current = '';
     }
@@ -172,7 +175,10 @@ export async function forEachConcurrently<T>(
     }
   };
   await Promise.all(
-    Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker),
+    Array.from(
+      { length: Math.max(1, Math.min(concurrency, items.length)) },
+      worker,
+    ),
   );
 }
 
@@ -225,7 +231,8 @@ async function readSelection(
 
   // Users are handed on as they arrive; only their ids stay here.
   const collected: OktaUser[] = [];
-  const takeUser = options.onUser ?? ((user: OktaUser) => void collected.push(user));
+  const takeUser =
+    options.onUser ?? ((user: OktaUser) => void collected.push(user));
   const userIds = new Set<string>();
   const offer = async (user: OktaUser) => {
     if (user?.id && !userIds.has(user.id) && isWanted(user)) {

@@ -20,7 +20,6 @@ const DEFAULT_SCHEDULE: SchedulerServiceTaskScheduleDefinition = {
   timeout: { minutes: 30 },
 };
 
-
 export function readSchedule(
   config: Config,
   errors: ProviderConfigErrors,

@@ -42,7 +42,18 @@ describe('TimeSlicer', () => {
     // Each piece of work (2 ms) spends a whole slice (1 ms), so each runs in
     // a turn of its own: the interval got many turns in between.
     const work = events.filter(e => e !== 'io');
-    expect(work.sort()).toEqual(['a', 'a', 'a', 'a', 'a', 'b', 'b', 'b', 'b', 'b']);
+    expect(work.sort()).toEqual([
+      'a',
+      'a',
+      'a',
+      'a',
+      'a',
+      'b',
+      'b',
+      'b',
+      'b',
+      'b',
+    ]);
     expect(events.filter(e => e === 'io').length).toBeGreaterThanOrEqual(7);
   });
 
@@ -62,4 +73,3 @@ describe('TimeSlicer', () => {
     expect(order).toEqual(['a', 'b', 'c', 'a', 'a', 'b', 'b', 'c', 'c']);
   });
 });
-

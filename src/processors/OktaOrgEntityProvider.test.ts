@@ -2,10 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 
 jest.setTimeout(60_000);
 import type { JsonObject } from '@backstage/config';
-import {
-  type Entity,
-  stringifyEntityRef,
-} from '@backstage/catalog-model';
+import { type Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import {
   demoOrg,
   FakeOrg,
@@ -24,7 +21,10 @@ import {
 const USER_ID = 'okta.com/user-id';
 const GROUP_ID = 'okta.com/group-id';
 
-const running: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> }> = [];
+const running: Array<{
+  close?: () => Promise<void>;
+  stop?: () => Promise<void>;
+}> = [];
 afterEach(async () => {
   for (const thing of running.splice(0).reverse()) {
     await (thing.stop ?? thing.close)?.call(thing);
@@ -78,11 +78,7 @@ function byOktaId(entities: Entity[]): Map<string, Entity> {
 }
 
 /** The Okta ids of the targets of an entity's relations of one type. */
-function relatedOktaIds(
-  entity: Entity,
-  type: string,
-  all: Entity[],
-): string[] {
+function relatedOktaIds(entity: Entity, type: string, all: Entity[]): string[] {
   const byRef = new Map(all.map(e => [stringifyEntityRef(e), e]));
   return (entity.relations ?? [])
     .filter(r => r.type === type)
@@ -106,9 +102,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     const expectedUsers = fake.org
       .users()
       .filter(u => u.status !== 'DEPROVISIONED');
-    const expectedGroups = fake.org
-      .groups()
-      .filter(g => g.type !== 'BUILT_IN');
+    const expectedGroups = fake.org.groups().filter(g => g.type !== 'BUILT_IN');
     const all = await catalog.waitFor(
       list => list.length === expectedUsers.length + expectedGroups.length,
     );
@@ -162,7 +156,8 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     // signed-in email: exactly this query.
     const response = await fetch(
       `${catalog.baseUrl}/api/catalog/entities/by-query?${new URLSearchParams({
-        filter: 'kind=user,metadata.annotations.okta.com/email=zoe@acme.example',
+        filter:
+          'kind=user,metadata.annotations.okta.com/email=zoe@acme.example',
       })}`,
     );
     const { items } = (await response.json()) as { items: Entity[] };
@@ -179,7 +174,10 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
       list => list.filter(e => e.kind === 'User').length === expected.length,
     );
     expect(
-      all.filter(e => e.kind === 'User').map(oktaIdOf).sort(),
+      all
+        .filter(e => e.kind === 'User')
+        .map(oktaIdOf)
+        .sort(),
     ).toEqual(expected.map(u => u.id).sort());
   });
 
@@ -197,7 +195,10 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     ]);
     // Platform Team: bob, carol, lukasz (heidi is deprovisioned); Sales: dave, erin.
     expect(
-      all.filter(e => e.kind === 'User').map(oktaIdOf).sort(),
+      all
+        .filter(e => e.kind === 'User')
+        .map(oktaIdOf)
+        .sort(),
     ).toEqual([
       '00udemo0bob000000001',
       '00udemo0carol0000001',
@@ -219,7 +220,10 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     ]);
     // yamada is in Frontend but not selected by the user filter.
     expect(
-      all.filter(e => e.kind === 'User').map(oktaIdOf).sort(),
+      all
+        .filter(e => e.kind === 'User')
+        .map(oktaIdOf)
+        .sort(),
     ).toEqual(['00udemo0lukasz000001', '00udemo0zoe000000001']);
   });
 
@@ -262,8 +266,16 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     expect(warnings).toContain('Gone Department');
     expect(warnings).toMatch(/cycle/i);
     // A cycle is broken somewhere: at most one of the two keeps its parent.
-    const a = relatedOktaIds(groups.get('00gcycle0a000000001')!, 'childOf', all);
-    const b = relatedOktaIds(groups.get('00gcycle0b000000001')!, 'childOf', all);
+    const a = relatedOktaIds(
+      groups.get('00gcycle0a000000001')!,
+      'childOf',
+      all,
+    );
+    const b = relatedOktaIds(
+      groups.get('00gcycle0b000000001')!,
+      'childOf',
+      all,
+    );
     expect(a.length + b.length).toBeLessThanOrEqual(1);
   });
 
@@ -297,12 +309,16 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
       );
       const users = byOktaId(all.filter(e => e.kind === 'User'));
       names.push(
-        ['00ucollide000000001', '00ucollide000000002', '00ucollide000000003'].map(
-          id => users.get(id)!.metadata.name,
-        ),
+        [
+          '00ucollide000000001',
+          '00ucollide000000002',
+          '00ucollide000000003',
+        ].map(id => users.get(id)!.metadata.name),
       );
       expect(new Set(names[run]).size).toBe(3);
-      expect(logger.messages('warn').join('\n')).toMatch(/00ucollide00000000[23]/);
+      expect(logger.messages('warn').join('\n')).toMatch(
+        /00ucollide00000000[23]/,
+      );
     }
     expect(names[0]).toEqual(names[1]);
   });
@@ -312,10 +328,25 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     const group = org.addGroup({ profile: { name: 'Odd Ones' } });
     const odd = [
       { login: 'no-at-sign-login' },
-      { login: 'ctrl@x.example', email: 'ctrl@x.example', firstName: 'Tab\tand\u0000nul', lastName: 'x'.repeat(5000) },
-      { login: 'ünïcødé@x.example', email: 'ünïcødé@x.example', displayName: '   ' },
+      {
+        login: 'ctrl@x.example',
+        email: 'ctrl@x.example',
+        firstName: 'Tab\tand\u0000nul',
+        lastName: 'x'.repeat(5000),
+      },
+      {
+        login: 'ünïcødé@x.example',
+        email: 'ünïcødé@x.example',
+        displayName: '   ',
+      },
       { login: '...@x.example', email: '...@x.example' },
-      { login: 'nulls@x.example', email: null, firstName: null, lastName: null, displayName: null },
+      {
+        login: 'nulls@x.example',
+        email: null,
+        firstName: null,
+        lastName: null,
+        displayName: null,
+      },
     ] as Array<{ login: string } & Record<string, unknown>>;
     for (const profile of odd) {
       const user = org.addUser({ profile });
@@ -360,9 +391,7 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     fake.setFaults([]);
     await provider.read();
     const after = await catalog.waitFor(list => list.length === 16);
-    expect(
-      after.some(e => oktaIdOf(e) === '00udemo0bob000000001'),
-    ).toBe(false);
+    expect(after.some(e => oktaIdOf(e) === '00udemo0bob000000001')).toBe(false);
   });
 
   it('removes a user deleted in Okta on the next run, reusing the token of the first', async () => {

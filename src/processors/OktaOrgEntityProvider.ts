@@ -170,10 +170,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
           // One replica at a time runs a provider's sync.
           scope: 'global',
         }),
-        userTransformer: pickTransformer(
-          options.userTransformer,
-          provider.id,
-        ),
+        userTransformer: pickTransformer(options.userTransformer, provider.id),
         groupTransformer: pickTransformer(
           options.groupTransformer,
           provider.id,
@@ -252,7 +249,10 @@ export class OktaOrgEntityProvider implements EntityProvider {
    * for the objects that pushed events name, before it triggers the run).
    * Only with a state store; a run without one reads everything anyway.
    */
-  requestReread(ids: { userIds?: Iterable<string>; groupIds?: Iterable<string> }): void {
+  requestReread(ids: {
+    userIds?: Iterable<string>;
+    groupIds?: Iterable<string>;
+  }): void {
     for (const id of ids.userIds ?? []) this.pendingReread.userIds.add(id);
     for (const id of ids.groupIds ?? []) this.pendingReread.groupIds.add(id);
   }

@@ -28,7 +28,10 @@ import type {
 } from '@backstage/plugin-catalog-node';
 import type { OktaOrgEntityProvider } from './OktaOrgEntityProvider';
 
-const running: Array<{ close?: () => Promise<void>; stop?: () => Promise<void> }> = [];
+const running: Array<{
+  close?: () => Promise<void>;
+  stop?: () => Promise<void>;
+}> = [];
 afterEach(async () => {
   for (const thing of running.splice(0).reverse()) {
     await (thing.stop ?? thing.close)?.call(thing);
@@ -100,7 +103,16 @@ async function setUp(): Promise<Setup> {
   const first = await provider();
   await first.read();
   await catalog.waitFor(list => list.length === DEMO.users + DEMO.groups);
-  return { fake, app, catalog, appliedCounts, summaries, logger, first, provider };
+  return {
+    fake,
+    app,
+    catalog,
+    appliedCounts,
+    summaries,
+    logger,
+    first,
+    provider,
+  };
 }
 
 async function refusal(read: Promise<unknown>): Promise<OktaSyncError> {
@@ -135,16 +147,24 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
       previous: DEMO,
       guard: { decision: 'refuse', reasons: ['usersShare', 'groupsShare'] },
     });
-    expect(error.message).toContain('OktaOrgEntityProvider:default refused to apply this sync');
-    expect(error.message).toContain('before: 11 users, 6 groups; would remain: 2 users, 1 groups');
-    expect(error.message).toContain("admin role was narrowed");
+    expect(error.message).toContain(
+      'OktaOrgEntityProvider:default refused to apply this sync',
+    );
+    expect(error.message).toContain(
+      'before: 11 users, 6 groups; would remain: 2 users, 1 groups',
+    );
+    expect(error.message).toContain('admin role was narrowed');
     expect(error.message).toContain('deletionGuard.allowLargeRemovals: true');
     await unchanged(catalog, before);
 
     // The next run checks again, against the same baseline.
     const again = await refusal(first.read());
     expect(again.summary.guard?.reasons).toEqual(['usersShare', 'groupsShare']);
-    expect(summaries.map(s => s.outcome)).toEqual(['applied', 'refused', 'refused']);
+    expect(summaries.map(s => s.outcome)).toEqual([
+      'applied',
+      'refused',
+      'refused',
+    ]);
 
     // Once the role is restored, the sync applies again.
     fake.updateServiceApp(app.clientId, { adminRoleScope: undefined });
@@ -152,12 +172,14 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
     await unchanged(catalog, before);
   });
 
-  it('refuses a role that cannot see Okta\'s Everyone group nor most users (a group-admin role over two teams)', async () => {
+  it("refuses a role that cannot see Okta's Everyone group nor most users (a group-admin role over two teams)", async () => {
     const { fake, app, catalog, first } = await setUp();
     const before = entityKeys(await catalog.entities());
     fake.updateServiceApp(app.clientId, {
       adminRoleScope: {
-        groupIds: ['Platform Team', 'Frontend Team'].map(name => fake.org.findGroupByName(name)!.id),
+        groupIds: ['Platform Team', 'Frontend Team'].map(
+          name => fake.org.findGroupByName(name)!.id,
+        ),
       },
     });
     const error = await refusal(first.read());
@@ -192,7 +214,10 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
         task = fn;
       },
     };
-    await provider({ userSearchFilter: 'profile.department eq "Enginering"' }, taskRunner);
+    await provider(
+      { userSearchFilter: 'profile.department eq "Enginering"' },
+      taskRunner,
+    );
     logger.lines.splice(0);
     await task!(new AbortController().signal);
 
@@ -201,8 +226,12 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
     expect(errors[0].message).toContain(
       'OktaOrgEntityProvider:default refused to apply this sync: it would remove all 11 users (before: 11 users, 6 groups; would remain: 0 users, 6 groups)',
     );
-    expect(errors[0].message).toContain('userSearchFilter, groupSearchFilter or groupNames now select far less');
-    expect(errors[0].meta).toMatchObject({ taskId: 'OktaOrgEntityProvider:default:refresh' });
+    expect(errors[0].message).toContain(
+      'userSearchFilter, groupSearchFilter or groupNames now select far less',
+    );
+    expect(errors[0].meta).toMatchObject({
+      taskId: 'OktaOrgEntityProvider:default:refresh',
+    });
     await unchanged(catalog, before);
   });
 
@@ -212,11 +241,17 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
     const narrower = { groupNames: ['Sales'] };
 
     const refused = await refusal((await provider(narrower)).read());
-    expect(refused.summary.guard?.reasons).toEqual(['usersShare', 'groupsShare']);
+    expect(refused.summary.guard?.reasons).toEqual([
+      'usersShare',
+      'groupsShare',
+    ]);
     await unchanged(catalog, before);
 
     const allowed = await (
-      await provider({ ...narrower, deletionGuard: { allowLargeRemovals: true } })
+      await provider({
+        ...narrower,
+        deletionGuard: { allowLargeRemovals: true },
+      })
     ).read();
     expect(allowed).toMatchObject({
       outcome: 'applied',
@@ -228,7 +263,11 @@ describe('the deletion guard against a fake Okta org and the real catalog', () =
       'applies a sync the deletion guard would refuse (before: 11 users, 6 groups; would remain: 2 users, 1 groups) because deletionGuard.allowLargeRemovals is true',
     );
     await catalog.waitFor(list => list.length === 3);
-    expect(entityKeys(await catalog.entities())).toEqual(['group:sales', 'user:dave', 'user:erin']);
+    expect(entityKeys(await catalog.entities())).toEqual([
+      'group:sales',
+      'user:dave',
+      'user:erin',
+    ]);
     expect(await appliedCounts.lastApplied()).toEqual({ users: 2, groups: 1 });
 
     // With the key removed again, the same selection applies: the baseline moved.

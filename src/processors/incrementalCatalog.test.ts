@@ -65,7 +65,12 @@ describe('incremental sync into the real catalog', () => {
     // the same Okta state (incrementalSync.test.ts shows a run inside the lag).
     const searchLagMs = 30;
     const fake = await startFakeOkta({
-      org: generateOrg({ seed: SEED, users: 60, groups: 10, averageGroupsPerUser: 3 }),
+      org: generateOrg({
+        seed: SEED,
+        users: 60,
+        groups: 10,
+        averageGroupsPerUser: 3,
+      }),
       searchLagMs,
     });
     cleanups.push(() => fake.close());
@@ -78,7 +83,10 @@ describe('incremental sync into the real catalog', () => {
     cleanups.push(() => db.destroy());
     const stateStore = await OktaSyncStateStore.create(db);
     const logger = new RecordingLogger();
-    const okta = { ...app.providerConfig, hierarchy: { parentAttribute: 'parentGroup' } };
+    const okta = {
+      ...app.providerConfig,
+      hierarchy: { parentAttribute: 'parentGroup' },
+    };
     const [config] = readOktaProviderConfigs(
       new ConfigReader({ catalog: { providers: { okta } } }),
     );
@@ -136,7 +144,9 @@ describe('incremental sync into the real catalog', () => {
         );
       }
     }
-    expect(logger.messages('info').filter(m => m.startsWith('Incremental read'))).toHaveLength(ROUNDS);
+    expect(
+      logger.messages('info').filter(m => m.startsWith('Incremental read')),
+    ).toHaveLength(ROUNDS);
     expect(await provider.lastApplied()).toEqual({
       users: expect.any(Number),
       groups: expect.any(Number),
@@ -144,8 +154,10 @@ describe('incremental sync into the real catalog', () => {
     });
   });
 
-  it('keeps its state in the catalog plugin\'s own database, in tables of its own', async () => {
-    const fake = await startFakeOkta({ org: generateOrg({ seed: 3, users: 30, groups: 5 }) });
+  it("keeps its state in the catalog plugin's own database, in tables of its own", async () => {
+    const fake = await startFakeOkta({
+      org: generateOrg({ seed: 3, users: 30, groups: 5 }),
+    });
     cleanups.push(() => fake.close());
     const app = await addServiceApp(fake);
     let catalogDb: Knex | undefined;
@@ -160,7 +172,10 @@ describe('incremental sync into the real catalog', () => {
                 okta: {
                   ...app.providerConfig,
                   checkSetupOnStart: false,
-                  schedule: { frequency: { seconds: 1 }, timeout: { seconds: 30 } },
+                  schedule: {
+                    frequency: { seconds: 1 },
+                    timeout: { seconds: 30 },
+                  },
                 },
               },
             },
@@ -186,11 +201,19 @@ describe('incremental sync into the real catalog', () => {
     const db = catalogDb!;
     // Applied counts are recorded after the commit: wait for them.
     for (let i = 0; i < 100; i++) {
-      const row = await db(OKTA_STATE_TABLES.providers).where({ provider_id: 'default' }).first();
-      if (row?.last_applied_users !== null && row?.last_applied_users !== undefined) break;
+      const row = await db(OKTA_STATE_TABLES.providers)
+        .where({ provider_id: 'default' })
+        .first();
+      if (
+        row?.last_applied_users !== null &&
+        row?.last_applied_users !== undefined
+      )
+        break;
       await new Promise(resolve => setTimeout(resolve, 100));
     }
-    const row = await db(OKTA_STATE_TABLES.providers).where({ provider_id: 'default' }).first();
+    const row = await db(OKTA_STATE_TABLES.providers)
+      .where({ provider_id: 'default' })
+      .first();
     const applied = Number(row.last_applied_users);
     const list = await catalog.waitFor(
       entities => entities.filter(e => e.kind === 'User').length === applied,
@@ -204,7 +227,9 @@ describe('incremental sync into the real catalog', () => {
     expect(await db.schema.hasTable('final_entities')).toBe(true);
     expect(await db.schema.hasTable('okta_org__knex_migrations')).toBe(true);
     const catalogMigrations = await db('knex_migrations').select('name');
-    expect(catalogMigrations.map(m => m.name)).not.toContain('20261201000000_init');
+    expect(catalogMigrations.map(m => m.name)).not.toContain(
+      '20261201000000_init',
+    );
     expect(catalogMigrations.length).toBeGreaterThan(0);
   });
 });

@@ -6,7 +6,15 @@
  * error; and a default-settings sync of a large org stays under Okta's
  * published rate limits.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  describe,
+  expect,
+  it,
+  jest,
+} from '@jest/globals';
 import type { SchedulerServiceTaskRunner } from '@backstage/backend-plugin-api';
 import type { Entity } from '@backstage/catalog-model';
 import type { JsonObject } from '@backstage/config';
@@ -65,27 +73,38 @@ function newLogger(): RecordingLogger {
   return logger;
 }
 
-async function fakeOkta(options: FakeOktaOptions, keep = running): Promise<FakeOkta> {
+async function fakeOkta(
+  options: FakeOktaOptions,
+  keep = running,
+): Promise<FakeOkta> {
   const fake = await startFakeOkta(options);
   keep.push(() => fake.close());
   return fake;
 }
 
-async function proxyFor(fake: FakeOkta, keep = running): Promise<RecordingOktaProxy> {
+async function proxyFor(
+  fake: FakeOkta,
+  keep = running,
+): Promise<RecordingOktaProxy> {
   const proxy = await startRecordingOktaProxy(fake.url);
   collected.proxies.push(proxy);
   keep.push(() => proxy.close());
   return proxy;
 }
 
-async function newApp(fake: FakeOkta, options: Parameters<typeof addServiceApp>[1] = {}) {
+async function newApp(
+  fake: FakeOkta,
+  options: Parameters<typeof addServiceApp>[1] = {},
+) {
   const app = await addServiceApp(fake, options);
   collected.keys.push(app.keys);
   return app;
 }
 
 /** The rejection of a read that must fail, kept for the secret scan. */
-async function failedRead(read: Promise<unknown>): Promise<Error & { details?: Record<string, unknown> }> {
+async function failedRead(
+  read: Promise<unknown>,
+): Promise<Error & { details?: Record<string, unknown> }> {
   try {
     await read;
   } catch (error) {
@@ -96,7 +115,9 @@ async function failedRead(read: Promise<unknown>): Promise<Error & { details?: R
 }
 
 /** Records what the provider applies, passing it on to the catalog. */
-function recordMutations(provider: OktaOrgEntityProvider): RecordingConnection[] {
+function recordMutations(
+  provider: OktaOrgEntityProvider,
+): RecordingConnection[] {
   const connections: RecordingConnection[] = [];
   const connect = provider.connect.bind(provider);
   provider.connect = async connection => {
@@ -134,11 +155,16 @@ function describeThrown(error: Error & { details?: unknown }): string {
 
 /** 40-character slices of a secret: a leak of any part of it shows one. */
 function slicesOf(secret: string, into: Set<string>): void {
-  for (let i = 0; i + 40 <= secret.length; i++) into.add(secret.slice(i, i + 40));
+  for (let i = 0; i + 40 <= secret.length; i++)
+    into.add(secret.slice(i, i + 40));
 }
 
 /** Which of the named secrets, or any 40-character slice of them, occur in `text`. */
-function findLeaks(text: string, whole: Map<string, string>, slices: Map<string, string>): string[] {
+function findLeaks(
+  text: string,
+  whole: Map<string, string>,
+  slices: Map<string, string>,
+): string[] {
   const leaks = new Set<string>();
   for (const [secret, what] of whole) {
     if (text.includes(secret)) leaks.add(what);
@@ -195,20 +221,23 @@ afterAll(() => {
   const problems: string[] = [];
   // The scan had something to look for (when the tests that exchange them ran).
   const wire = collected.proxies.flatMap(proxy => proxy.exchanges);
-  if ((tokens > 0) !== wire.some(e => e.path.startsWith('/api/'))) {
+  if (tokens > 0 !== wire.some(e => e.path.startsWith('/api/'))) {
     problems.push('the proxies saw API requests but no access token');
   }
-  if ((assertions > 0) !== wire.some(e => e.path.startsWith('/oauth2/'))) {
+  if (assertions > 0 !== wire.some(e => e.path.startsWith('/oauth2/'))) {
     problems.push('the proxies saw token requests but no client assertion');
   }
-  if ((proofs > 0) !== wire.some(e => e.dpopProof !== undefined)) {
+  if (proofs > 0 !== wire.some(e => e.dpopProof !== undefined)) {
     problems.push('the proxies saw DPoP requests but kept no proof');
   }
 
   // The scanner finds what it should: a 40-character slice of a key, split
   // over a JSON-escaped line break.
   if (collected.keys.length > 0) {
-    const keyBody = collected.keys[0].privateKeyPem.replace(/-----[^-]+-----|\s/g, '');
+    const keyBody = collected.keys[0].privateKeyPem.replace(
+      /-----[^-]+-----|\s/g,
+      '',
+    );
     const planted = `oops ${keyBody.slice(100, 120)}\\n${keyBody.slice(120, 140)} oops`;
     if (findLeaks(planted, whole, slices).join() !== 'private key #0') {
       problems.push('the scanner missed a planted slice of a private key');
@@ -224,7 +253,9 @@ afterAll(() => {
     problems.push(`secrets in logs or errors: ${leaks.join(', ')}`);
   }
   if (problems.length > 0) {
-    throw new Error(`Secret scan over ${collected.loggers.length} loggers and ${collected.errors.length} errors failed: ${problems.join('; ')}`);
+    throw new Error(
+      `Secret scan over ${collected.loggers.length} loggers and ${collected.errors.length} errors failed: ${problems.join('; ')}`,
+    );
   }
 });
 
@@ -280,12 +311,20 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
       seconds: Number(seconds.toFixed(1)),
       requests: exchanges.length,
       retries,
-      renewalsAfter401: logger.messages().filter(m => /answered 401; retrying/.test(m)).length,
+      renewalsAfter401: logger
+        .messages()
+        .filter(m => /answered 401; retrying/.test(m)).length,
       served429: stats.served429,
       tokensIssued: stats.tokensIssued,
       peakConcurrency: stats.peakConcurrency,
     });
-    return { fake, exchanges, logger, retries, entities: connection.lastFullEntities() };
+    return {
+      fake,
+      exchanges,
+      logger,
+      retries,
+      entities: connection.lastFullEntities(),
+    };
   }
 
   beforeAll(async () => {
@@ -318,7 +357,12 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
         { endpoint: '*', kind: 'status5xx', rate: 0.025, status: 500 },
         { endpoint: '*', kind: 'status5xx', rate: 0.025, status: 503 },
         // A sync makes one token request: make sure it meets the fault.
-        { endpoint: 'token', kind: 'status5xx', requestNumbers: [1], status: 503 },
+        {
+          endpoint: 'token',
+          kind: 'status5xx',
+          requestNumbers: [1],
+          status: 503,
+        },
       ],
     });
     expect(result.entities).toEqual(baseline);
@@ -326,7 +370,11 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
     expect(failed).toBeGreaterThan(0);
     // Each failure retried (at least: a loaded machine may add a timeout).
     expect(result.retries).toBeGreaterThanOrEqual(failed);
-    expect(result.exchanges.some(e => e.path.startsWith('/oauth2/') && e.status === 503)).toBe(true);
+    expect(
+      result.exchanges.some(
+        e => e.path.startsWith('/oauth2/') && e.status === 503,
+      ),
+    ).toBe(true);
   });
 
   it('2% dropped connections, and the token request dropped', async () => {
@@ -340,7 +388,11 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
     const dropped = result.exchanges.filter(e => e.status === 0).length;
     expect(dropped).toBeGreaterThan(0);
     expect(result.retries).toBeGreaterThanOrEqual(dropped);
-    expect(result.exchanges.some(e => e.path.startsWith('/oauth2/') && e.status === 0)).toBe(true);
+    expect(
+      result.exchanges.some(
+        e => e.path.startsWith('/oauth2/') && e.status === 0,
+      ),
+    ).toBe(true);
   });
 
   it('bodies slower (3 s) than requests.timeout (1 s) on chosen requests of every endpoint', async () => {
@@ -348,10 +400,30 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
       'slow bodies, timeout 1 s',
       {
         faults: [
-          { endpoint: 'token', kind: 'slowBody', delayMs: 3000, requestNumbers: [1] },
-          { endpoint: 'users', kind: 'slowBody', delayMs: 3000, requestNumbers: [2] },
-          { endpoint: 'groups', kind: 'slowBody', delayMs: 3000, requestNumbers: [1] },
-          { endpoint: 'groupUsers', kind: 'slowBody', delayMs: 3000, requestNumbers: [3, 30] },
+          {
+            endpoint: 'token',
+            kind: 'slowBody',
+            delayMs: 3000,
+            requestNumbers: [1],
+          },
+          {
+            endpoint: 'users',
+            kind: 'slowBody',
+            delayMs: 3000,
+            requestNumbers: [2],
+          },
+          {
+            endpoint: 'groups',
+            kind: 'slowBody',
+            delayMs: 3000,
+            requestNumbers: [1],
+          },
+          {
+            endpoint: 'groupUsers',
+            kind: 'slowBody',
+            delayMs: 3000,
+            requestNumbers: [3, 30],
+          },
         ],
       },
       { requests: { timeout: { seconds: 1 } } },
@@ -374,9 +446,12 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
     });
     expect(result.entities).toEqual(baseline);
     // The limit was binding: the user pages alone span several windows.
-    const userPages = result.fake.stats().log.filter(e => e.endpoint === 'users');
+    const userPages = result.fake
+      .stats()
+      .log.filter(e => e.endpoint === 'users');
     expect(userPages.length).toBeGreaterThan(5);
-    const span = userPages[userPages.length - 1].startedAt - userPages[0].startedAt;
+    const span =
+      userPages[userPages.length - 1].startedAt - userPages[0].startedAt;
     expect(span).toBeGreaterThanOrEqual(1000);
   });
 
@@ -422,7 +497,11 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
           // The token requests with a proof, before and after the nonce.
           { endpoint: 'token', kind: 'status429', requestNumbers: [2, 4] },
           { endpoint: 'users', kind: 'status429', requestNumbers: [2] },
-          { endpoint: 'groupUsers', kind: 'status429', requestNumbers: [5, 40] },
+          {
+            endpoint: 'groupUsers',
+            kind: 'status429',
+            requestNumbers: [5, 40],
+          },
         ],
       },
       { requireDpop: true },
@@ -432,7 +511,9 @@ describe('the fault matrix: every fault that retries can outlast still ingests t
     // Every API request was DPoP-bound, every proof fresh, none refused.
     const api = result.exchanges.filter(e => e.path.startsWith('/api/'));
     expect(api.every(e => e.scheme === 'DPoP' && e.dpopProof)).toBe(true);
-    const proofs = result.exchanges.flatMap(e => (e.dpopProof ? [e.dpopProof] : []));
+    const proofs = result.exchanges.flatMap(e =>
+      e.dpopProof ? [e.dpopProof] : [],
+    );
     expect(new Set(proofs).size).toBe(proofs.length);
     expect(result.exchanges.filter(e => e.status === 401)).toEqual([]);
   });
@@ -476,8 +557,13 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
   }
 
   /** The catalog once two polls in a row agree (processing has settled). */
-  async function settled(catalog: CatalogUnderTest, count: number): Promise<unknown[]> {
-    let last = comparableEntities(await catalog.waitFor(list => list.length === count));
+  async function settled(
+    catalog: CatalogUnderTest,
+    count: number,
+  ): Promise<unknown[]> {
+    let last = comparableEntities(
+      await catalog.waitFor(list => list.length === count),
+    );
     for (;;) {
       await sleep(300);
       const next = comparableEntities(await catalog.entities());
@@ -487,12 +573,20 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
   }
 
   /** A demo org behind a recording proxy, the real catalog, and one good run. */
-  async function goodRun(id: string, fakeOptions: Omit<FakeOktaOptions, 'org'> = {}): Promise<CatalogCase> {
+  async function goodRun(
+    id: string,
+    fakeOptions: Omit<FakeOktaOptions, 'org'> = {},
+  ): Promise<CatalogCase> {
     const fake = await fakeOkta({ ...fakeOptions, org: demoOrg() });
     const proxy = await proxyFor(fake);
     const app = await newApp(fake);
     const [provider] = providersFromConfig(
-      { id, ...app.providerConfig, oktaUrl: proxy.url, requests: { maxRetries: 2 } },
+      {
+        id,
+        ...app.providerConfig,
+        oktaUrl: proxy.url,
+        requests: { maxRetries: 2 },
+      },
       newLogger(),
     );
     const connections = recordMutations(provider);
@@ -541,17 +635,30 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     ['GET /api/v1/users', 'users'],
     ['GET /api/v1/groups', 'groups'],
     ['GET /api/v1/groups/{id}/users', 'groupUsers'],
-  ] as const)('%s always failing with HTTP 500', async (endpoint, fakeEndpoint) => {
-    const c = await goodRun(`fail-${fakeEndpoint}`);
-    const newUserId = changeOkta(c.fake);
-    c.fake.setFaults([{ endpoint: fakeEndpoint, kind: 'status5xx', rate: 1 }]);
+  ] as const)(
+    '%s always failing with HTTP 500',
+    async (endpoint, fakeEndpoint) => {
+      const c = await goodRun(`fail-${fakeEndpoint}`);
+      const newUserId = changeOkta(c.fake);
+      c.fake.setFaults([
+        { endpoint: fakeEndpoint, kind: 'status5xx', rate: 1 },
+      ]);
 
-    const error = await failedRead(c.provider.read({ logger: newLogger() }));
-    expect(error.message).toContain(`Okta ${endpoint} failed after 3 attempts: HTTP 500 E0000009`);
-    expect(error.details).toMatchObject({ endpoint, status: 500, errorCode: 'E0000009' });
+      const error = await failedRead(c.provider.read({ logger: newLogger() }));
+      expect(error.message).toContain(
+        `Okta ${endpoint} failed after 3 attempts: HTTP 500 E0000009`,
+      );
+      expect(error.details).toMatchObject({
+        endpoint,
+        status: 500,
+        errorCode: 'E0000009',
+      });
 
-    await expectUnchangedThenRecovery(c, newUserId, () => c.fake.setFaults([]));
-  });
+      await expectUnchangedThenRecovery(c, newUserId, () =>
+        c.fake.setFaults([]),
+      );
+    },
+  );
 
   // The token endpoint only matters once the cached token is due for
   // renewal: 1 s tokens, and a wait past the client's renewal point.
@@ -562,7 +669,9 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     await sleep(1100);
 
     const error = await failedRead(c.provider.read({ logger: newLogger() }));
-    expect(error.message).toContain('Okta POST /oauth2/v1/token failed after 3 attempts: HTTP 500 E0000009');
+    expect(error.message).toContain(
+      'Okta POST /oauth2/v1/token failed after 3 attempts: HTTP 500 E0000009',
+    );
     expect(error.details).toMatchObject({
       endpoint: 'POST /oauth2/v1/token',
       status: 500,
@@ -599,7 +708,9 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     const c = await goodRun('refuse-key', { tokenLifetimeSeconds: 1 });
     const newUserId = changeOkta(c.fake);
     const rotated = await newApp(c.fake);
-    c.fake.updateServiceApp(c.app.clientId, { publicJwks: [rotated.keys.publicJwk] });
+    c.fake.updateServiceApp(c.app.clientId, {
+      publicJwks: [rotated.keys.publicJwk],
+    });
     await sleep(1100);
 
     const error = await failedRead(c.provider.read({ logger: newLogger() }));
@@ -612,7 +723,9 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     });
 
     await expectUnchangedThenRecovery(c, newUserId, () =>
-      c.fake.updateServiceApp(c.app.clientId, { publicJwks: [c.app.keys.publicJwk] }),
+      c.fake.updateServiceApp(c.app.clientId, {
+        publicJwks: [c.app.keys.publicJwk],
+      }),
     );
   });
 
@@ -620,11 +733,15 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     const c = await goodRun('abort');
     const newUserId = changeOkta(c.fake);
     // Slow member listings, so the abort lands while they are in flight.
-    c.fake.setFaults([{ endpoint: 'groupUsers', kind: 'latency', rate: 1, delayMs: 3000 }]);
+    c.fake.setFaults([
+      { endpoint: 'groupUsers', kind: 'latency', rate: 1, delayMs: 3000 },
+    ]);
     c.fake.resetStats();
 
     const controller = new AbortController();
-    const reading = failedRead(c.provider.read({ logger: newLogger(), signal: controller.signal }));
+    const reading = failedRead(
+      c.provider.read({ logger: newLogger(), signal: controller.signal }),
+    );
     while ((c.fake.stats().requests.groupUsers ?? 0) < 1) await sleep(10);
     const reason = new Error('Backstage is shutting down');
     const abortedAt = performance.now();
@@ -632,7 +749,10 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
     const error = await reading;
     // The abort's reason, inside the error that carries the run's summary.
     expect(error.cause).toBe(reason);
-    expect((error as OktaSyncError).summary).toMatchObject({ outcome: 'failed', failureReason: 'aborted' });
+    expect((error as OktaSyncError).summary).toMatchObject({
+      outcome: 'failed',
+      failureReason: 'aborted',
+    });
     // Promptly: not after the listings in flight finish.
     expect(performance.now() - abortedAt).toBeLessThan(1000);
 
@@ -648,39 +768,56 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
  */
 describe('a failed read stops reading', () => {
   it.each([
-    ['GET /api/v1/groups fails while the user directory is being paged', 'groups', [1]],
-    ['a member listing fails while other multi-page member listings are in flight', 'groupUsers', [12]],
-  ] as const)('%s: no request starts after the rejection', async (_, endpoint, requestNumbers) => {
-    const fake = await fakeOkta({
-      org: generateOrg({ seed: 5, users: 3000, groups: 40 }),
-      latency: { fixedMs: 100 },
-      faults: [{ endpoint, kind: 'status5xx', requestNumbers: [...requestNumbers] }],
-    });
-    const app = await newApp(fake);
-    const [provider] = providersFromConfig(
-      { id: 'stops', ...app.providerConfig, requests: { maxRetries: 0 } },
-      newLogger(),
-    );
-    await provider.connect(new RecordingConnection());
+    [
+      'GET /api/v1/groups fails while the user directory is being paged',
+      'groups',
+      [1],
+    ],
+    [
+      'a member listing fails while other multi-page member listings are in flight',
+      'groupUsers',
+      [12],
+    ],
+  ] as const)(
+    '%s: no request starts after the rejection',
+    async (_, endpoint, requestNumbers) => {
+      const fake = await fakeOkta({
+        org: generateOrg({ seed: 5, users: 3000, groups: 40 }),
+        latency: { fixedMs: 100 },
+        faults: [
+          { endpoint, kind: 'status5xx', requestNumbers: [...requestNumbers] },
+        ],
+      });
+      const app = await newApp(fake);
+      const [provider] = providersFromConfig(
+        { id: 'stops', ...app.providerConfig, requests: { maxRetries: 0 } },
+        newLogger(),
+      );
+      await provider.connect(new RecordingConnection());
 
-    const error = await failedRead(provider.read({ logger: newLogger() }));
-    const rejectedAt = Date.now();
-    expect(error.message).toContain('HTTP 500 E0000009');
-    await sleep(1500);
-    // Requests sent before the rejection reach the fake within milliseconds.
-    const later = fake
-      .stats()
-      .log.filter(entry => entry.startedAt > rejectedAt + 100)
-      .map(entry => `${entry.method} ${entry.path.replace(/\?.*/, '')}`);
-    expect(later).toEqual([]);
-  });
+      const error = await failedRead(provider.read({ logger: newLogger() }));
+      const rejectedAt = Date.now();
+      expect(error.message).toContain('HTTP 500 E0000009');
+      await sleep(1500);
+      // Requests sent before the rejection reach the fake within milliseconds.
+      const later = fake
+        .stats()
+        .log.filter(entry => entry.startedAt > rejectedAt + 100)
+        .map(entry => `${entry.method} ${entry.path.replace(/\?.*/, '')}`);
+      expect(later).toEqual([]);
+    },
+  );
 });
 
 /** Requirement 3: the scheduled task logs a failed sync once, with the provider and the cause. */
 describe("the scheduled task's failure log", () => {
   /** Runs the task once, as the scheduler would. */
   const runOnce = {
-    run: async ({ fn }: { fn: (signal: AbortSignal) => void | Promise<void> }) => {
+    run: async ({
+      fn,
+    }: {
+      fn: (signal: AbortSignal) => void | Promise<void>;
+    }) => {
       await fn(new AbortController().signal);
     },
   } as unknown as SchedulerServiceTaskRunner;
@@ -688,7 +825,9 @@ describe("the scheduled task's failure log", () => {
   it.each([
     [
       'a member listing failing with HTTP 503',
-      [{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 }] as FaultRule[],
+      [
+        { endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 },
+      ] as FaultRule[],
       false,
       ['GET /api/v1/groups/{id}/users', 'HTTP 503', 'E0000009'],
     ],
@@ -698,38 +837,49 @@ describe("the scheduled task's failure log", () => {
       true,
       ['POST /oauth2/v1/token', 'HTTP 401', 'invalid_client'],
     ],
-  ])('%s: one error line naming the provider and the cause, nothing applied', async (_, faults, wrongKey, causes) => {
-    const fake = await fakeOkta({ org: demoOrg(), faults });
-    const proxy = await proxyFor(fake);
-    const app = await newApp(fake);
-    if (wrongKey) {
-      const other = await newApp(fake);
-      fake.updateServiceApp(app.clientId, { publicJwks: [other.keys.publicJwk] });
-    }
-    const logger = newLogger();
-    const [provider] = providersFromConfig(
-      {
-        id: 'scheduled',
-        ...app.providerConfig,
-        oktaUrl: proxy.url,
-        requests: { maxRetries: 1 },
-      },
-      logger,
-      { taskRunner: runOnce },
-    );
-    const connection = new RecordingConnection();
-    await provider.connect(connection);
+  ])(
+    '%s: one error line naming the provider and the cause, nothing applied',
+    async (_, faults, wrongKey, causes) => {
+      const fake = await fakeOkta({ org: demoOrg(), faults });
+      const proxy = await proxyFor(fake);
+      const app = await newApp(fake);
+      if (wrongKey) {
+        const other = await newApp(fake);
+        fake.updateServiceApp(app.clientId, {
+          publicJwks: [other.keys.publicJwk],
+        });
+      }
+      const logger = newLogger();
+      const [provider] = providersFromConfig(
+        {
+          id: 'scheduled',
+          ...app.providerConfig,
+          oktaUrl: proxy.url,
+          requests: { maxRetries: 1 },
+        },
+        logger,
+        { taskRunner: runOnce },
+      );
+      const connection = new RecordingConnection();
+      await provider.connect(connection);
 
-    expect(connection.mutations).toEqual([]);
-    const errors = logger.lines.filter(line => line.level === 'error');
-    expect(errors).toHaveLength(1);
-    const [line] = errors;
-    expect(line.message).toContain('OktaOrgEntityProvider:scheduled sync failed');
-    for (const cause of causes) expect(line.message).toContain(cause);
-    expect(line.meta).toMatchObject({ taskId: 'OktaOrgEntityProvider:scheduled:refresh' });
-    // Only the error line says the sync failed.
-    expect(logger.messages().filter(m => /sync failed/.test(m))).toHaveLength(1);
-  });
+      expect(connection.mutations).toEqual([]);
+      const errors = logger.lines.filter(line => line.level === 'error');
+      expect(errors).toHaveLength(1);
+      const [line] = errors;
+      expect(line.message).toContain(
+        'OktaOrgEntityProvider:scheduled sync failed',
+      );
+      for (const cause of causes) expect(line.message).toContain(cause);
+      expect(line.meta).toMatchObject({
+        taskId: 'OktaOrgEntityProvider:scheduled:refresh',
+      });
+      // Only the error line says the sync failed.
+      expect(logger.messages().filter(m => /sync failed/.test(m))).toHaveLength(
+        1,
+      );
+    },
+  );
 });
 
 /**
@@ -741,10 +891,16 @@ describe("the scheduled task's failure log", () => {
 describe("a default-settings sync under Okta's default rate limits", () => {
   it("20,000 users and 2,000 groups, Okta's published per-window limits, 50% app share, windows compressed 60 s -> 6 s: at most 1% of requests get 429", async () => {
     const org = generateOrg({ seed: 7, users: 20_000, groups: 2_000 });
-    const fake = await fakeOkta({ org, rateLimits: { windowSeconds: 6, appShare: 0.5 } });
+    const fake = await fakeOkta({
+      org,
+      rateLimits: { windowSeconds: 6, appShare: 0.5 },
+    });
     const app = await newApp(fake);
     const logger = newLogger();
-    const [provider] = providersFromConfig({ id: 'large', ...app.providerConfig }, logger);
+    const [provider] = providersFromConfig(
+      { id: 'large', ...app.providerConfig },
+      logger,
+    );
     const connection = new RecordingConnection();
     await provider.connect(connection);
 
@@ -752,7 +908,9 @@ describe("a default-settings sync under Okta's default rate limits", () => {
     await provider.read();
     const seconds = (performance.now() - started) / 1000;
 
-    expect(connection.lastFullEntities()).toHaveLength(expectedEntityCount(org));
+    expect(connection.lastFullEntities()).toHaveLength(
+      expectedEntityCount(org),
+    );
     const stats = fake.stats();
     const requests = Object.values(stats.requests).reduce((a, b) => a + b, 0);
     const byEndpoint = JSON.stringify(stats.requests);

@@ -44,7 +44,9 @@ describe('OktaOrgEntityProvider.requestReread', () => {
     });
     const first = await provider.read();
     if (first.read?.kind !== 'full') {
-      throw new Error(`the first run should be a full read, was ${first.read?.kind}`);
+      throw new Error(
+        `the first run should be a full read, was ${first.read?.kind}`,
+      );
     }
   });
   afterEach(async () => {

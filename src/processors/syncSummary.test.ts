@@ -56,10 +56,16 @@ describe("read()'s sync summary", () => {
     });
     expect(summary.previous).toBeUndefined();
     expect(summary.entities!.memberships).toBe(
-      connection.lastFullEntities()!.reduce(
-        (sum, e) => sum + (e.kind === 'Group' ? ((e.spec as { members?: string[] }).members?.length ?? 0) : 0),
-        0,
-      ),
+      connection
+        .lastFullEntities()!
+        .reduce(
+          (sum, e) =>
+            sum +
+            (e.kind === 'Group'
+              ? ((e.spec as { members?: string[] }).members?.length ?? 0)
+              : 0),
+          0,
+        ),
     );
     expect(Date.parse(summary.startedAt)).toBeGreaterThanOrEqual(before - 1);
     expect(summary.durationSeconds).toBeGreaterThan(0);
@@ -69,14 +75,36 @@ describe("read()'s sync summary", () => {
 
     // The client's counts are the fake's: per endpoint, and all answered 200.
     const served = fake.stats().requests;
-    expect(summary.requests.total).toBe(Object.values(served).reduce((a, b) => a + b, 0));
+    expect(summary.requests.total).toBe(
+      Object.values(served).reduce((a, b) => a + b, 0),
+    );
     expect(summary.requests.byEndpoint).toEqual({
-      token: { requests: served.token, byStatusClass: { '2xx': served.token }, rateLimited: 0 },
-      users: { requests: served.users, byStatusClass: { '2xx': served.users }, rateLimited: 0 },
-      groups: { requests: served.groups, byStatusClass: { '2xx': served.groups }, rateLimited: 0 },
-      groupMembers: { requests: served.groupUsers, byStatusClass: { '2xx': served.groupUsers }, rateLimited: 0 },
+      token: {
+        requests: served.token,
+        byStatusClass: { '2xx': served.token },
+        rateLimited: 0,
+      },
+      users: {
+        requests: served.users,
+        byStatusClass: { '2xx': served.users },
+        rateLimited: 0,
+      },
+      groups: {
+        requests: served.groups,
+        byStatusClass: { '2xx': served.groups },
+        rateLimited: 0,
+      },
+      groupMembers: {
+        requests: served.groupUsers,
+        byStatusClass: { '2xx': served.groupUsers },
+        rateLimited: 0,
+      },
     });
-    expect(summary.requests).toMatchObject({ rateLimited: 0, retries: 0, tokensFetched: 1 });
+    expect(summary.requests).toMatchObject({
+      rateLimited: 0,
+      retries: 0,
+      tokensFetched: 1,
+    });
 
     // The second run compares with the first, and reuses its token.
     const second = await provider.read();
@@ -93,7 +121,11 @@ describe("read()'s sync summary", () => {
     fake.updateServiceApp(app.clientId, { publicJwks: [other.keys.publicJwk] });
     const summaries: OktaSyncSummary[] = [];
     const [provider] = providersFromConfig(
-      { id: 'broken', ...app.providerConfig, requests: { maxRetries: 1 } } as JsonObject,
+      {
+        id: 'broken',
+        ...app.providerConfig,
+        requests: { maxRetries: 1 },
+      } as JsonObject,
       new RecordingLogger(),
       { onSyncSummary: s => summaries.push(s) },
     );
@@ -102,14 +134,21 @@ describe("read()'s sync summary", () => {
 
     const error = (await provider.read().catch(e => e)) as OktaSyncError;
     expect(error).toBeInstanceOf(OktaSyncError);
-    expect(error.message).toMatch(/^OktaOrgEntityProvider:broken sync failed; the catalog keeps its previous Okta entities: .*invalid_client/);
-    expect(error.details).toMatchObject({ endpoint: 'POST /oauth2/v1/token', status: 401 });
+    expect(error.message).toMatch(
+      /^OktaOrgEntityProvider:broken sync failed; the catalog keeps its previous Okta entities: .*invalid_client/,
+    );
+    expect(error.details).toMatchObject({
+      endpoint: 'POST /oauth2/v1/token',
+      status: 401,
+    });
     expect(summaries).toEqual([error.summary]);
     expect(error.summary).toMatchObject({
       providerId: 'broken',
       outcome: 'failed',
       failureReason: 'okta_auth',
-      requests: { byEndpoint: { token: { byStatusClass: { '4xx': expect.any(Number) } } } },
+      requests: {
+        byEndpoint: { token: { byStatusClass: { '4xx': expect.any(Number) } } },
+      },
     });
     expect(error.summary.error).toContain('invalid_client');
     expect(error.summary.entities).toBeUndefined();
@@ -126,13 +165,19 @@ describe("read()'s sync summary", () => {
     const fake = await fakeOkta();
     const app = await addServiceApp(fake);
     const logger = new RecordingLogger();
-    const [provider] = providersFromConfig({ id: 'listener', ...app.providerConfig } as JsonObject, logger, {
-      onSyncSummary: () => {
-        throw new Error('exporter down');
+    const [provider] = providersFromConfig(
+      { id: 'listener', ...app.providerConfig } as JsonObject,
+      logger,
+      {
+        onSyncSummary: () => {
+          throw new Error('exporter down');
+        },
       },
-    });
+    );
     await provider.connect(new RecordingConnection());
-    await expect(provider.read()).resolves.toMatchObject({ outcome: 'applied' });
+    await expect(provider.read()).resolves.toMatchObject({
+      outcome: 'applied',
+    });
     expect(logger.messages('warn')).toContain(
       'OktaOrgEntityProvider:listener: the sync summary listener failed: exporter down',
     );

@@ -11,10 +11,15 @@ import { OktaSyncStateStore } from './OktaSyncStateStore';
 const postgresUrl = process.env.OKTA_TEST_POSTGRES_URL;
 if (!postgresUrl) {
   // eslint-disable-next-line no-console
-  console.warn('OKTA_TEST_POSTGRES_URL is not set: the state store is tested on SQLite only');
+  console.warn(
+    'OKTA_TEST_POSTGRES_URL is not set: the state store is tested on SQLite only',
+  );
 }
 
-const engines: [string, () => Promise<{ db: Knex; cleanup: () => Promise<void> }>][] = [
+const engines: [
+  string,
+  () => Promise<{ db: Knex; cleanup: () => Promise<void> }>,
+][] = [
   [
     'SQLite',
     async () => {
@@ -58,9 +63,15 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
   afterAll(() => cleanup());
 
   it('creates only prefixed tables and its own migrations table, idempotently and concurrently', async () => {
-    await Promise.all([OktaSyncStateStore.create(db), OktaSyncStateStore.create(db)]);
+    await Promise.all([
+      OktaSyncStateStore.create(db),
+      OktaSyncStateStore.create(db),
+    ]);
     await OktaSyncStateStore.create(db);
-    for (const table of [...Object.values(OKTA_STATE_TABLES), OKTA_STATE_MIGRATIONS_TABLE]) {
+    for (const table of [
+      ...Object.values(OKTA_STATE_TABLES),
+      OKTA_STATE_MIGRATIONS_TABLE,
+    ]) {
       expect(table.startsWith('okta_org_')).toBe(true);
       expect(await db.schema.hasTable(table)).toBe(true);
     }
@@ -80,14 +91,29 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
       usersSyncedThrough: null,
     });
     await b.open('f1');
-    await a.upsertUsers([{ id: '00u1', profile: { login: 'x' }, lastUpdated: '2025-01-01T00:00:00.000Z' }]);
+    await a.upsertUsers([
+      {
+        id: '00u1',
+        profile: { login: 'x' },
+        lastUpdated: '2025-01-01T00:00:00.000Z',
+      },
+    ]);
     await a.upsertUsers([{ id: '00u1', profile: { login: 'y' } }]);
     await b.upsertUsers([{ id: '00u2', profile: { login: 'z' } }]);
-    await a.saveGroupMembers('00g1', { marker: 'm', readAt: 5, memberIds: ['00u1'] });
-    await a.saveProgress({ usersSyncedThrough: 1_800_000_000_000, lastFullReadAt: 7 });
+    await a.saveGroupMembers('00g1', {
+      marker: 'm',
+      readAt: 5,
+      memberIds: ['00u1'],
+    });
+    await a.saveProgress({
+      usersSyncedThrough: 1_800_000_000_000,
+      lastFullReadAt: 7,
+    });
     await a.recordApplied({ users: 1, groups: 1 });
 
-    expect([...(await a.loadUsers()).values()]).toEqual([{ id: '00u1', profile: { login: 'y' } }]);
+    expect([...(await a.loadUsers()).values()]).toEqual([
+      { id: '00u1', profile: { login: 'y' } },
+    ]);
     expect([...(await b.loadUsers()).keys()]).toEqual(['00u2']);
     expect(await a.loadGroups()).toEqual(
       new Map([['00g1', { marker: 'm', readAt: 5, memberIds: ['00u1'] }]]),
@@ -108,7 +134,11 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     expect((await a.loadUsers()).size).toBe(0);
     expect((await a.loadGroups()).size).toBe(0);
     // ...but what was applied to the catalog is still known, and b is untouched.
-    expect(await a.lastApplied()).toEqual({ users: 1, groups: 1, at: expect.any(Number) });
+    expect(await a.lastApplied()).toEqual({
+      users: 1,
+      groups: 1,
+      at: expect.any(Number),
+    });
     expect([...(await b.loadUsers()).keys()]).toEqual(['00u2']);
     expect(await b.lastApplied()).toBeUndefined();
   });
@@ -117,7 +147,11 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     const store = await OktaSyncStateStore.create(db);
     const c = store.forProvider('c');
     await c.open('f');
-    await db(OKTA_STATE_TABLES.users).insert({ provider_id: 'c', user_id: 'bad', record: '{nope' });
+    await db(OKTA_STATE_TABLES.users).insert({
+      provider_id: 'c',
+      user_id: 'bad',
+      record: '{nope',
+    });
     await db(OKTA_STATE_TABLES.groups).insert({
       provider_id: 'c',
       group_id: 'bad',
@@ -133,7 +167,10 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     const store = await OktaSyncStateStore.create(db);
     const d = store.forProvider('d');
     await d.open('f');
-    const users = Array.from({ length: 1234 }, (_, i) => ({ id: `00u${i}`, profile: {} }));
+    const users = Array.from({ length: 1234 }, (_, i) => ({
+      id: `00u${i}`,
+      profile: {},
+    }));
     await d.upsertUsers(users);
     expect((await d.loadUsers()).size).toBe(1234);
     await d.deleteUsers(users.slice(0, 1000).map(u => u.id));

@@ -151,7 +151,10 @@ export class OktaProviderSyncState {
   }
 
   /** Records what the provider just applied to the catalog. */
-  async recordApplied(counts: { users: number; groups: number }): Promise<void> {
+  async recordApplied(counts: {
+    users: number;
+    groups: number;
+  }): Promise<void> {
     await this.db(OKTA_STATE_TABLES.providers)
       .where({ provider_id: this.providerId })
       .update({
@@ -222,7 +225,9 @@ export class OktaProviderSyncState {
         groups.set(row.group_id, {
           marker: row.membership_marker,
           readAt: toNumber(row.members_read_at) ?? 0,
-          memberIds: memberIds.filter((id): id is string => typeof id === 'string'),
+          memberIds: memberIds.filter(
+            (id): id is string => typeof id === 'string',
+          ),
         });
       } catch {
         // As for users: unreadable means read again.

@@ -70,11 +70,12 @@ const migrations: OktaStateMigration[] = [
 ];
 
 /** The module's migrations as knex takes them in code. */
-export const oktaStateMigrationSource: Knex.MigrationSource<OktaStateMigration> = {
-  getMigrations: async () => migrations,
-  getMigrationName: migration => migration.name,
-  getMigration: async migration => migration,
-};
+export const oktaStateMigrationSource: Knex.MigrationSource<OktaStateMigration> =
+  {
+    getMigrations: async () => migrations,
+    getMigrationName: migration => migration.name,
+    getMigration: async migration => migration,
+  };
 
 /** Brings the state tables up to date (idempotent; safe from several replicas at once). */
 export async function migrateOktaState(knex: Knex): Promise<void> {

@@ -28,10 +28,26 @@ describe('decideDeletionGuard', () => {
   it.each([
     ['no change', { users: 100, groups: 10 }, { users: 100, groups: 10 }],
     ['growth', { users: 100, groups: 10 }, { users: 500, groups: 40 }],
-    ['churn within the share (25 of 100 users, 2 of 10 groups)', { users: 100, groups: 10 }, { users: 75, groups: 8 }],
-    ['a first sync with entities and no baseline', undefined, { users: 3, groups: 0 }],
-    ['an empty result over an empty baseline', { users: 0, groups: 0 }, { users: 0, groups: 0 }],
-    ['a kind that was empty stays empty', { users: 10, groups: 0 }, { users: 10, groups: 0 }],
+    [
+      'churn within the share (25 of 100 users, 2 of 10 groups)',
+      { users: 100, groups: 10 },
+      { users: 75, groups: 8 },
+    ],
+    [
+      'a first sync with entities and no baseline',
+      undefined,
+      { users: 3, groups: 0 },
+    ],
+    [
+      'an empty result over an empty baseline',
+      { users: 0, groups: 0 },
+      { users: 0, groups: 0 },
+    ],
+    [
+      'a kind that was empty stays empty',
+      { users: 10, groups: 0 },
+      { users: 10, groups: 0 },
+    ],
   ])('applies %s', (_, before, after) => {
     const verdict = decide(before, after);
     expect(verdict.decision).toBe('apply');
@@ -40,13 +56,48 @@ describe('decideDeletionGuard', () => {
   });
 
   it.each([
-    ['an empty result where there were entities', { users: 100, groups: 10 }, { users: 0, groups: 0 }, ['empty']],
-    ['an empty result with no baseline (the first sync since start)', undefined, { users: 0, groups: 0 }, ['empty']],
-    ['none of the users it had', { users: 100, groups: 10 }, { users: 0, groups: 10 }, ['noUsers']],
-    ['none of the groups it had', { users: 100, groups: 10 }, { users: 100, groups: 0 }, ['noGroups']],
-    ['more than the share of the users (26 of 100)', { users: 100, groups: 10 }, { users: 74, groups: 10 }, ['usersShare']],
-    ['more than the share of the groups (3 of 10)', { users: 100, groups: 10 }, { users: 100, groups: 7 }, ['groupsShare']],
-    ['both kinds over the share', { users: 100, groups: 10 }, { users: 10, groups: 1 }, ['usersShare', 'groupsShare']],
+    [
+      'an empty result where there were entities',
+      { users: 100, groups: 10 },
+      { users: 0, groups: 0 },
+      ['empty'],
+    ],
+    [
+      'an empty result with no baseline (the first sync since start)',
+      undefined,
+      { users: 0, groups: 0 },
+      ['empty'],
+    ],
+    [
+      'none of the users it had',
+      { users: 100, groups: 10 },
+      { users: 0, groups: 10 },
+      ['noUsers'],
+    ],
+    [
+      'none of the groups it had',
+      { users: 100, groups: 10 },
+      { users: 100, groups: 0 },
+      ['noGroups'],
+    ],
+    [
+      'more than the share of the users (26 of 100)',
+      { users: 100, groups: 10 },
+      { users: 74, groups: 10 },
+      ['usersShare'],
+    ],
+    [
+      'more than the share of the groups (3 of 10)',
+      { users: 100, groups: 10 },
+      { users: 100, groups: 7 },
+      ['groupsShare'],
+    ],
+    [
+      'both kinds over the share',
+      { users: 100, groups: 10 },
+      { users: 10, groups: 1 },
+      ['usersShare', 'groupsShare'],
+    ],
   ])('refuses %s', (_, before, after, reasons) => {
     const verdict = decide(before, after);
     expect(verdict.decision).toBe('refuse');
@@ -54,11 +105,35 @@ describe('decideDeletionGuard', () => {
   });
 
   it('honours a configured share', () => {
-    expect(decide({ users: 100, groups: 10 }, { users: 55, groups: 10 }, { maxRemovedShare: 0.5 }).decision).toBe('apply');
-    expect(decide({ users: 100, groups: 10 }, { users: 45, groups: 10 }, { maxRemovedShare: 0.5 }).decision).toBe('refuse');
+    expect(
+      decide(
+        { users: 100, groups: 10 },
+        { users: 55, groups: 10 },
+        { maxRemovedShare: 0.5 },
+      ).decision,
+    ).toBe('apply');
+    expect(
+      decide(
+        { users: 100, groups: 10 },
+        { users: 45, groups: 10 },
+        { maxRemovedShare: 0.5 },
+      ).decision,
+    ).toBe('refuse');
     // A share of 1 leaves only the rules about nothing left.
-    expect(decide({ users: 100, groups: 10 }, { users: 1, groups: 1 }, { maxRemovedShare: 1 }).decision).toBe('apply');
-    expect(decide({ users: 100, groups: 10 }, { users: 0, groups: 1 }, { maxRemovedShare: 1 }).reasons).toEqual(['noUsers']);
+    expect(
+      decide(
+        { users: 100, groups: 10 },
+        { users: 1, groups: 1 },
+        { maxRemovedShare: 1 },
+      ).decision,
+    ).toBe('apply');
+    expect(
+      decide(
+        { users: 100, groups: 10 },
+        { users: 0, groups: 1 },
+        { maxRemovedShare: 1 },
+      ).reasons,
+    ).toEqual(['noUsers']);
   });
 
   it('names the provider, the counts, the likely causes and the key that allows it', () => {
@@ -82,12 +157,26 @@ describe('decideDeletionGuard', () => {
   });
 
   it('lets a refused sync through when allowLargeRemovals is set, saying it should be removed again', () => {
-    const verdict = decide({ users: 120, groups: 8 }, { users: 0, groups: 0 }, { allowLargeRemovals: true });
+    const verdict = decide(
+      { users: 120, groups: 8 },
+      { users: 0, groups: 0 },
+      { allowLargeRemovals: true },
+    );
     expect(verdict.decision).toBe('allowed');
     expect(verdict.reasons).toEqual(['empty']);
-    expect(verdict.message).toContain('because deletionGuard.allowLargeRemovals is true for provider "emea"');
-    expect(verdict.message).toContain('remove that key once this change is through');
+    expect(verdict.message).toContain(
+      'because deletionGuard.allowLargeRemovals is true for provider "emea"',
+    );
+    expect(verdict.message).toContain(
+      'remove that key once this change is through',
+    );
     // Nothing to allow: no message.
-    expect(decide({ users: 1, groups: 1 }, { users: 1, groups: 1 }, { allowLargeRemovals: true }).decision).toBe('apply');
+    expect(
+      decide(
+        { users: 1, groups: 1 },
+        { users: 1, groups: 1 },
+        { allowLargeRemovals: true },
+      ).decision,
+    ).toBe('apply');
   });
 });

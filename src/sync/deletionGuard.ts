@@ -43,11 +43,7 @@ export const ALLOW_LARGE_REMOVALS_KEY = 'deletionGuard.allowLargeRemovals';
  * @public
  */
 export type OktaDeletionGuardReason =
-  | 'empty'
-  | 'noUsers'
-  | 'noGroups'
-  | 'usersShare'
-  | 'groupsShare';
+  'empty' | 'noUsers' | 'noGroups' | 'usersShare' | 'groupsShare';
 
 /**
  * The guard's verdict on one sync.
@@ -213,7 +209,7 @@ function refusalMessage(
   return (
     `${input.providerName} refused to apply this sync: ${what}${shareNote} ` +
     `(${describeChange(before, after)}). The catalog keeps its previous entities; the next run checks again. ` +
-    'Likely causes: the Okta app\'s admin role was narrowed (a resource set reduced, or a role such as Group Administrator that cannot see every user or Okta\'s Everyone group); ' +
+    "Likely causes: the Okta app's admin role was narrowed (a resource set reduced, or a role such as Group Administrator that cannot see every user or Okta's Everyone group); " +
     'userSearchFilter, groupSearchFilter or groupNames now select far less (a typo matches nothing); ' +
     'or Okta answered with empty pages. ' +
     `If the change is deliberate, set ${ALLOW_LARGE_REMOVALS_KEY}: true for provider "${input.providerId}" (catalog.providers.okta) for the sync that should apply it, then remove it.`

@@ -31,7 +31,11 @@ export class TestBrowser {
     const { host, pathname } = new URL(url);
     const sent = new Map<string, string>();
     for (const c of this.cookies) {
-      if (c.host === host && (pathname === c.path || pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))) {
+      if (
+        c.host === host &&
+        (pathname === c.path ||
+          pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
+      ) {
         sent.set(c.name, c.value);
       }
     }
@@ -54,7 +58,9 @@ export class TestBrowser {
         if (k === 'max-age' && Number(val) <= 0) expired = true;
         if (k === 'expires' && Date.parse(val) <= Date.now()) expired = true;
       }
-      this.cookies = this.cookies.filter(c => !(c.name === name && c.host === host && c.path === path));
+      this.cookies = this.cookies.filter(
+        c => !(c.name === name && c.host === host && c.path === path),
+      );
       if (!expired) this.cookies.push({ name, value, host, path });
     }
   }
@@ -62,20 +68,36 @@ export class TestBrowser {
   /** One request, no redirect followed. */
   async request(
     url: string,
-    init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
+    init: {
+      method?: string;
+      form?: Record<string, string>;
+      headers?: Record<string, string>;
+    } = {},
   ): Promise<BrowserResponse> {
     this.visited.push(url);
     const headers: Record<string, string> = { ...init.headers };
-    const cookie = [...this.cookiesFor(url)].map(([k, v]) => `${k}=${v}`).join('; ');
+    const cookie = [...this.cookiesFor(url)]
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
     if (cookie) headers.cookie = cookie;
     let body: string | undefined;
     if (init.form) {
       headers['content-type'] = 'application/x-www-form-urlencoded';
       body = new URLSearchParams(init.form).toString();
     }
-    const response = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, redirect: 'manual' });
+    const response = await fetch(url, {
+      method: init.method ?? (body ? 'POST' : 'GET'),
+      headers,
+      body,
+      redirect: 'manual',
+    });
     this.store(url, response.headers);
-    return { url, status: response.status, headers: response.headers, body: await response.text() };
+    return {
+      url,
+      status: response.status,
+      headers: response.headers,
+      body: await response.text(),
+    };
   }
 
   /**
@@ -88,7 +110,11 @@ export class TestBrowser {
     stopBefore: (next: URL) => boolean = () => false,
   ): Promise<BrowserResponse> {
     let response = await this.request(url, init);
-    for (let hop = 0; hop < 10 && response.status >= 300 && response.status < 400; hop++) {
+    for (
+      let hop = 0;
+      hop < 10 && response.status >= 300 && response.status < 400;
+      hop++
+    ) {
       const location = response.headers.get('location');
       if (!location) break;
       const next = new URL(location, response.url);
@@ -101,8 +127,14 @@ export class TestBrowser {
 
 /** The value of a named form field in an HTML page (the fake's login form). */
 export function formField(html: string, name: string): string | undefined {
-  const m = new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(html);
-  return m ? m[1].replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code))).replace(/&amp;/g, '&') : undefined;
+  const m = new RegExp(`<input[^>]*name="${name}"[^>]*value="([^"]*)"`).exec(
+    html,
+  );
+  return m
+    ? m[1]
+        .replace(/&#(\d+);/g, (_, code) => String.fromCharCode(Number(code)))
+        .replace(/&amp;/g, '&')
+    : undefined;
 }
 
 /**
@@ -119,8 +151,14 @@ export async function submitFakeOktaLogin(
 ): Promise<BrowserResponse> {
   const fromURI = formField(page.body, 'fromURI');
   if (page.status !== 200 || fromURI === undefined) {
-    throw new Error(`Expected the fake Okta login form, got HTTP ${page.status} at ${page.url}: ${page.body.slice(0, 200)}`);
+    throw new Error(
+      `Expected the fake Okta login form, got HTTP ${page.status} at ${page.url}: ${page.body.slice(0, 200)}`,
+    );
   }
   const action = new URL('/login/login.htm', page.url).toString();
-  return browser.follow(action, { form: { username, password, fromURI } }, stopBefore);
+  return browser.follow(
+    action,
+    { form: { username, password, fromURI } },
+    stopBefore,
+  );
 }

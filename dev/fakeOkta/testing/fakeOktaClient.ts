@@ -18,7 +18,10 @@ export function clientAssertion(
   key: TestKey,
   clientId: string,
   aud: string,
-  overrides: { header?: Record<string, unknown>; claims?: Record<string, unknown> } = {},
+  overrides: {
+    header?: Record<string, unknown>;
+    claims?: Record<string, unknown>;
+  } = {},
 ): string {
   const now = Math.floor(Date.now() / 1000);
   return signJws(
@@ -40,7 +43,12 @@ export function dpopProof(
   key: TestKey,
   htm: string,
   htu: string,
-  opts: { nonce?: string; accessToken?: string; claims?: Record<string, unknown>; header?: Record<string, unknown> } = {},
+  opts: {
+    nonce?: string;
+    accessToken?: string;
+    claims?: Record<string, unknown>;
+    header?: Record<string, unknown>;
+  } = {},
 ): string {
   const { d: _d, ...jwk } = key.publicJwk as FakeJwk & { d?: string };
   return signJws(
@@ -65,17 +73,25 @@ export async function requestToken(
 ): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${baseUrl}/oauth2/v1/token`, {
     method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...headers },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      accept: 'application/json',
+      ...headers,
+    },
     body: new URLSearchParams(form).toString(),
   });
   return { status: res.status, body: await res.json(), headers: res.headers };
 }
 
-export function tokenForm(assertion: string, scope = 'okta.users.read okta.groups.read'): Record<string, string> {
+export function tokenForm(
+  assertion: string,
+  scope = 'okta.users.read okta.groups.read',
+): Record<string, string> {
   return {
     grant_type: 'client_credentials',
     scope,
-    client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    client_assertion_type:
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
     client_assertion: assertion,
   };
 }
@@ -93,13 +109,23 @@ export async function getAccessToken(
     const headers: Record<string, string> = opts.dpopKey
       ? { DPoP: dpopProof(opts.dpopKey, 'POST', tokenUrl, { nonce }) }
       : {};
-    const res = await requestToken(baseUrl, tokenForm(clientAssertion(key, clientId, tokenUrl), opts.scope), headers);
+    const res = await requestToken(
+      baseUrl,
+      tokenForm(clientAssertion(key, clientId, tokenUrl), opts.scope),
+      headers,
+    );
     if (res.status === 400 && res.body.error === 'use_dpop_nonce') {
       nonce = res.headers.get('dpop-nonce') ?? undefined;
       continue;
     }
-    if (res.status !== 200) throw new Error(`token request failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return { accessToken: res.body.access_token, tokenType: res.body.token_type };
+    if (res.status !== 200)
+      throw new Error(
+        `token request failed: ${res.status} ${JSON.stringify(res.body)}`,
+      );
+    return {
+      accessToken: res.body.access_token,
+      tokenType: res.body.token_type,
+    };
   }
   throw new Error('no token after the nonce challenge');
 }
@@ -107,13 +133,16 @@ export async function getAccessToken(
 /** GET through the fake with a token; DPoP proofs are made when `dpopKey` is given. */
 export async function apiGet(
   url: string,
-  auth: { accessToken: string; dpopKey?: TestKey } | { ssws: string } | undefined,
+  auth:
+    { accessToken: string; dpopKey?: TestKey } | { ssws: string } | undefined,
 ): Promise<{ status: number; body: any; headers: Headers; text: string }> {
   const headers: Record<string, string> = { accept: 'application/json' };
   if (auth && 'ssws' in auth) headers.authorization = `SSWS ${auth.ssws}`;
   else if (auth?.dpopKey) {
     headers.authorization = `DPoP ${auth.accessToken}`;
-    headers.dpop = dpopProof(auth.dpopKey, 'GET', url.split('?')[0], { accessToken: auth.accessToken });
+    headers.dpop = dpopProof(auth.dpopKey, 'GET', url.split('?')[0], {
+      accessToken: auth.accessToken,
+    });
   } else if (auth) headers.authorization = `Bearer ${auth.accessToken}`;
   const res = await fetch(url, { headers });
   const text = await res.text();

@@ -29,7 +29,8 @@ function withoutExamples(node: unknown): any {
   if (!node || typeof node !== 'object') return node;
   const copy: JsonObject = {};
   for (const [key, value] of Object.entries(node)) {
-    if (key === 'example' || key === 'examples' || key.startsWith('x-')) continue;
+    if (key === 'example' || key === 'examples' || key.startsWith('x-'))
+      continue;
     copy[key] = withoutExamples(value);
   }
   return copy;
@@ -52,19 +53,37 @@ export class OktaOpenApiValidator {
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(dir = join(__dirname, '..', 'openapi')) {
-    this.ajv = new Ajv({ strict: false, allErrors: true, validateSchema: false, discriminator: false });
+    this.ajv = new Ajv({
+      strict: false,
+      allErrors: true,
+      validateSchema: false,
+      discriminator: false,
+    });
     addFormats(this.ajv);
     const load = (file: string) =>
-      withoutExamples(YAML.parse(readFileSync(join(dir, file), 'utf8'), { maxAliasCount: -1 }));
-    this.specs = { management: load('management.yaml'), oauth: load('oauth.yaml') };
+      withoutExamples(
+        YAML.parse(readFileSync(join(dir, file), 'utf8'), {
+          maxAliasCount: -1,
+        }),
+      );
+    this.specs = {
+      management: load('management.yaml'),
+      oauth: load('oauth.yaml'),
+    };
     this.ajv.addSchema(this.specs.management, 'management');
     this.ajv.addSchema(this.specs.oauth, 'oauth');
   }
 
   /** The JSON pointer of the response schema an operation declares for a status. */
-  private responseSchemaPointer(spec: SpecName, path: string, method: string, status: number): string | undefined {
+  private responseSchemaPointer(
+    spec: SpecName,
+    path: string,
+    method: string,
+    status: number,
+  ): string | undefined {
     const operation = this.specs[spec].paths?.[path]?.[method.toLowerCase()];
-    if (!operation) throw new Error(`${spec} has no operation ${method} ${path}`);
+    if (!operation)
+      throw new Error(`${spec} has no operation ${method} ${path}`);
     const response = operation.responses?.[String(status)];
     if (!response) return undefined;
     let pointer = `/paths/${escapePointer(path)}/${method.toLowerCase()}/responses/${status}`;
@@ -74,7 +93,11 @@ export class OktaOpenApiValidator {
       resolved = pointer
         .split('/')
         .slice(1)
-        .reduce((node: JsonObject, part: string) => node[part.replace(/~1/g, '/').replace(/~0/g, '~')], this.specs[spec]);
+        .reduce(
+          (node: JsonObject, part: string) =>
+            node[part.replace(/~1/g, '/').replace(/~0/g, '~')],
+          this.specs[spec],
+        );
     }
     if (!resolved?.content?.['application/json']?.schema) return undefined;
     return `${pointer}/content/application~1json/schema`;
@@ -95,7 +118,8 @@ export class OktaOpenApiValidator {
     const fallback = pointer === undefined;
     if (!pointer) {
       if (spec === 'management') pointer = '/components/schemas/ModelError';
-      else if (status >= 400 && status < 429) pointer = '/components/schemas/OAuthError';
+      else if (status >= 400 && status < 429)
+        pointer = '/components/schemas/OAuthError';
       else pointer = '/components/schemas/Error';
     }
     const id = `${spec}#${pointer}`;
@@ -110,7 +134,9 @@ export class OktaOpenApiValidator {
     const message = errors
       .map(e => {
         // Inside a $ref Ajv reports the path from the spec's root.
-        const where = e.schemaPath.startsWith('#/components/') ? e.schemaPath : `#${pointer}${e.schemaPath.slice(1)}`;
+        const where = e.schemaPath.startsWith('#/components/')
+          ? e.schemaPath
+          : `#${pointer}${e.schemaPath.slice(1)}`;
         return `${e.instancePath || '(root)'} ${e.message} [schema ${spec}${where}]`;
       })
       .join('\n');

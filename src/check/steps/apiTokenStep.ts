@@ -31,5 +31,9 @@ export function apiTokenStep(usersAnswer: ApiAnswer): OktaSetupStepResult {
       fix: 'see the detail',
     };
   }
-  return { id: 'apiToken', status: 'passed', detail: 'Okta accepted the API token.' };
+  return {
+    id: 'apiToken',
+    status: 'passed',
+    detail: 'Okta accepted the API token.',
+  };
 }

@@ -7,7 +7,9 @@ import type { OktaProviderConfig } from '../../okta/types';
 import { OktaProbe, SCOPES, type TokenAnswer } from '../oktaProbe';
 import type { StepList } from './stepList';
 
-function tokenFailureDetail(answer: Extract<TokenAnswer, { ok: false }>): string {
+function tokenFailureDetail(
+  answer: Extract<TokenAnswer, { ok: false }>,
+): string {
   if (answer.errorCode) {
     return `Okta's token endpoint answered HTTP ${answer.status ?? '?'} ${answer.errorCode}${
       answer.description ? `: ${answer.description}` : ''
@@ -64,7 +66,8 @@ export async function checkClientAndScopes(
     const which = missing.length ? missing : SCOPES;
     let notGranted = '';
     if (missing.length) notGranted = ` Not granted: ${missing.join(', ')}.`;
-    else if (unknown.length) notGranted = ' Could not tell which scope is missing.';
+    else if (unknown.length)
+      notGranted = ' Could not tell which scope is missing.';
     steps.add({
       id: 'scopes',
       status: 'failed',
@@ -77,11 +80,15 @@ export async function checkClientAndScopes(
   const fix =
     (answer.errorCode
       ? oktaFixFor(
-          { status: answer.status, errorCode: answer.errorCode, description: answer.description },
+          {
+            status: answer.status,
+            errorCode: answer.errorCode,
+            description: answer.description,
+          },
           { auth: 'privateKey' },
         )
       : undefined) ??
-    'check that oktaUrl is the org of this app and that Okta is reachable; the detail gives Okta\'s answer';
+    "check that oktaUrl is the org of this app and that Okta is reachable; the detail gives Okta's answer";
   steps.add({
     id: 'clientAuthentication',
     status: 'failed',

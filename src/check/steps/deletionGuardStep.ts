@@ -23,7 +23,10 @@ export function deletionGuardStep(
     maxRemovedShare: DEFAULT_MAX_REMOVED_SHARE,
     allowLargeRemovals: false,
   };
-  const after = { users: selection.users.length, groups: selection.groups.length };
+  const after = {
+    users: selection.users.length,
+    groups: selection.groups.length,
+  };
   const verdict = decideDeletionGuard({
     providerName: `OktaOrgEntityProvider:${provider.id}`,
     providerId: provider.id,
@@ -61,4 +64,3 @@ export function deletionGuardStep(
     fix: `check the app's admin role and the filters; if the change is deliberate, set ${ALLOW_LARGE_REMOVALS_KEY}: true for the sync that should apply it`,
   };
 }
-

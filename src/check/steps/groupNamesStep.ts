@@ -2,7 +2,10 @@
  * The `groupNames` step: every configured group name matches an Okta group
  * exactly, with the closest existing names for those that do not.
  */
-import { quoteOktaSearchValue, groupNameSearchExpressions } from '../../okta/read';
+import {
+  quoteOktaSearchValue,
+  groupNameSearchExpressions,
+} from '../../okta/read';
 import { closestNames } from '../closestNames';
 import { OktaProbe, oktaSaid, type ApiAnswer } from '../oktaProbe';
 import type { OktaSetupStepResult } from './stepList';
@@ -28,7 +31,8 @@ async function listGroupNames(
   const names: string[] = [];
   let answer = await probe.get('/api/v1/groups', query);
   for (;;) {
-    if (answer.kind !== 'response' || answer.status !== 200) return { failure: answer };
+    if (answer.kind !== 'response' || answer.status !== 200)
+      return { failure: answer };
     for (const item of answer.items ?? []) {
       const name = groupNameOf(item);
       if (name !== undefined) names.push(name);
@@ -51,18 +55,23 @@ export async function checkGroupNames(
         id: 'groupNames',
         status: 'failed',
         detail: `Looking the names up failed: ${oktaSaid(listed.failure)}.`,
-        fix: 'see Okta\'s answer in the detail',
+        fix: "see Okta's answer in the detail",
       };
     }
     listed.names.forEach(name => found.add(name));
   }
   // Okta compares names ignoring case; the provider wants the exact name.
-  const foundIgnoringCase = new Map([...found].map(name => [name.toLowerCase(), name]));
+  const foundIgnoringCase = new Map(
+    [...found].map(name => [name.toLowerCase(), name]),
+  );
   const caseOnly: string[] = [];
   const missing: string[] = [];
   for (const name of names.filter(n => !found.has(n))) {
     const actual = foundIgnoringCase.get(name.toLowerCase());
-    if (actual) caseOnly.push(`${JSON.stringify(name)} matches ${JSON.stringify(actual)} only when case is ignored`);
+    if (actual)
+      caseOnly.push(
+        `${JSON.stringify(name)} matches ${JSON.stringify(actual)} only when case is ignored`,
+      );
     else missing.push(name);
   }
   const caseFix = caseOnly.length
@@ -98,7 +107,8 @@ export async function checkGroupNames(
         MAX_SUGGESTION_CANDIDATES,
       );
       const near = 'names' in listed ? closestNames(name, listed.names) : [];
-      if (near.length) suggestion = ` (closest: ${near.map(n => JSON.stringify(n)).join(', ')})`;
+      if (near.length)
+        suggestion = ` (closest: ${near.map(n => JSON.stringify(n)).join(', ')})`;
     }
     described.push(`${JSON.stringify(name)}${suggestion}`);
   }

@@ -34,8 +34,15 @@ export function listingStep(
   const fix =
     answer.kind === 'response'
       ? oktaFixFor(
-          { status: answer.status, errorCode: answer.errorCode, description: answer.summary },
-          { auth: provider.auth.kind, resource: id === 'readUsers' ? 'Users' : 'Groups' },
+          {
+            status: answer.status,
+            errorCode: answer.errorCode,
+            description: answer.summary,
+          },
+          {
+            auth: provider.auth.kind,
+            resource: id === 'readUsers' ? 'Users' : 'Groups',
+          },
         )
       : undefined;
   if (
@@ -54,6 +61,8 @@ export function listingStep(
     id,
     status: 'failed',
     detail: `${endpoint} failed: ${oktaSaid(answer)}.`,
-    fix: fix ?? "see Okta's answer in the detail; retry later if Okta was unavailable",
+    fix:
+      fix ??
+      "see Okta's answer in the detail; retry later if Okta was unavailable",
   };
 }

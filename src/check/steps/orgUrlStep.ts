@@ -2,7 +2,10 @@
  * The `orgUrl` step: whether the configured URL is an Okta org, told by how
  * its token endpoint answers an empty request.
  */
-import { httpTransport, type HttpExchange } from '../../okta/client/httpTransport';
+import {
+  httpTransport,
+  type HttpExchange,
+} from '../../okta/client/httpTransport';
 import { oktaErrorOf } from '../../okta/client/OktaRequestExecutor';
 import { describeError as describe } from '../oktaProbe';
 import type { OktaSetupStepResult } from './stepList';
@@ -24,7 +27,12 @@ export async function checkOrgUrl(
         '.',
       )})`
     : NOT_AN_OKTA_ORG_FIX;
-  const failed = (detail: string) => ({ id: 'orgUrl' as const, status: 'failed' as const, detail, fix });
+  const failed = (detail: string) => ({
+    id: 'orgUrl' as const,
+    status: 'failed' as const,
+    detail,
+    fix,
+  });
 
   const timeout = AbortSignal.timeout(timeoutMs);
   let response: HttpExchange;
@@ -48,7 +56,8 @@ export async function checkOrgUrl(
     const reason = timeout.aborted
       ? `no answer within ${timeoutMs} ms`
       : String(code ?? describe(error));
-    const hint = code === 'ENOTFOUND' ? ' (the host name does not resolve)' : '';
+    const hint =
+      code === 'ENOTFOUND' ? ' (the host name does not resolve)' : '';
     return failed(`Could not reach POST ${tokenUrl}: ${reason}${hint}.`);
   }
   if (response.status >= 300 && response.status < 400) {
@@ -72,7 +81,8 @@ export async function checkOrgUrl(
       detail: `${orgUrl} answers as an Okta org authorization server (an empty token request got HTTP ${response.status} ${errorCode}).`,
     };
   }
-  const type = response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
+  const type =
+    response.headers.get('content-type')?.split(';')[0] ?? 'no content type';
   return failed(
     `POST ${tokenUrl} answered HTTP ${response.status} (${type}), not an OAuth error as an Okta org does.`,
   );

@@ -43,6 +43,6 @@ export function searchFilterStep(
     id,
     status: 'failed',
     detail: `GET /api/v1/${resource}?search=… failed: ${oktaSaid(answer)}.`,
-    fix: 'see Okta\'s answer in the detail',
+    fix: "see Okta's answer in the detail",
   };
 }

@@ -29,7 +29,10 @@ export class StepList {
   private readonly blockedBy = new Map<OktaSetupStepId, string>();
 
   add(step: OktaSetupStepResult & { title?: string }): OktaSetupStep {
-    const full: OktaSetupStep = { ...step, title: step.title ?? TITLES[step.id] };
+    const full: OktaSetupStep = {
+      ...step,
+      title: step.title ?? TITLES[step.id],
+    };
     this.steps.push(full);
     if (full.status === 'failed') this.blockedBy.set(full.id, full.title);
     return full;
@@ -45,7 +48,10 @@ export class StepList {
   }
 
   /** Adds `id` as skipped when a dependency failed; returns whether it did. */
-  skipIfBlocked(id: OktaSetupStepId, ...dependencies: OktaSetupStepId[]): boolean {
+  skipIfBlocked(
+    id: OktaSetupStepId,
+    ...dependencies: OktaSetupStepId[]
+  ): boolean {
     const title = this.blocker(...dependencies);
     if (!title) return false;
     this.steps.push({

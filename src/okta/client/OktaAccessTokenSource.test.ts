@@ -15,8 +15,15 @@ import { OktaClientOptions, OktaClientStats, OktaRequestError } from './types';
 const SCOPES = ['okta.users.read', 'okta.groups.read'];
 
 describe('OktaAccessTokenSource', () => {
-  const org = generateOrg({ seed: 5, users: 230, groups: 8, averageGroupsPerUser: 3 });
-  const activeUsers = org.users().filter(u => u.status !== 'DEPROVISIONED').length;
+  const org = generateOrg({
+    seed: 5,
+    users: 230,
+    groups: 8,
+    averageGroupsPerUser: 3,
+  });
+  const activeUsers = org
+    .users()
+    .filter(u => u.status !== 'DEPROVISIONED').length;
   let okta: FakeOkta;
   let appCounter = 0;
 
@@ -30,7 +37,11 @@ describe('OktaAccessTokenSource', () => {
 
   async function app(
     alg: 'RS256' | 'ES256',
-    opts: { requireDpop?: boolean; scopes?: string[]; adminRole?: boolean } = {},
+    opts: {
+      requireDpop?: boolean;
+      scopes?: string[];
+      adminRole?: boolean;
+    } = {},
   ): Promise<{ clientId: string; keys: ServiceAppKeys }> {
     const keys = await createServiceAppKeys(alg);
     const clientId = `0oa-app-${++appCounter}`;
@@ -66,21 +77,27 @@ describe('OktaAccessTokenSource', () => {
     ['ES256', 'JWK', false],
     ['RS256', 'PEM', true],
     ['ES256', 'JWK', true],
-  ] as const)('authenticates with an %s key as %s (DPoP required: %s)', async (alg, form, requireDpop) => {
-    const { clientId, keys } = await app(alg, { requireDpop });
-    const privateKey = form === 'PEM' ? keys.privateKeyPem : JSON.stringify(keys.privateJwk);
-    const c = client(clientId, keys.kid, privateKey);
-    okta.resetStats();
-    expect(await drain(c.listUsers({}))).toHaveLength(activeUsers);
-    expect(c.stats().tokensFetched).toBe(1);
-    // Without DPoP one token request; with it, the proof-less try, the nonce challenge, the token.
-    expect(okta.stats().requests.token).toBe(requireDpop ? 3 : 1);
-    expect(okta.stats().log.filter(e => e.status === 401)).toHaveLength(0);
-  });
+  ] as const)(
+    'authenticates with an %s key as %s (DPoP required: %s)',
+    async (alg, form, requireDpop) => {
+      const { clientId, keys } = await app(alg, { requireDpop });
+      const privateKey =
+        form === 'PEM' ? keys.privateKeyPem : JSON.stringify(keys.privateJwk);
+      const c = client(clientId, keys.kid, privateKey);
+      okta.resetStats();
+      expect(await drain(c.listUsers({}))).toHaveLength(activeUsers);
+      expect(c.stats().tokensFetched).toBe(1);
+      // Without DPoP one token request; with it, the proof-less try, the nonce challenge, the token.
+      expect(okta.stats().requests.token).toBe(requireDpop ? 3 : 1);
+      expect(okta.stats().log.filter(e => e.status === 401)).toHaveLength(0);
+    },
+  );
 
   it('names invalid_client and the fix for a wrong key id', async () => {
     const { clientId, keys } = await app('RS256');
-    const error = await rejectionOf(drain(client(clientId, 'not-the-kid', keys.privateKeyPem).listUsers({})));
+    const error = await rejectionOf(
+      drain(client(clientId, 'not-the-kid', keys.privateKeyPem).listUsers({})),
+    );
     expect(error).toBeInstanceOf(OktaRequestError);
     expect((error as OktaRequestError).details).toMatchObject({
       endpoint: 'POST /oauth2/v1/token',
@@ -93,15 +110,24 @@ describe('OktaAccessTokenSource', () => {
   });
 
   it('reports invalid_scope when a scope is not granted', async () => {
-    const { clientId, keys } = await app('ES256', { scopes: ['okta.users.read'] });
-    const error = await rejectionOf(drain(client(clientId, keys.kid, keys.privateKeyPem).listGroups({})));
-    expect((error as OktaRequestError).details).toMatchObject({ status: 400, errorCode: 'invalid_scope' });
+    const { clientId, keys } = await app('ES256', {
+      scopes: ['okta.users.read'],
+    });
+    const error = await rejectionOf(
+      drain(client(clientId, keys.kid, keys.privateKeyPem).listGroups({})),
+    );
+    expect((error as OktaRequestError).details).toMatchObject({
+      status: 400,
+      errorCode: 'invalid_scope',
+    });
     expect(error.message).toMatch(/okta\.groups\.read/);
   });
 
   it('reports 403 E0000006 when the app has no admin role', async () => {
     const { clientId, keys } = await app('RS256', { adminRole: false });
-    const error = await rejectionOf(drain(client(clientId, keys.kid, keys.privateKeyPem).listUsers({})));
+    const error = await rejectionOf(
+      drain(client(clientId, keys.kid, keys.privateKeyPem).listUsers({})),
+    );
     expect((error as OktaRequestError).details).toMatchObject({
       endpoint: 'GET /api/v1/users',
       status: 403,
@@ -129,10 +155,19 @@ describe('OktaAccessTokenSource', () => {
     const shortLived = await startFakeOkta({ org, tokenLifetimeSeconds: 2 });
     try {
       const keys = await createServiceAppKeys('RS256');
-      shortLived.addServiceApp({ clientId: 'short', publicJwks: [keys.publicJwk], scopes: SCOPES });
+      shortLived.addServiceApp({
+        clientId: 'short',
+        publicJwks: [keys.publicJwk],
+        scopes: SCOPES,
+      });
       const c = createOktaOrgClient({
         orgUrl: shortLived.url,
-        auth: { kind: 'privateKey', clientId: 'short', keyId: keys.kid, privateKey: keys.privateKeyPem },
+        auth: {
+          kind: 'privateKey',
+          clientId: 'short',
+          keyId: keys.kid,
+          privateKey: keys.privateKeyPem,
+        },
         logger: new CapturingLogger(),
       });
       await drain(c.listGroups({}));
@@ -142,7 +177,9 @@ describe('OktaAccessTokenSource', () => {
       await drain(c.listGroups({}));
       expect(c.stats().tokensFetched).toBe(2);
       // Renewed ahead of time: the API never saw an expired token.
-      expect(shortLived.stats().log.filter(e => e.status === 401)).toHaveLength(0);
+      expect(shortLived.stats().log.filter(e => e.status === 401)).toHaveLength(
+        0,
+      );
     } finally {
       await shortLived.close();
     }
@@ -158,10 +195,19 @@ describe('OktaAccessTokenSource', () => {
     });
     try {
       const keys = await createServiceAppKeys('RS256');
-      skewed.addServiceApp({ clientId: 'skewed', publicJwks: [keys.publicJwk], scopes: SCOPES });
+      skewed.addServiceApp({
+        clientId: 'skewed',
+        publicJwks: [keys.publicJwk],
+        scopes: SCOPES,
+      });
       const c = createOktaOrgClient({
         orgUrl: skewed.url,
-        auth: { kind: 'privateKey', clientId: 'skewed', keyId: keys.kid, privateKey: keys.privateKeyPem },
+        auth: {
+          kind: 'privateKey',
+          clientId: 'skewed',
+          keyId: keys.kid,
+          privateKey: keys.privateKeyPem,
+        },
         logger: new CapturingLogger(),
       });
       await drain(c.listGroups({}));
@@ -198,7 +244,12 @@ describe('OktaAccessTokenSource', () => {
 
   it('shares one token request between concurrent callers, and lets a caller stop waiting', async () => {
     const { clientId, keys } = await app('ES256');
-    const stats: OktaClientStats = { requests: {}, retries: 0, rateLimited: 0, tokensFetched: 0 };
+    const stats: OktaClientStats = {
+      requests: {},
+      retries: 0,
+      rateLimited: 0,
+      tokensFetched: 0,
+    };
     const logger = new CapturingLogger();
     const executor = new OktaRequestExecutor({
       orgUrl: okta.url,
@@ -222,7 +273,9 @@ describe('OktaAccessTokenSource', () => {
     });
     const source = executor.authorizer as OktaAccessTokenSource;
     const aborted = rejectionOf(source.accessToken(AbortSignal.abort()));
-    const tokens = await Promise.all([1, 2, 3, 4, 5].map(() => source.accessToken()));
+    const tokens = await Promise.all(
+      [1, 2, 3, 4, 5].map(() => source.accessToken()),
+    );
     expect(await aborted).toMatchObject({ name: 'AbortError' });
     expect(new Set(tokens.map(t => t.value)).size).toBe(1);
     expect(stats.tokensFetched).toBe(1);
@@ -235,17 +288,30 @@ describe('OktaAccessTokenSource', () => {
     const shortLived = await startFakeOkta({ org, tokenLifetimeSeconds: 2 });
     try {
       const keys = await createServiceAppKeys('ES256');
-      shortLived.addServiceApp({ clientId: 'one', publicJwks: [keys.publicJwk], scopes: SCOPES, requireDpop: true });
+      shortLived.addServiceApp({
+        clientId: 'one',
+        publicJwks: [keys.publicJwk],
+        scopes: SCOPES,
+        requireDpop: true,
+      });
       const c = createOktaOrgClient({
         orgUrl: shortLived.url,
-        auth: { kind: 'privateKey', clientId: 'one', keyId: keys.kid, privateKey: keys.privateKeyPem },
+        auth: {
+          kind: 'privateKey',
+          clientId: 'one',
+          keyId: keys.kid,
+          privateKey: keys.privateKeyPem,
+        },
         logger: new CapturingLogger(),
         maxConcurrency: 1,
       });
       const groups = org.groups();
       await Promise.all(groups.map(g => drain(c.listGroupMembers(g.id))));
       await new Promise(r => setTimeout(r, 1700));
-      await Promise.all([drain(c.listUsers({})), ...groups.map(g => drain(c.listGroupMembers(g.id)))]);
+      await Promise.all([
+        drain(c.listUsers({})),
+        ...groups.map(g => drain(c.listGroupMembers(g.id))),
+      ]);
       expect(c.stats().tokensFetched).toBe(2);
       expect(shortLived.stats().peakConcurrency).toBe(1);
     } finally {

@@ -13,7 +13,11 @@ import {
 } from './clientAssertion';
 import { DpopProofSigner } from './dpop';
 import type { OktaSigningKey } from './jwt';
-import type { OktaAuthorizer, OktaCredentials, OktaHttpResponse } from './OktaAuthorizer';
+import type {
+  OktaAuthorizer,
+  OktaCredentials,
+  OktaHttpResponse,
+} from './OktaAuthorizer';
 import { oktaFixFor } from './oktaFixes';
 import type { OktaHttpRequest } from './OktaRequestExecutor';
 import { OktaClientStats, OktaRequestError } from './types';
@@ -56,16 +60,24 @@ interface TokenResponseBody {
 function parseBody(body: string): TokenResponseBody {
   try {
     const parsed = JSON.parse(body);
-    return parsed && typeof parsed === 'object' ? (parsed as TokenResponseBody) : {};
+    return parsed && typeof parsed === 'object'
+      ? (parsed as TokenResponseBody)
+      : {};
   } catch {
     return {};
   }
 }
 
 /** What to change for a token endpoint error (the shared table). */
-function hintFor(error: string | undefined, description: string | undefined): string {
+function hintFor(
+  error: string | undefined,
+  description: string | undefined,
+): string {
   if (!error) return '';
-  const fix = oktaFixFor({ errorCode: error, description }, { auth: 'privateKey' });
+  const fix = oktaFixFor(
+    { errorCode: error, description },
+    { auth: 'privateKey' },
+  );
   return fix ? ` To fix: ${fix}.` : '';
 }
 
@@ -110,7 +122,10 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
     return { headersFor: () => ({ Authorization: `Bearer ${token.value}` }) };
   }
 
-  async renew(response: OktaHttpResponse, used: Record<string, string>): Promise<boolean> {
+  async renew(
+    response: OktaHttpResponse,
+    used: Record<string, string>,
+  ): Promise<boolean> {
     const challenge = response.headers.get('www-authenticate') ?? '';
     const nonce = response.headers.get('dpop-nonce');
     if (this.dpop && nonce && /use_dpop_nonce/.test(challenge)) {
@@ -119,7 +134,9 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
     }
     // Expired or revoked. Drop the token only if it is the one that failed:
     // a concurrent request may already have fetched a new one.
-    const failed = used.Authorization?.slice(used.Authorization.indexOf(' ') + 1);
+    const failed = used.Authorization?.slice(
+      used.Authorization.indexOf(' ') + 1,
+    );
     if (this.token && this.token.value === failed) this.token = undefined;
     return true;
   }
@@ -167,7 +184,13 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
         // A fresh assertion and proof per attempt: Okta accepts each jti once.
         prepare: async () => ({
           headers: dpop
-            ? { DPoP: dpop.proof({ method: 'POST', url: this.tokenUrl, nonce: this.tokenNonce }) }
+            ? {
+                DPoP: dpop.proof({
+                  method: 'POST',
+                  url: this.tokenUrl,
+                  nonce: this.tokenNonce,
+                }),
+              }
             : undefined,
           body: new URLSearchParams({
             grant_type: 'client_credentials',
@@ -185,19 +208,28 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
       const body = parseBody(response.body);
       const error = typeof body.error === 'string' ? body.error : undefined;
 
-      if (response.status === 200 && typeof body.access_token === 'string' && body.access_token) {
-        const type = String(body.token_type).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+      if (
+        response.status === 200 &&
+        typeof body.access_token === 'string' &&
+        body.access_token
+      ) {
+        const type =
+          String(body.token_type).toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
         if (type === 'DPoP' && !dpop) {
           throw new OktaRequestError(
             'Okta issued a DPoP-bound token without a DPoP proof.',
             { endpoint: TOKEN_ENDPOINT, status: 200 },
           );
         }
-        const lifetimeMs = (Number(body.expires_in) > 0 ? Number(body.expires_in) : 3600) * 1000;
+        const lifetimeMs =
+          (Number(body.expires_in) > 0 ? Number(body.expires_in) : 3600) * 1000;
         const token: AccessToken = {
           value: body.access_token,
           type,
-          renewAt: startedAt + lifetimeMs - Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 5),
+          renewAt:
+            startedAt +
+            lifetimeMs -
+            Math.min(RENEW_BEFORE_EXPIRY_MS, lifetimeMs / 5),
         };
         this.token = token;
         stats.tokensFetched++;
@@ -208,28 +240,44 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
       }
 
       const nonce = response.headers.get('dpop-nonce');
-      if (response.status === 400 && error === 'use_dpop_nonce' && nonce && dpop) {
+      if (
+        response.status === 400 &&
+        error === 'use_dpop_nonce' &&
+        nonce &&
+        dpop
+      ) {
         this.tokenNonce = nonce;
         continue;
       }
       if (response.status === 400 && error === 'invalid_dpop_proof' && !dpop) {
         // The app has "Require DPoP" on: Okta wants a proof we did not send.
-        logger.info(`Okta app ${clientId} requires DPoP; using DPoP-bound access tokens`);
+        logger.info(
+          `Okta app ${clientId} requires DPoP; using DPoP-bound access tokens`,
+        );
         this.dpop = new DpopProofSigner();
         continue;
       }
 
       const description =
-        typeof body.error_description === 'string' ? `: ${body.error_description}` : '';
+        typeof body.error_description === 'string'
+          ? `: ${body.error_description}`
+          : '';
       const requestId = response.headers.get('x-okta-request-id') ?? undefined;
       throw new OktaRequestError(
         `Okta token request (${TOKEN_ENDPOINT}) for client ${clientId} failed with HTTP ${
           response.status
         } ${error ?? ''}${description}${requestId ? ` (request id ${requestId})` : ''}.${hintFor(
           error,
-          typeof body.error_description === 'string' ? body.error_description : undefined,
+          typeof body.error_description === 'string'
+            ? body.error_description
+            : undefined,
         )}`,
-        { endpoint: TOKEN_ENDPOINT, status: response.status, errorCode: error, requestId },
+        {
+          endpoint: TOKEN_ENDPOINT,
+          status: response.status,
+          errorCode: error,
+          requestId,
+        },
       );
     }
     throw new OktaRequestError(

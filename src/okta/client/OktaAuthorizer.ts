@@ -35,7 +35,10 @@ export interface OktaAuthorizer {
    * Called when the API answered 401 to an attempt made with `used`
    * headers; resolves true when a retry with renewed credentials may help.
    */
-  renew(response: OktaHttpResponse, used: Record<string, string>): Promise<boolean>;
+  renew(
+    response: OktaHttpResponse,
+    used: Record<string, string>,
+  ): Promise<boolean>;
 }
 
 /** An SSWS API token: nothing to renew. */

@@ -176,7 +176,11 @@ class AdaptiveConcurrencyLimit {
       // inFlight still counts this request: Okta's limit is below it.
       this.cap = Math.max(1, Math.min(this.cap - 1, this.inFlight - 1));
       this.successes = 0;
-    } else if (outcome === 'success' && this.cap < this.max && ++this.successes >= this.cap) {
+    } else if (
+      outcome === 'success' &&
+      this.cap < this.max &&
+      ++this.successes >= this.cap
+    ) {
       this.cap++;
       this.successes = 0;
     }
@@ -202,7 +206,9 @@ export class OktaRateLimiter {
   private readonly now: () => number;
 
   constructor(options: OktaRateLimiterOptions) {
-    this.concurrency = new AdaptiveConcurrencyLimit(Math.max(1, Math.floor(options.maxConcurrency)));
+    this.concurrency = new AdaptiveConcurrencyLimit(
+      Math.max(1, Math.floor(options.maxConcurrency)),
+    );
     this.resetMarginMs = options.resetMarginMs ?? 50;
     this.now = options.now ?? Date.now;
   }
@@ -307,11 +313,16 @@ export class OktaRateLimiter {
     let verdict: OktaRateLimitVerdict = 'ok';
     if (observation) {
       const { headers } = observation;
-      this.clock.observe(observation.sentAt, observation.receivedAt, headers.get('date'));
+      this.clock.observe(
+        observation.sentAt,
+        observation.receivedAt,
+        headers.get('date'),
+      );
       const limit = headerNumber(headers, 'x-rate-limit-limit');
       const remaining = headerNumber(headers, 'x-rate-limit-remaining');
       const reset = headerNumber(headers, 'x-rate-limit-reset');
-      const complete = limit !== undefined && remaining !== undefined && reset !== undefined;
+      const complete =
+        limit !== undefined && remaining !== undefined && reset !== undefined;
       if (observation.status === 429) {
         // A window 429 carries the bucket's own limit with nothing remaining.
         // A concurrency 429 carries limit and remaining 0 (Okta: "always 0
@@ -331,14 +342,21 @@ export class OktaRateLimiter {
       }
     }
     state.inFlight--;
-    let outcome: 'success' | 'concurrencyLimited' | 'neutral' = observation ? 'success' : 'neutral';
+    let outcome: 'success' | 'concurrencyLimited' | 'neutral' = observation
+      ? 'success'
+      : 'neutral';
     if (verdict === 'concurrencyLimited') outcome = 'concurrencyLimited';
     this.concurrency.release(outcome);
     this.notify(state);
     return verdict;
   }
 
-  private update(state: BucketState, limit: number, remaining: number, reset: number): void {
+  private update(
+    state: BucketState,
+    limit: number,
+    remaining: number,
+    reset: number,
+  ): void {
     state.limit = limit;
     if (state.windowReset === undefined || reset > state.windowReset) {
       state.windowReset = reset;
@@ -382,7 +400,10 @@ export class OktaRateLimiter {
     });
     try {
       await Promise.race([
-        abortableDelay(Math.min(untilResetMs ?? 1000, MAX_RESET_WAIT_MS), controller.signal),
+        abortableDelay(
+          Math.min(untilResetMs ?? 1000, MAX_RESET_WAIT_MS),
+          controller.signal,
+        ),
         changed,
       ]);
     } finally {

@@ -1,4 +1,9 @@
-import { FakeOkta, FaultKind, generateOrg, startFakeOkta } from '../../../dev/fakeOkta';
+import {
+  FakeOkta,
+  FaultKind,
+  generateOrg,
+  startFakeOkta,
+} from '../../../dev/fakeOkta';
 import { createOktaOrgClient } from './createOktaOrgClient';
 import { nextLinkOf, oktaErrorOf } from './OktaRequestExecutor';
 import { CapturingLogger, drain, rejectionOf } from './oktaClientTestKit';
@@ -7,10 +12,19 @@ import { OktaClientOptions, OktaRequestError } from './types';
 const TOKEN = '00executor-test-token';
 
 describe('OktaRequestExecutor', () => {
-  const org = generateOrg({ seed: 9, users: 450, groups: 25, averageGroupsPerUser: 4 });
-  const activeUsers = org.users().filter(u => u.status !== 'DEPROVISIONED').length;
+  const org = generateOrg({
+    seed: 9,
+    users: 450,
+    groups: 25,
+    averageGroupsPerUser: 4,
+  });
+  const activeUsers = org
+    .users()
+    .filter(u => u.status !== 'DEPROVISIONED').length;
 
-  async function start(options: Parameters<typeof startFakeOkta>[0] = {}): Promise<FakeOkta> {
+  async function start(
+    options: Parameters<typeof startFakeOkta>[0] = {},
+  ): Promise<FakeOkta> {
     const okta = await startFakeOkta({ org, ...options });
     okta.addApiToken(TOKEN);
     return okta;
@@ -48,7 +62,15 @@ describe('OktaRequestExecutor', () => {
     ])('retries %s to success', async (kind, delayMs) => {
       const { client: c, logger } = client(okta);
       okta.resetStats();
-      okta.setFaults([{ endpoint: 'users', kind, requestNumbers: [1, 3], delayMs, status: 503 }]);
+      okta.setFaults([
+        {
+          endpoint: 'users',
+          kind,
+          requestNumbers: [1, 3],
+          delayMs,
+          status: 503,
+        },
+      ]);
       const users = await drain(c.listUsers({}));
       expect(users).toHaveLength(activeUsers);
       expect(new Set(users.map(u => u.id)).size).toBe(activeUsers);
@@ -60,10 +82,17 @@ describe('OktaRequestExecutor', () => {
 
     it('gives up after maxRetries with an error naming endpoint, status, errorCode and request id', async () => {
       // At 100 a page does not get smaller: only the retries are left.
-      const { client: c } = client(okta, { maxRetries: 3, groupMemberPageSize: 100 });
-      okta.setFaults([{ endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 }]);
+      const { client: c } = client(okta, {
+        maxRetries: 3,
+        groupMemberPageSize: 100,
+      });
+      okta.setFaults([
+        { endpoint: 'groupUsers', kind: 'status5xx', rate: 1, status: 503 },
+      ]);
       okta.resetStats();
-      const error = await rejectionOf(drain(c.listGroupMembers(org.groups()[1].id)));
+      const error = await rejectionOf(
+        drain(c.listGroupMembers(org.groups()[1].id)),
+      );
       expect(error).toBeInstanceOf(OktaRequestError);
       expect((error as OktaRequestError).details).toEqual({
         endpoint: 'GET /api/v1/groups/{id}/users',
@@ -71,7 +100,9 @@ describe('OktaRequestExecutor', () => {
         errorCode: 'E0000009',
         requestId: expect.any(String),
       });
-      expect(error.message).toMatch(/GET \/api\/v1\/groups\/\{id\}\/users failed after 4 attempts: HTTP 503 E0000009/);
+      expect(error.message).toMatch(
+        /GET \/api\/v1\/groups\/\{id\}\/users failed after 4 attempts: HTTP 503 E0000009/,
+      );
       expect(error.message).not.toContain(TOKEN);
       expect(okta.stats().requests.groupUsers).toBe(4);
     });
@@ -79,35 +110,58 @@ describe('OktaRequestExecutor', () => {
     it.each<[string, FaultKind, number | undefined]>([
       ['fail (HTTP 500)', 'status5xx', undefined],
       ['time out', 'latency', 2000],
-    ])('asks for smaller pages when big member pages %s, for the rest of the listing', async (_what, kind, delayMs) => {
-      const everyone = org.everyone()!;
-      const members = org.memberIdsOf(everyone.id);
-      expect(members.length).toBeGreaterThan(250);
-      const { client: c, logger } = client(okta, { maxRetries: 2 });
-      // Pages of 500 or more fail; the client asks for 1000, then 500, then
-      // 250: each smaller page is one of the retries.
-      okta.setFaults([{ endpoint: 'groupUsers', kind, rate: 1, minPageSize: 500, delayMs }]);
-      okta.resetStats();
-      const read = await drain(c.listGroupMembers(everyone.id));
-      expect(read.map(u => u.id)).toEqual([...members]);
-      expect(c.stats().pageSizeFallbacks).toBe(2);
-      const limits = okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'));
-      expect(limits).toEqual(['1000', '500', ...Array(Math.ceil(members.length / 250)).fill('250')]);
-      const warnings = logger.lines.filter(l => l.startsWith('warn'));
-      expect(warnings[0]).toMatch(/retry 1 of 2 in \d+ ms, asking for pages of 500 instead of 1000 for the rest of this listing/);
-      expect(warnings[1]).toContain('retry 2 of 2');
-      expect(warnings[1]).toContain('asking for pages of 250 instead of 500');
-      // Later member listings start at the size that worked: no failed pages.
-      okta.resetStats();
-      const other = org.groups().find(g => g.id !== everyone.id && org.memberIdsOf(g.id).length > 0)!;
-      expect(await drain(c.listGroupMembers(other.id))).toHaveLength(org.memberIdsOf(other.id).length);
-      expect(okta.stats().log.map(e => new URL(e.path, okta.url).searchParams.get('limit'))).toEqual(['250']);
-      expect(c.stats().pageSizeFallbacks).toBe(2);
-    });
+    ])(
+      'asks for smaller pages when big member pages %s, for the rest of the listing',
+      async (_what, kind, delayMs) => {
+        const everyone = org.everyone()!;
+        const members = org.memberIdsOf(everyone.id);
+        expect(members.length).toBeGreaterThan(250);
+        const { client: c, logger } = client(okta, { maxRetries: 2 });
+        // Pages of 500 or more fail; the client asks for 1000, then 500, then
+        // 250: each smaller page is one of the retries.
+        okta.setFaults([
+          { endpoint: 'groupUsers', kind, rate: 1, minPageSize: 500, delayMs },
+        ]);
+        okta.resetStats();
+        const read = await drain(c.listGroupMembers(everyone.id));
+        expect(read.map(u => u.id)).toEqual([...members]);
+        expect(c.stats().pageSizeFallbacks).toBe(2);
+        const limits = okta
+          .stats()
+          .log.map(e => new URL(e.path, okta.url).searchParams.get('limit'));
+        expect(limits).toEqual([
+          '1000',
+          '500',
+          ...Array(Math.ceil(members.length / 250)).fill('250'),
+        ]);
+        const warnings = logger.lines.filter(l => l.startsWith('warn'));
+        expect(warnings[0]).toMatch(
+          /retry 1 of 2 in \d+ ms, asking for pages of 500 instead of 1000 for the rest of this listing/,
+        );
+        expect(warnings[1]).toContain('retry 2 of 2');
+        expect(warnings[1]).toContain('asking for pages of 250 instead of 500');
+        // Later member listings start at the size that worked: no failed pages.
+        okta.resetStats();
+        const other = org
+          .groups()
+          .find(g => g.id !== everyone.id && org.memberIdsOf(g.id).length > 0)!;
+        expect(await drain(c.listGroupMembers(other.id))).toHaveLength(
+          org.memberIdsOf(other.id).length,
+        );
+        expect(
+          okta
+            .stats()
+            .log.map(e => new URL(e.path, okta.url).searchParams.get('limit')),
+        ).toEqual(['250']);
+        expect(c.stats().pageSizeFallbacks).toBe(2);
+      },
+    );
 
     it('does not retry other 4xx', async () => {
       const { client: c } = client(okta);
-      const error = await rejectionOf(drain(c.listGroupMembers('00gdoesnotexist')));
+      const error = await rejectionOf(
+        drain(c.listGroupMembers('00gdoesnotexist')),
+      );
       expect((error as OktaRequestError).details).toMatchObject({
         endpoint: 'GET /api/v1/groups/{id}/users',
         status: 404,
@@ -123,14 +177,19 @@ describe('OktaRequestExecutor', () => {
         logger: new CapturingLogger(),
       });
       const error = await rejectionOf(drain(c.listUsers({})));
-      expect((error as OktaRequestError).details).toMatchObject({ status: 401, errorCode: 'E0000011' });
+      expect((error as OktaRequestError).details).toMatchObject({
+        status: 401,
+        errorCode: 'E0000011',
+      });
       expect(error.message).not.toContain('00unknown-token');
       expect(c.stats().requests.users).toBe(1);
     });
 
     it('stops a listing promptly when aborted, in flight or waiting', async () => {
       const { client: c } = client(okta, { requestTimeoutMs: 30_000 });
-      okta.setFaults([{ endpoint: 'users', kind: 'latency', rate: 1, delayMs: 5000 }]);
+      okta.setFaults([
+        { endpoint: 'users', kind: 'latency', rate: 1, delayMs: 5000 },
+      ]);
       const controller = new AbortController();
       const listing = rejectionOf(drain(c.listUsers({}, controller.signal)));
       setTimeout(() => controller.abort(), 100);
@@ -140,7 +199,9 @@ describe('OktaRequestExecutor', () => {
 
       // An already aborted signal sends nothing.
       okta.resetStats();
-      await expect(drain(c.listGroups({}, AbortSignal.abort()))).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(
+        drain(c.listGroups({}, AbortSignal.abort())),
+      ).rejects.toMatchObject({ name: 'AbortError' });
       expect(okta.stats().requests.groups).toBeUndefined();
     });
   });
@@ -148,7 +209,9 @@ describe('OktaRequestExecutor', () => {
   it('paces a listing to the bucket limit without any 429', async () => {
     // An SSWS token gets half of each bucket, as in Okta: 20 user and 10
     // group requests per second-long window.
-    const okta = await start({ rateLimits: { windowSeconds: 1, limits: { users: 40, groups: 20 } } });
+    const okta = await start({
+      rateLimits: { windowSeconds: 1, limits: { users: 40, groups: 20 } },
+    });
     try {
       const { client: c } = client(okta, { userPageSize: 10 });
       const t0 = Date.now();
@@ -166,7 +229,9 @@ describe('OktaRequestExecutor', () => {
       // 45 user pages at 20 per window, and 1 + 25 requests in the groups
       // bucket at 10 per window: 3 windows each, so 2 s at least.
       expect(okta.stats().requests.users).toBe(Math.ceil(activeUsers / 10));
-      expect(okta.stats().requests.groups + okta.stats().requests.groupUsers).toBe(26);
+      expect(
+        okta.stats().requests.groups + okta.stats().requests.groupUsers,
+      ).toBe(26);
       expect(seconds).toBeGreaterThan(1.9);
       expect(seconds).toBeLessThan(8);
     } finally {
@@ -175,11 +240,18 @@ describe('OktaRequestExecutor', () => {
   });
 
   it('survives an org concurrency limit below its own', async () => {
-    const okta = await start({ rateLimits: { concurrency: 3 }, latency: { fixedMs: 20 } });
+    const okta = await start({
+      rateLimits: { concurrency: 3 },
+      latency: { fixedMs: 20 },
+    });
     try {
       const { client: c, logger } = client(okta, { maxConcurrency: 10 });
-      const results = await Promise.all(org.groups().map(g => drain(c.listGroupMembers(g.id))));
-      expect(results.map(r => r.length)).toEqual(org.groups().map(g => org.memberIdsOf(g.id).length));
+      const results = await Promise.all(
+        org.groups().map(g => drain(c.listGroupMembers(g.id))),
+      );
+      expect(results.map(r => r.length)).toEqual(
+        org.groups().map(g => org.memberIdsOf(g.id).length),
+      );
       expect(okta.stats().peakConcurrency).toBeLessThanOrEqual(4);
       // The fake's concurrency 429s (limit and remaining 0, some on the
       // bucket's very first responses) are told from window 429s.
@@ -196,7 +268,9 @@ describe('OktaRequestExecutor', () => {
 describe('nextLinkOf', () => {
   it('finds rel="next" among several links', () => {
     expect(
-      nextLinkOf('<https://x/api/v1/users?limit=2>; rel="self", <https://x/api/v1/users?after=a%2Cb&limit=2>; rel="next"'),
+      nextLinkOf(
+        '<https://x/api/v1/users?limit=2>; rel="self", <https://x/api/v1/users?after=a%2Cb&limit=2>; rel="next"',
+      ),
     ).toBe('https://x/api/v1/users?after=a%2Cb&limit=2');
     expect(nextLinkOf('<https://x/a>; rel=self')).toBeUndefined();
     expect(nextLinkOf(null)).toBeUndefined();
@@ -207,10 +281,21 @@ describe('oktaErrorOf', () => {
   it('reads management API and OAuth error bodies', () => {
     expect(
       oktaErrorOf(
-        JSON.stringify({ errorCode: 'E0000011', errorSummary: 'Invalid token provided', errorCauses: [{ errorSummary: 'why' }] }),
+        JSON.stringify({
+          errorCode: 'E0000011',
+          errorSummary: 'Invalid token provided',
+          errorCauses: [{ errorSummary: 'why' }],
+        }),
       ),
-    ).toEqual({ errorCode: 'E0000011', summary: 'Invalid token provided (why)' });
-    expect(oktaErrorOf(JSON.stringify({ error: 'invalid_scope', error_description: 'nope' }))).toEqual({
+    ).toEqual({
+      errorCode: 'E0000011',
+      summary: 'Invalid token provided (why)',
+    });
+    expect(
+      oktaErrorOf(
+        JSON.stringify({ error: 'invalid_scope', error_description: 'nope' }),
+      ),
+    ).toEqual({
       errorCode: 'invalid_scope',
       summary: 'nope',
     });

@@ -50,7 +50,9 @@ export interface OktaRequestExecutorOptions {
    * {@link OktaRequestExecutor.fetch}); it gets the executor's `send` for
    * its own token requests.
    */
-  authorizer?: (send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>) => OktaAuthorizer;
+  authorizer?: (
+    send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>,
+  ) => OktaAuthorizer;
   maxRetries: number;
   requestTimeoutMs: number;
   retryBaseDelayMs: number;
@@ -88,7 +90,10 @@ interface OktaErrorBody {
 }
 
 /** Okta's error code and summary from an error response body, if it has them. */
-export function oktaErrorOf(body: string): { errorCode?: string; summary?: string } {
+export function oktaErrorOf(body: string): {
+  errorCode?: string;
+  summary?: string;
+} {
   let parsed: OktaErrorBody;
   try {
     parsed = JSON.parse(body) as OktaErrorBody;
@@ -101,9 +106,14 @@ export function oktaErrorOf(body: string): { errorCode?: string; summary?: strin
   let summary = str(parsed.errorSummary) ?? str(parsed.error_description);
   if (Array.isArray(parsed.errorCauses)) {
     const causes = parsed.errorCauses
-      .map(c => (c && typeof c === 'object' ? str((c as OktaErrorBody).errorSummary) : undefined))
+      .map(c =>
+        c && typeof c === 'object'
+          ? str((c as OktaErrorBody).errorSummary)
+          : undefined,
+      )
       .filter(Boolean);
-    if (causes.length) summary = `${summary ?? ''} (${causes.join('; ')})`.trim();
+    if (causes.length)
+      summary = `${summary ?? ''} (${causes.join('; ')})`.trim();
   }
   return { errorCode, summary };
 }
@@ -115,7 +125,8 @@ export function oktaErrorOf(body: string): { errorCode?: string; summary?: strin
 export function isDpopProofRejection(response: OktaHttpResponse): boolean {
   return (
     response.status === 400 &&
-    wwwAuthenticateError(response.headers.get('www-authenticate')).error === 'invalid_dpop_proof'
+    wwwAuthenticateError(response.headers.get('www-authenticate')).error ===
+      'invalid_dpop_proof'
   );
 }
 
@@ -128,7 +139,9 @@ export function oktaRequestErrorFromResponse(
 ): OktaRequestError {
   const fromBody = oktaErrorOf(response.body);
   // Without an error body (a DPoP proof error), Okta's reason is in the challenge.
-  const challenge = wwwAuthenticateError(response.headers.get('www-authenticate'));
+  const challenge = wwwAuthenticateError(
+    response.headers.get('www-authenticate'),
+  );
   const errorCode = fromBody.errorCode ?? challenge.error;
   const summary = fromBody.summary ?? challenge.description;
   const requestId = response.headers.get('x-okta-request-id') ?? undefined;
@@ -173,7 +186,10 @@ interface TransientFailure {
  * (pages up to 10,000) and member listings (up to 1,000). User pages are at
  * most 200, the size Okta recommends.
  */
-const PAGED_ENDPOINTS: ReadonlySet<string> = new Set(['groups', 'groupMembers']);
+const PAGED_ENDPOINTS: ReadonlySet<string> = new Set([
+  'groups',
+  'groupMembers',
+]);
 const MIN_FALLBACK_PAGE_SIZE = 100;
 
 /**
@@ -185,11 +201,17 @@ const MIN_FALLBACK_PAGE_SIZE = 100;
  * last id of the previous page, so a smaller page continues the same
  * listing, and Okta's next links keep the smaller `limit`.
  */
-export function smallerPageUrl(url: string, endpointKey: string): string | undefined {
+export function smallerPageUrl(
+  url: string,
+  endpointKey: string,
+): string | undefined {
   if (!PAGED_ENDPOINTS.has(endpointKey)) return undefined;
   const limit = pageLimitOf(url);
   if (limit === undefined || limit <= MIN_FALLBACK_PAGE_SIZE) return undefined;
-  return withPageLimit(url, Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2)));
+  return withPageLimit(
+    url,
+    Math.max(MIN_FALLBACK_PAGE_SIZE, Math.floor(limit / 2)),
+  );
 }
 
 function pageLimitOf(url: string): number | undefined {
@@ -213,7 +235,8 @@ const LEARNED_PAGE_SIZE_MS = 10 * 60_000;
 
 class AttemptTimeoutError extends Error {}
 
-const yieldToEventLoop = () => new Promise<void>(resolve => setImmediate(resolve));
+const yieldToEventLoop = () =>
+  new Promise<void>(resolve => setImmediate(resolve));
 
 function describeNetworkError(error: unknown): string {
   if (error instanceof AttemptTimeoutError) return error.message;
@@ -222,18 +245,23 @@ function describeNetworkError(error: unknown): string {
     message?: unknown;
     cause?: { code?: unknown; message?: unknown };
   };
-  const detail = code ?? cause?.code ?? cause?.message ?? message ?? String(error);
+  const detail =
+    code ?? cause?.code ?? cause?.message ?? message ?? String(error);
   return `network error (${String(detail)})`;
 }
 
-function headersOf(sdkHeaders: Record<string, unknown> | undefined, hasBody: boolean) {
+function headersOf(
+  sdkHeaders: Record<string, unknown> | undefined,
+  hasBody: boolean,
+) {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(sdkHeaders ?? {})) {
     const lower = name.toLowerCase();
     // Our authorizer sets the credentials; the SDK's are a placeholder.
     if (lower === 'authorization' || lower === 'dpop') continue;
     // The generated API sets `Content-Type: undefined` on GETs.
-    if (value === undefined || value === null || value === 'undefined') continue;
+    if (value === undefined || value === null || value === 'undefined')
+      continue;
     if (lower === 'content-type' && !hasBody) continue;
     headers[name] = String(value);
   }
@@ -260,10 +288,17 @@ export function nextLinkOf(link: string | null): string | undefined {
  * do the same; the cursor is in the path and query, so those are kept and
  * the page is asked for where the credentials belong.
  */
-export function nextPageUrl(next: string, requestUrl: string, orgOrigin: string): string {
+export function nextPageUrl(
+  next: string,
+  requestUrl: string,
+  orgOrigin: string,
+): string {
   const resolved = new URL(next, requestUrl);
   if (resolved.origin === orgOrigin) return resolved.toString();
-  return new URL(`${resolved.pathname}${resolved.search}`, orgOrigin).toString();
+  return new URL(
+    `${resolved.pathname}${resolved.search}`,
+    orgOrigin,
+  ).toString();
 }
 
 /** Our own response header naming a parsed body the page parser can take. */
@@ -289,7 +324,10 @@ export class OktaRequestExecutor extends RequestExecutor {
   private requestsInFlight = 0;
   private loggedHostChange = false;
   /** Page sizes that worked after a fallback, by endpoint key. */
-  private readonly learnedPageSizes = new Map<string, { limit: number; until: number }>();
+  private readonly learnedPageSizes = new Map<
+    string,
+    { limit: number; until: number }
+  >();
   /** Attempts behind a final response of `send`, for its error message. */
   private readonly attemptsOf = new WeakMap<OktaHttpResponse, number>();
   /** Authorizes API requests. */
@@ -358,7 +396,9 @@ export class OktaRequestExecutor extends RequestExecutor {
         endpoint.template,
         response,
         this.attemptsOf.get(response) ?? 1,
-        this.authorizer instanceof OktaApiTokenAuthorizer ? 'apiToken' : 'privateKey',
+        this.authorizer instanceof OktaApiTokenAuthorizer
+          ? 'apiToken'
+          : 'privateKey',
       );
     }
     // The SDK's Link parser (parse-link-header) silently returns nothing for
@@ -370,7 +410,10 @@ export class OktaRequestExecutor extends RequestExecutor {
     if (next) {
       const nextHandle = `${this.options.orgUrl}${NEXT_PAGE_PATH}${++this.nextPageCount}`;
       const nextUrl = nextPageUrl(next, url, this.orgOrigin);
-      if (!this.loggedHostChange && new URL(next, url).origin !== this.orgOrigin) {
+      if (
+        !this.loggedHostChange &&
+        new URL(next, url).origin !== this.orgOrigin
+      ) {
         this.loggedHostChange = true;
         this.options.logger.debug(
           `Okta's next links are on ${new URL(next, url).origin}, not ${this.orgOrigin}; following them on ${this.orgOrigin}`,
@@ -396,7 +439,9 @@ export class OktaRequestExecutor extends RequestExecutor {
       url: response.url,
       headers,
       text: async () => text,
-      json: async () => this.takeParsedBody({ [PARSED_BODY_HEADER]: parsedId }) ?? JSON.parse(text),
+      json: async () =>
+        this.takeParsedBody({ [PARSED_BODY_HEADER]: parsedId }) ??
+        JSON.parse(text),
       buffer: async () => Buffer.from(text),
     };
   }
@@ -414,9 +459,12 @@ export class OktaRequestExecutor extends RequestExecutor {
     let url = request.url;
     let fellBack = false;
     const learned = this.learnedPageSizes.get(endpoint.key);
-    const asked = PAGED_ENDPOINTS.has(endpoint.key) ? pageLimitOf(url) : undefined;
+    const asked = PAGED_ENDPOINTS.has(endpoint.key)
+      ? pageLimitOf(url)
+      : undefined;
     if (learned && asked !== undefined) {
-      if (Date.now() >= learned.until) this.learnedPageSizes.delete(endpoint.key);
+      if (Date.now() >= learned.until)
+        this.learnedPageSizes.delete(endpoint.key);
       else if (asked > learned.limit) url = withPageLimit(url, learned.limit);
     }
     let retries = 0;
@@ -427,7 +475,8 @@ export class OktaRequestExecutor extends RequestExecutor {
       if (signal?.aborted) throw abortReason(signal);
       let credentials: OktaCredentials | undefined;
       if (request.authorize) {
-        if (!this.authorizer) throw new Error('OktaRequestExecutor has no authorizer');
+        if (!this.authorizer)
+          throw new Error('OktaRequestExecutor has no authorizer');
         // Before taking a slot: a token request must not wait for our own slot.
         credentials = await this.authorizer.credentials(signal);
       }
@@ -439,9 +488,16 @@ export class OktaRequestExecutor extends RequestExecutor {
       const permit = await limiter.acquire(endpoint.bucket, signal, {
         firstInLine: endpoint.key !== 'groupMembers',
       });
-      let outcome: { response: OktaHttpResponse; used: Record<string, string> } | TransientFailure;
+      let outcome:
+        | { response: OktaHttpResponse; used: Record<string, string> }
+        | TransientFailure;
       try {
-        outcome = await this.attempt({ ...request, url }, permit, endpoint.key, credentials);
+        outcome = await this.attempt(
+          { ...request, url },
+          permit,
+          endpoint.key,
+          credentials,
+        );
       } catch (error) {
         // Aborted by the caller, or credentials could not be had (token errors).
         permit.release();
@@ -472,12 +528,17 @@ export class OktaRequestExecutor extends RequestExecutor {
         // A rejected DPoP proof: retry once with a fresh one (a new jti and
         // iat; the proof is made per attempt). A second rejection is final
         // and its error says what Okta said.
-        if (request.authorize && proofRetries < 1 && isDpopProofRejection(response)) {
+        if (
+          request.authorize &&
+          proofRetries < 1 &&
+          isDpopProofRejection(response)
+        ) {
           proofRetries++;
           stats.retries++;
           logger.debug(
             `Okta ${endpoint.template} rejected the DPoP proof (${
-              wwwAuthenticateError(response.headers.get('www-authenticate')).description ?? 'no reason given'
+              wwwAuthenticateError(response.headers.get('www-authenticate'))
+                .description ?? 'no reason given'
             }); retrying with a fresh proof`,
           );
           continue;
@@ -487,7 +548,10 @@ export class OktaRequestExecutor extends RequestExecutor {
           const limit = pageLimitOf(url);
           const known = this.learnedPageSizes.get(endpoint.key);
           if (limit !== undefined && (!known || limit <= known.limit)) {
-            this.learnedPageSizes.set(endpoint.key, { limit, until: Date.now() + LEARNED_PAGE_SIZE_MS });
+            this.learnedPageSizes.set(endpoint.key, {
+              limit,
+              until: Date.now() + LEARNED_PAGE_SIZE_MS,
+            });
           }
         }
         this.attemptsOf.set(response, attempts);
@@ -514,7 +578,9 @@ export class OktaRequestExecutor extends RequestExecutor {
       // (for the rest of the listing), instead of spending the retries on
       // the same size and failing the sync.
       let fallback = '';
-      const smaller = failure.serverStrain ? smallerPageUrl(url, endpoint.key) : undefined;
+      const smaller = failure.serverStrain
+        ? smallerPageUrl(url, endpoint.key)
+        : undefined;
       if (smaller) {
         fallback = `, asking for pages of ${pageLimitOf(smaller)} instead of ${pageLimitOf(url)} for the rest of this listing`;
         url = smaller;
@@ -523,16 +589,22 @@ export class OktaRequestExecutor extends RequestExecutor {
       }
       let delayMs = 0;
       if (failure.concurrencyLimited) {
-        delayMs = this.backoff(retries, Math.min(this.options.retryBaseDelayMs, 250));
+        delayMs = this.backoff(
+          retries,
+          Math.min(this.options.retryBaseDelayMs, 250),
+        );
       } else if (!failure.rateLimited) {
         delayMs = this.backoff(retries, this.options.retryBaseDelayMs);
       }
       const message = `Okta ${endpoint.template}: ${failure.reason}${
         failure.requestId ? ` (request id ${failure.requestId})` : ''
       }; retry ${retries} of ${maxRetries}${
-        failure.rateLimited ? ' after the rate-limit reset' : ` in ${Math.round(delayMs)} ms`
+        failure.rateLimited
+          ? ' after the rate-limit reset'
+          : ` in ${Math.round(delayMs)} ms`
       }${fallback}`;
-      if (failure.rateLimited || failure.concurrencyLimited) logger.debug(message);
+      if (failure.rateLimited || failure.concurrencyLimited)
+        logger.debug(message);
       else logger.warn(message);
       await abortableDelay(delayMs, signal);
     }
@@ -550,17 +622,26 @@ export class OktaRequestExecutor extends RequestExecutor {
     permit: Awaited<ReturnType<OktaRateLimiter['acquire']>>,
     endpointKey: string,
     credentials: OktaCredentials | undefined,
-  ): Promise<{ response: OktaHttpResponse; used: Record<string, string> } | TransientFailure> {
+  ): Promise<
+    | { response: OktaHttpResponse; used: Record<string, string> }
+    | TransientFailure
+  > {
     const { stats, requestTimeoutMs } = this.options;
     const prepared = (await request.prepare?.()) ?? {};
     // Made now, after any wait for a slot, so that proofs are fresh.
     const authHeaders =
-      credentials?.headersFor({ method: request.method, url: request.url }) ?? {};
+      credentials?.headersFor({ method: request.method, url: request.url }) ??
+      {};
     const headers = { ...request.headers, ...prepared.headers, ...authHeaders };
 
     const timeout = new AbortController();
     const timer = setTimeout(
-      () => timeout.abort(new AttemptTimeoutError(`no complete response within ${requestTimeoutMs} ms`)),
+      () =>
+        timeout.abort(
+          new AttemptTimeoutError(
+            `no complete response within ${requestTimeoutMs} ms`,
+          ),
+        ),
       requestTimeoutMs,
     );
     const signal = request.signal
@@ -568,7 +649,10 @@ export class OktaRequestExecutor extends RequestExecutor {
       : timeout.signal;
     stats.requests[endpointKey] = (stats.requests[endpointKey] ?? 0) + 1;
     this.requestsInFlight++;
-    stats.peakRequestsInFlight = Math.max(stats.peakRequestsInFlight ?? 0, this.requestsInFlight);
+    stats.peakRequestsInFlight = Math.max(
+      stats.peakRequestsInFlight ?? 0,
+      this.requestsInFlight,
+    );
     const sentAt = Date.now();
     let status: number;
     let responseHeaders: Headers;
@@ -596,7 +680,9 @@ export class OktaRequestExecutor extends RequestExecutor {
       if (request.signal?.aborted) throw abortReason(request.signal);
       const timedOut = timeout.signal.aborted;
       return {
-        reason: timedOut ? describeNetworkError(timeout.signal.reason) : describeNetworkError(error),
+        reason: timedOut
+          ? describeNetworkError(timeout.signal.reason)
+          : describeNetworkError(error),
         serverStrain: timedOut,
       };
     } finally {
@@ -605,7 +691,12 @@ export class OktaRequestExecutor extends RequestExecutor {
     }
 
     countResponse(stats, endpointKey, status);
-    const verdict = permit.release({ status, headers: responseHeaders, sentAt, receivedAt });
+    const verdict = permit.release({
+      status,
+      headers: responseHeaders,
+      sentAt,
+      receivedAt,
+    });
     // Let a request that was waiting for this slot leave before this body is
     // parsed (parsing a member page takes milliseconds).
     await yieldToEventLoop();
@@ -640,9 +731,16 @@ export class OktaRequestExecutor extends RequestExecutor {
       try {
         json = JSON.parse(body);
       } catch {
-        return { reason: `HTTP ${status} with a body that is not JSON`, status, requestId };
+        return {
+          reason: `HTTP ${status} with a body that is not JSON`,
+          status,
+          requestId,
+        };
       }
     }
-    return { response: { status, url, headers: responseHeaders, body, json }, used: authHeaders };
+    return {
+      response: { status, url, headers: responseHeaders, body, json },
+      used: authHeaders,
+    };
   }
 }

@@ -17,7 +17,9 @@ describe('abortableDelay', () => {
   });
 
   it('rejects at once for an aborted signal, with a custom reason when given', async () => {
-    await expect(abortableDelay(10, AbortSignal.abort(new Error('stop')))).rejects.toThrow('stop');
+    await expect(
+      abortableDelay(10, AbortSignal.abort(new Error('stop'))),
+    ).rejects.toThrow('stop');
     const controller = new AbortController();
     controller.abort('just a string');
     expect(abortReason(controller.signal).name).toBe('AbortError');

@@ -13,7 +13,10 @@ export function abortReason(signal: AbortSignal): Error {
 }
 
 /** Resolves after `ms` (at once when `ms <= 0`), rejects when `signal` aborts first. */
-export function abortableDelay(ms: number, signal?: AbortSignal): Promise<void> {
+export function abortableDelay(
+  ms: number,
+  signal?: AbortSignal,
+): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));
   return new Promise((resolve, reject) => {
     function finish() {

@@ -2,7 +2,12 @@
  * The private_key_jwt client assertion Okta's token endpoint takes from a
  * service ("API Services") app, and loading the app's private key.
  */
-import { createPrivateKey, JsonWebKey, KeyObject, randomUUID } from 'node:crypto';
+import {
+  createPrivateKey,
+  JsonWebKey,
+  KeyObject,
+  randomUUID,
+} from 'node:crypto';
 import { OktaJwsAlgorithm, OktaSigningKey, signJwt } from './jwt';
 
 /** Client assertion type of RFC 7523, sent as `client_assertion_type`. */
@@ -30,7 +35,8 @@ export function signingAlgorithmOf(
 ): { alg: OktaJwsAlgorithm } | { unusable: string } {
   if (key.asymmetricKeyType === 'rsa') {
     // A JWK may say which RSA algorithm its public half is registered under.
-    if (preferred === 'RS384' || preferred === 'RS512') return { alg: preferred };
+    if (preferred === 'RS384' || preferred === 'RS512')
+      return { alg: preferred };
     return { alg: 'RS256' };
   }
   if (key.asymmetricKeyType === 'ec') {
@@ -63,7 +69,9 @@ export function loadSigningKey(privateKey: string): OktaSigningKey {
       key = createPrivateKey({ key: jwk, format: 'jwk' });
     } else {
       // Config files sometimes carry PEMs with literal "\n" sequences.
-      key = createPrivateKey(text.includes('\\n') ? text.replace(/\\n/g, '\n') : text);
+      key = createPrivateKey(
+        text.includes('\\n') ? text.replace(/\\n/g, '\n') : text,
+      );
     }
   } catch {
     throw new Error(
@@ -71,7 +79,9 @@ export function loadSigningKey(privateKey: string): OktaSigningKey {
     );
   }
   if (key.type !== 'private') {
-    throw new Error('The Okta private key (privateKey) is a public key; give the private key');
+    throw new Error(
+      'The Okta private key (privateKey) is a public key; give the private key',
+    );
   }
   const usable = signingAlgorithmOf(key, preferred);
   if ('unusable' in usable) {

@@ -21,7 +21,12 @@ const TOKEN = '00list-test-token';
 
 describe('createOktaOrgClient', () => {
   // Everyone has ~2400 members: three pages of 1000.
-  const org = generateOrg({ seed: 3, users: 2500, groups: 30, averageGroupsPerUser: 3 });
+  const org = generateOrg({
+    seed: 3,
+    users: 2500,
+    groups: 30,
+    averageGroupsPerUser: 3,
+  });
   const activeUsers = org.users().filter(u => u.status !== 'DEPROVISIONED');
   let okta: FakeOkta;
 
@@ -45,7 +50,9 @@ describe('createOktaOrgClient', () => {
     okta.resetStats();
     const users = await drain(c.listUsers({}));
     expect(users.map(u => u.id)).toEqual(activeUsers.map(u => u.id));
-    expect(okta.stats().requests.users).toBe(Math.ceil(activeUsers.length / 200));
+    expect(okta.stats().requests.users).toBe(
+      Math.ceil(activeUsers.length / 200),
+    );
 
     const groups = await drain(c.listGroups({}));
     expect(groups.map(g => g.id)).toEqual(org.groups().map(g => g.id));
@@ -55,8 +62,12 @@ describe('createOktaOrgClient', () => {
     const members = await drain(c.listGroupMembers(everyone.id));
     expect(members.map(u => u.id)).toEqual([...org.memberIdsOf(everyone.id)]);
     expect(members.length).toBeGreaterThan(2000);
-    expect(okta.stats().requests.groupUsers).toBe(Math.ceil(members.length / 1000));
-    expect(okta.stats().log.every(e => /limit=(200|10000|1000)/.test(e.path))).toBe(true);
+    expect(okta.stats().requests.groupUsers).toBe(
+      Math.ceil(members.length / 1000),
+    );
+    expect(
+      okta.stats().log.every(e => /limit=(200|10000|1000)/.test(e.path)),
+    ).toBe(true);
 
     expect(c.stats()).toEqual({
       requests: {
@@ -114,7 +125,8 @@ describe('createOktaOrgClient', () => {
       for await (const user of c.listUsers({})) {
         expect(user.id).toBeDefined();
         // 40 ms of consumer work per page, as long as a round trip.
-        if (seen++ % 200 === 0) await new Promise(resolve => setTimeout(resolve, 40));
+        if (seen++ % 200 === 0)
+          await new Promise(resolve => setTimeout(resolve, 40));
       }
       const ms = Date.now() - t0;
       expect(seen).toBe(activeUsers.length);
@@ -159,7 +171,11 @@ describe('createOktaOrgClient', () => {
         auth: { kind: 'apiToken', token: TOKEN },
         logger: new CapturingLogger(),
       });
-      const users = await drain(c.listUsers({ search: 'status eq "ACTIVE" or status eq "DEPROVISIONED"' }));
+      const users = await drain(
+        c.listUsers({
+          search: 'status eq "ACTIVE" or status eq "DEPROVISIONED"',
+        }),
+      );
       expect(users.length).toBeGreaterThan(0);
       for (const user of users) {
         const stored = demo.org.getUser(user.id)!;
@@ -183,7 +199,9 @@ describe('createOktaOrgClient', () => {
         });
       }
       // The SDK's Group model would have dropped this custom attribute.
-      expect(groups.some(g => typeof g.profile.parentGroup === 'string')).toBe(true);
+      expect(groups.some(g => typeof g.profile.parentGroup === 'string')).toBe(
+        true,
+      );
     } finally {
       await demo.close();
     }
@@ -191,7 +209,9 @@ describe('createOktaOrgClient', () => {
 
   it('follows next links longer than the Link parser of the SDK accepts', async () => {
     const wanted = activeUsers.slice(0, 90);
-    const search = wanted.map(u => `profile.login eq "${u.profile.login}"`).join(' or ');
+    const search = wanted
+      .map(u => `profile.login eq "${u.profile.login}"`)
+      .join(' or ');
     const c = createOktaOrgClient({
       orgUrl: okta.url,
       auth: { kind: 'apiToken', token: TOKEN },
@@ -206,25 +226,35 @@ describe('createOktaOrgClient', () => {
   });
 
   it('passes search through', async () => {
-    const users = await drain(client().listUsers({ search: 'status eq "SUSPENDED"' }));
+    const users = await drain(
+      client().listUsers({ search: 'status eq "SUSPENDED"' }),
+    );
     expect(users.length).toBeGreaterThan(0);
     expect(users.every(u => u.status === 'SUSPENDED')).toBe(true);
   });
 
   it('reads usersCount with expandStats, on the first page only (Okta drops expand)', async () => {
-    const groups = await drain(client({ groupPageSize: 10 }).listGroups({ expandStats: true }));
+    const groups = await drain(
+      client({ groupPageSize: 10 }).listGroups({ expandStats: true }),
+    );
     expect(groups).toHaveLength(30);
     for (const group of groups.slice(0, 10)) {
       expect(group.usersCount).toBe(org.memberIdsOf(group.id).length);
     }
     expect(groups.slice(10).every(g => g.usersCount === undefined)).toBe(true);
-    expect((await drain(client().listGroups({})))[0].usersCount).toBeUndefined();
+    expect(
+      (await drain(client().listGroups({})))[0].usersCount,
+    ).toBeUndefined();
   });
 
   it('tolerates a trailing slash on the org URL', async () => {
     okta.resetStats();
-    expect(await drain(client({ orgUrl: `${okta.url}//` }).listGroups({}))).toHaveLength(30);
-    expect(okta.stats().log.map(e => e.path)).toEqual(['/api/v1/groups?limit=10000']);
+    expect(
+      await drain(client({ orgUrl: `${okta.url}//` }).listGroups({})),
+    ).toHaveLength(30);
+    expect(okta.stats().log.map(e => e.path)).toEqual([
+      '/api/v1/groups?limit=10000',
+    ]);
   });
 
   it('ignores OKTA_CLIENT_* environment variables', async () => {
@@ -245,7 +275,9 @@ describe('createOktaOrgClient', () => {
   });
 
   it('validates page sizes and the org URL', () => {
-    expect(() => client({ groupPageSize: 20000 })).toThrow(/groupPageSize must be an integer from 1 to 10000/);
+    expect(() => client({ groupPageSize: 20000 })).toThrow(
+      /groupPageSize must be an integer from 1 to 10000/,
+    );
     expect(() => client({ orgUrl: 'example.okta.com' })).toThrow(/not a URL/);
   });
 
@@ -256,10 +288,15 @@ describe('createOktaOrgClient', () => {
   ): Promise<void> {
     const server = http.createServer((req, res) => {
       const base = `http://${req.headers.host}`;
-      const index = Number(new URL(req.url!, base).searchParams.get('after') ?? 0);
+      const index = Number(
+        new URL(req.url!, base).searchParams.get('after') ?? 0,
+      );
       res.setHeader('Content-Type', 'application/json');
       if (index + 1 < pages.length) {
-        res.setHeader('Link', `<${base}/api/v1/users?limit=200&after=${index + 1}>; rel="next"`);
+        res.setHeader(
+          'Link',
+          `<${base}/api/v1/users?limit=200&after=${index + 1}>; rel="next"`,
+        );
       }
       res.end(JSON.stringify(pages[index]));
     });
@@ -272,7 +309,11 @@ describe('createOktaOrgClient', () => {
     }
   }
 
-  const user = (id: string) => ({ id, status: 'ACTIVE', profile: { login: `${id}@example.com` } });
+  const user = (id: string) => ({
+    id,
+    status: 'ACTIVE',
+    profile: { login: `${id}@example.com` },
+  });
 
   it('skips the empty page Okta can send with a next link', async () => {
     await withUserPages([[user('00u1')], [], [user('00u3')]], async orgUrl => {
@@ -281,13 +322,19 @@ describe('createOktaOrgClient', () => {
         auth: { kind: 'apiToken', token: TOKEN },
         logger: new CapturingLogger(),
       });
-      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual(['00u1', '00u3']);
+      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual([
+        '00u1',
+        '00u3',
+      ]);
       expect(c.stats().requests.users).toBe(3);
     });
   });
 
   it('skips a record without id or profile with a warning, keeping the rest', async () => {
-    const pages = [[user('00u1'), { status: 'ACTIVE', profile: {} }], [{ id: '00u2' }, user('00u3')]];
+    const pages = [
+      [user('00u1'), { status: 'ACTIVE', profile: {} }],
+      [{ id: '00u2' }, user('00u3')],
+    ];
     await withUserPages(pages, async orgUrl => {
       const logger = new CapturingLogger();
       const c = createOktaOrgClient({
@@ -295,7 +342,10 @@ describe('createOktaOrgClient', () => {
         auth: { kind: 'apiToken', token: TOKEN },
         logger,
       });
-      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual(['00u1', '00u3']);
+      expect((await drain(c.listUsers({}))).map(u => u.id)).toEqual([
+        '00u1',
+        '00u3',
+      ]);
       const warnings = logger.lines.filter(line => line.startsWith('warn'));
       expect(warnings).toHaveLength(2);
       expect(warnings[0]).toContain('has no id');
@@ -307,10 +357,15 @@ describe('createOktaOrgClient', () => {
   it('follows next links on another host on the org URL, so credentials go nowhere else', async () => {
     const hosts: string[] = [];
     const server = http.createServer((req, res) => {
-      hosts.push(`${req.headers.host} ${req.url} ${req.headers.authorization ? 'with' : 'without'} credentials`);
+      hosts.push(
+        `${req.headers.host} ${req.url} ${req.headers.authorization ? 'with' : 'without'} credentials`,
+      );
       res.setHeader('Content-Type', 'application/json');
       if (!req.url?.includes('after=')) {
-        res.setHeader('Link', '<http://127.0.0.2:9/api/v1/users?after=x&limit=200>; rel="next"');
+        res.setHeader(
+          'Link',
+          '<http://127.0.0.2:9/api/v1/users?after=x&limit=200>; rel="next"',
+        );
       }
       res.end('[]');
     });
@@ -339,39 +394,64 @@ describe('createOktaOrgClient', () => {
     canonical.addApiToken(TOKEN);
     try {
       const logger = new CapturingLogger();
-      const c = createOktaOrgClient({ orgUrl: canonical.url, auth: { kind: 'apiToken', token: TOKEN }, logger });
+      const c = createOktaOrgClient({
+        orgUrl: canonical.url,
+        auth: { kind: 'apiToken', token: TOKEN },
+        logger,
+      });
       const first = await fetch(`${canonical.url}/api/v1/users?limit=200`, {
         headers: { authorization: `SSWS ${TOKEN}` },
       });
-      expect(first.headers.get('link')).toContain(`http://localhost:${new URL(canonical.url).port}/api/v1/users?`);
+      expect(first.headers.get('link')).toContain(
+        `http://localhost:${new URL(canonical.url).port}/api/v1/users?`,
+      );
       const users = await drain(c.listUsers({}));
       expect(users.map(u => u.id)).toEqual(activeUsers.map(u => u.id));
       const biggest = org
         .groups()
-        .reduce((a, b) => (org.memberIdsOf(b.id).length > org.memberIdsOf(a.id).length ? b : a));
+        .reduce((a, b) =>
+          org.memberIdsOf(b.id).length > org.memberIdsOf(a.id).length ? b : a,
+        );
       const members = await drain(c.listGroupMembers(biggest.id));
       expect(members).toHaveLength(org.memberIdsOf(biggest.id).length);
       expect(members.length).toBeGreaterThan(1000);
       // Every request went to the org URL.
-      expect(canonical.stats().log.every(e => !e.path.startsWith('http'))).toBe(true);
-      expect(logger.lines.join('\n')).toContain('next links are on http://localhost:');
+      expect(canonical.stats().log.every(e => !e.path.startsWith('http'))).toBe(
+        true,
+      );
+      expect(logger.lines.join('\n')).toContain(
+        'next links are on http://localhost:',
+      );
     } finally {
       await canonical.close();
     }
   });
 
-  it("retries a rejected DPoP proof once with a fresh one, then says what Okta said and what to check", async () => {
+  it('retries a rejected DPoP proof once with a fresh one, then says what Okta said and what to check', async () => {
     // The fake's clock jumps 10 minutes after the token is issued: every
     // proof's iat is then too old (Okta allows 5 minutes), the token valid.
     let skewMs = 0;
-    const skewed = await startFakeOkta({ org: demoOrg(), clock: () => Date.now() + skewMs });
+    const skewed = await startFakeOkta({
+      org: demoOrg(),
+      clock: () => Date.now() + skewMs,
+    });
     try {
       const ec = await createServiceAppKeys('ES256');
-      skewed.addServiceApp({ clientId: 'dpop', publicJwks: [ec.publicJwk], scopes: SCOPES, requireDpop: true });
+      skewed.addServiceApp({
+        clientId: 'dpop',
+        publicJwks: [ec.publicJwk],
+        scopes: SCOPES,
+        requireDpop: true,
+      });
       const logger = new CapturingLogger();
       const c = createOktaOrgClient({
         orgUrl: skewed.url,
-        auth: { kind: 'privateKey', clientId: 'dpop', keyId: ec.kid, privateKey: JSON.stringify(ec.privateJwk) },
+        auth: {
+          kind: 'privateKey',
+          clientId: 'dpop',
+          keyId: ec.kid,
+          privateKey: JSON.stringify(ec.privateJwk),
+        },
         logger,
       });
       expect((await drain(c.listGroups({}))).length).toBeGreaterThan(0);
@@ -379,10 +459,16 @@ describe('createOktaOrgClient', () => {
       skewMs = 600_000;
       const error = await rejectionOf(drain(c.listUsers({})));
       expect(error).toBeInstanceOf(OktaRequestError);
-      expect(error.message).toContain('GET /api/v1/users failed with HTTP 400 invalid_dpop_proof');
-      expect(error.message).toContain("The DPoP proof JWT 'iat' claim is missing or not recent.");
+      expect(error.message).toContain(
+        'GET /api/v1/users failed with HTTP 400 invalid_dpop_proof',
+      );
+      expect(error.message).toContain(
+        "The DPoP proof JWT 'iat' claim is missing or not recent.",
+      );
       expect(error.message).toContain('after 2 attempts');
-      expect(error.message).toContain("To fix: Okta rejected the DPoP proof; check that this machine's clock is right");
+      expect(error.message).toContain(
+        "To fix: Okta rejected the DPoP proof; check that this machine's clock is right",
+      );
       expect(skewed.stats().requests.users).toBe(2);
       expect(logger.lines.join('\n')).toContain('rejected the DPoP proof');
     } finally {
@@ -391,16 +477,33 @@ describe('createOktaOrgClient', () => {
   });
 
   it('puts no secret in any log line or error message', async () => {
-    const failing = await startFakeOkta({ org: demoOrg(), rateLimits: { windowSeconds: 1 } });
+    const failing = await startFakeOkta({
+      org: demoOrg(),
+      rateLimits: { windowSeconds: 1 },
+    });
     const recorder = recordSentCredentials();
     const logger = new CapturingLogger();
     const errors: unknown[] = [];
     try {
       const rsa = await createServiceAppKeys('RS256');
       const ec = await createServiceAppKeys('ES256');
-      failing.addServiceApp({ clientId: 'dpop', publicJwks: [ec.publicJwk], scopes: SCOPES, requireDpop: true });
-      failing.addServiceApp({ clientId: 'plain', publicJwks: [rsa.publicJwk], scopes: ['okta.users.read'] });
-      failing.addServiceApp({ clientId: 'noadmin', publicJwks: [rsa.publicJwk], scopes: SCOPES, adminRole: false });
+      failing.addServiceApp({
+        clientId: 'dpop',
+        publicJwks: [ec.publicJwk],
+        scopes: SCOPES,
+        requireDpop: true,
+      });
+      failing.addServiceApp({
+        clientId: 'plain',
+        publicJwks: [rsa.publicJwk],
+        scopes: ['okta.users.read'],
+      });
+      failing.addServiceApp({
+        clientId: 'noadmin',
+        publicJwks: [rsa.publicJwk],
+        scopes: SCOPES,
+        adminRole: false,
+      });
       const make = (clientId: string, keyId: string, privateKey: string) =>
         createOktaOrgClient({
           orgUrl: failing.url,
@@ -410,11 +513,18 @@ describe('createOktaOrgClient', () => {
           requestTimeoutMs: 300,
           maxRetries: 2,
         });
-      const attempt = async (p: Promise<unknown>) => errors.push(await rejectionOf(p));
+      const attempt = async (p: Promise<unknown>) =>
+        errors.push(await rejectionOf(p));
 
-      await attempt(drain(make('plain', 'wrong-kid', rsa.privateKeyPem).listUsers({})));
-      await attempt(drain(make('plain', rsa.kid, rsa.privateKeyPem).listGroups({})));
-      await attempt(drain(make('noadmin', rsa.kid, rsa.privateKeyPem).listUsers({})));
+      await attempt(
+        drain(make('plain', 'wrong-kid', rsa.privateKeyPem).listUsers({})),
+      );
+      await attempt(
+        drain(make('plain', rsa.kid, rsa.privateKeyPem).listGroups({})),
+      );
+      await attempt(
+        drain(make('noadmin', rsa.kid, rsa.privateKeyPem).listUsers({})),
+      );
       const dpop = make('dpop', ec.kid, JSON.stringify(ec.privateJwk));
       failing.setFaults([
         { endpoint: 'users', kind: 'status5xx', rate: 1 },
@@ -436,7 +546,10 @@ describe('createOktaOrgClient', () => {
     expect(logger.lines.length).toBeGreaterThan(5);
     const said = [
       ...logger.lines,
-      ...errors.map(e => `${(e as Error).message} ${(e as Error).stack} ${JSON.stringify(e)}`),
+      ...errors.map(
+        e =>
+          `${(e as Error).message} ${(e as Error).stack} ${JSON.stringify(e)}`,
+      ),
     ].join('\n');
     // Authorization values, tokens, proofs and assertions actually sent.
     expect(recorder.secrets.size).toBeGreaterThan(10);
@@ -448,6 +561,8 @@ describe('createOktaOrgClient', () => {
 
 describe('oktaGroupFromApi', () => {
   it('rejects an object without id', () => {
-    expect(() => oktaGroupFromApi({ profile: {} }, 'GET /api/v1/groups')).toThrow(OktaRequestError);
+    expect(() =>
+      oktaGroupFromApi({ profile: {} }, 'GET /api/v1/groups'),
+    ).toThrow(OktaRequestError);
   });
 });

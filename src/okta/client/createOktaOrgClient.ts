@@ -14,7 +14,10 @@ import {
   type OktaHttpResponse,
 } from './OktaAuthorizer';
 import { OktaRateLimiter } from './OktaRateLimiter';
-import { OktaRequestExecutor, type OktaHttpRequest } from './OktaRequestExecutor';
+import {
+  OktaRequestExecutor,
+  type OktaHttpRequest,
+} from './OktaRequestExecutor';
 import {
   OktaClientOptions,
   OktaClientStats,
@@ -46,15 +49,24 @@ function optionalString(value: unknown): string | null | undefined {
 function pageSize(value: number | undefined, max: number, key: string): number {
   if (value === undefined) return max;
   if (!Number.isInteger(value) || value < 1 || value > max) {
-    throw new Error(`Okta ${key} must be an integer from 1 to ${max}, got ${value}`);
+    throw new Error(
+      `Okta ${key} must be an integer from 1 to ${max}, got ${value}`,
+    );
   }
   return value;
 }
 
-function positive(value: number | undefined, fallback: number, key: string, min = 1): number {
+function positive(
+  value: number | undefined,
+  fallback: number,
+  key: string,
+  min = 1,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isFinite(value) || value < min) {
-    throw new Error(`Okta ${key} must be a number of at least ${min}, got ${value}`);
+    throw new Error(
+      `Okta ${key} must be a number of at least ${min}, got ${value}`,
+    );
   }
   return value;
 }
@@ -89,9 +101,12 @@ function unusableRecordReason(raw: RawObject): string | undefined {
 /** A user as the contract has it, from a raw API object. */
 export function oktaUserFromApi(raw: RawObject, endpoint: string): OktaUser {
   if (typeof raw.id !== 'string' || !isObject(raw.profile)) {
-    throw new OktaRequestError(`Okta ${endpoint} returned a user without id or profile.`, {
-      endpoint,
-    });
+    throw new OktaRequestError(
+      `Okta ${endpoint} returned a user without id or profile.`,
+      {
+        endpoint,
+      },
+    );
   }
   return {
     id: raw.id,
@@ -105,9 +120,12 @@ export function oktaUserFromApi(raw: RawObject, endpoint: string): OktaUser {
 /** A group as the contract has it, from a raw API object. */
 export function oktaGroupFromApi(raw: RawObject, endpoint: string): OktaGroup {
   if (typeof raw.id !== 'string' || !isObject(raw.profile)) {
-    throw new OktaRequestError(`Okta ${endpoint} returned a group without id or profile.`, {
-      endpoint,
-    });
+    throw new OktaRequestError(
+      `Okta ${endpoint} returned a group without id or profile.`,
+      {
+        endpoint,
+      },
+    );
   }
   const group: OktaGroup = {
     id: raw.id,
@@ -134,8 +152,10 @@ function rawPageParser(executor: OktaRequestExecutor) {
       body: { text(): Promise<string> };
     }): Promise<unknown[]> {
       const page: unknown =
-        executor.takeParsedBody(response.headers) ?? JSON.parse(await response.body.text());
-      if (!Array.isArray(page)) throw new Error('Okta returned a page that is not a JSON array');
+        executor.takeParsedBody(response.headers) ??
+        JSON.parse(await response.body.text());
+      if (!Array.isArray(page))
+        throw new Error('Okta returned a page that is not a JSON array');
       return page;
     },
   };
@@ -219,16 +239,29 @@ export function createOktaConnection(
     authorizer: (send): OktaAuthorizer =>
       auth.kind === 'apiToken'
         ? new OktaApiTokenAuthorizer(auth.token)
-        : newTokenSource(options.scopes?.length ? options.scopes : DEFAULT_SCOPES, send),
+        : newTokenSource(
+            options.scopes?.length ? options.scopes : DEFAULT_SCOPES,
+            send,
+          ),
     maxRetries: positive(options.maxRetries, 6, 'maxRetries', 0),
-    requestTimeoutMs: positive(options.requestTimeoutMs, 30_000, 'requestTimeoutMs'),
-    retryBaseDelayMs: positive(options.retryBaseDelayMs, 1000, 'retryBaseDelayMs', 0),
+    requestTimeoutMs: positive(
+      options.requestTimeoutMs,
+      30_000,
+      'requestTimeoutMs',
+    ),
+    retryBaseDelayMs: positive(
+      options.retryBaseDelayMs,
+      1000,
+      'retryBaseDelayMs',
+      0,
+    ),
   });
   return {
     orgUrl,
     executor,
     stats,
-    tokenSource: scopes => newTokenSource(scopes, request => executor.send(request)),
+    tokenSource: scopes =>
+      newTokenSource(scopes, request => executor.send(request)),
   };
 }
 
@@ -242,7 +275,11 @@ export function createOktaConnection(
 export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   const sizes = {
     users: pageSize(options.userPageSize, MAX_PAGE_SIZE.users, 'userPageSize'),
-    groups: pageSize(options.groupPageSize, MAX_PAGE_SIZE.groups, 'groupPageSize'),
+    groups: pageSize(
+      options.groupPageSize,
+      MAX_PAGE_SIZE.groups,
+      'groupPageSize',
+    ),
     groupMembers: pageSize(
       options.groupMemberPageSize,
       MAX_PAGE_SIZE.groupMembers,
@@ -302,7 +339,10 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         stats.peakPagesHeld = Math.max(stats.peakPagesHeld ?? 0, pagesHeld);
         recordsLeft = page.length;
         recordsHeld += recordsLeft;
-        stats.peakRecordsHeld = Math.max(stats.peakRecordsHeld ?? 0, recordsHeld);
+        stats.peakRecordsHeld = Math.max(
+          stats.peakRecordsHeld ?? 0,
+          recordsHeld,
+        );
         for (let i = 0; i < page.length; i++) {
           const item = page[i];
           // The page lets go of each record as it is taken, so a record the
@@ -312,11 +352,17 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
             signal?.throwIfAborted();
             // An empty page that still has a next link yields null: skip it.
             if (item === null || item === undefined) continue;
-            if (!isObject(item)) throw new Error('Okta returned a page item that is not an object');
+            if (!isObject(item))
+              throw new Error(
+                'Okta returned a page item that is not an object',
+              );
             const unusable = unusableRecordReason(item);
             if (unusable) {
-              const id = typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
-              options.logger.warn(`Skipped an Okta record${id} from ${endpoint}: it ${unusable}`);
+              const id =
+                typeof item.id === 'string' ? ` ${item.id.slice(0, 40)}` : '';
+              options.logger.warn(
+                `Skipped an Okta record${id} from ${endpoint}: it ${unusable}`,
+              );
               continue;
             }
             // Resumes once the consumer is done with the record.
@@ -340,7 +386,8 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
   return {
     listUsers(query, signal) {
       return list(
-        () => sdk.userApi.listUsers({ search: query.search, limit: sizes.users }),
+        () =>
+          sdk.userApi.listUsers({ search: query.search, limit: sizes.users }),
         raw => oktaUserFromApi(raw, 'GET /api/v1/users'),
         signal,
         'GET /api/v1/users',
@@ -361,7 +408,8 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     },
     listGroupMembers(groupId, signal) {
       return list(
-        () => sdk.groupApi.listGroupUsers({ groupId, limit: sizes.groupMembers }),
+        () =>
+          sdk.groupApi.listGroupUsers({ groupId, limit: sizes.groupMembers }),
         raw => oktaUserFromApi(raw, 'GET /api/v1/groups/{id}/users'),
         signal,
         'GET /api/v1/groups/{id}/users',

@@ -3,7 +3,12 @@
  * binds the access token to this key, so it lives as long as the client and
  * never leaves memory.
  */
-import { createHash, generateKeyPairSync, JsonWebKey, randomUUID } from 'node:crypto';
+import {
+  createHash,
+  generateKeyPairSync,
+  JsonWebKey,
+  randomUUID,
+} from 'node:crypto';
 import { base64url, OktaSigningKey, signJwt } from './jwt';
 
 /** The DPoP `ath` claim: base64url(SHA-256(access token)). */
@@ -24,7 +29,9 @@ export class DpopProofSigner {
 
   /** Generates a fresh P-256 key pair. */
   constructor() {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const { privateKey, publicKey } = generateKeyPairSync('ec', {
+      namedCurve: 'prime256v1',
+    });
     this.signingKey = { key: privateKey, alg: 'ES256' };
     const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
     this.publicJwk = { kty, crv, x, y };
@@ -52,7 +59,9 @@ export class DpopProofSigner {
         iat: Math.floor((request.now ?? Date.now()) / 1000),
         jti: randomUUID(),
         ...(request.nonce ? { nonce: request.nonce } : {}),
-        ...(request.accessToken ? { ath: accessTokenHash(request.accessToken) } : {}),
+        ...(request.accessToken
+          ? { ath: accessTokenHash(request.accessToken) }
+          : {}),
       },
       this.signingKey,
     );

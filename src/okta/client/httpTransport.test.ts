@@ -18,7 +18,10 @@ describe('httpTransport', () => {
         let body = '';
         req.on('data', c => (body += c));
         req.on('end', () => {
-          res.writeHead(200, { 'content-type': 'application/json', 'x-echo-method': req.method ?? '' });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'x-echo-method': req.method ?? '',
+          });
           res.end(JSON.stringify({ body, auth: req.headers.authorization }));
         });
       }
@@ -28,7 +31,10 @@ describe('httpTransport', () => {
   });
   afterAll(() => new Promise(resolve => server.close(resolve)));
 
-  const send = (path: string, init: Partial<Parameters<typeof httpTransport.send>[1]> = {}) =>
+  const send = (
+    path: string,
+    init: Partial<Parameters<typeof httpTransport.send>[1]> = {},
+  ) =>
     httpTransport.send(`${base}${path}`, {
       method: 'GET',
       headers: {},
@@ -37,10 +43,17 @@ describe('httpTransport', () => {
     });
 
   it('sends method, headers and body, and buffers the answer', async () => {
-    const res = await send('/echo', { method: 'POST', headers: { authorization: 'x y' }, body: 'a=1&é=2' });
+    const res = await send('/echo', {
+      method: 'POST',
+      headers: { authorization: 'x y' },
+      body: 'a=1&é=2',
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-echo-method')).toBe('POST');
-    expect(JSON.parse(await res.body())).toEqual({ body: 'a=1&é=2', auth: 'x y' });
+    expect(JSON.parse(await res.body())).toEqual({
+      body: 'a=1&é=2',
+      auth: 'x y',
+    });
   });
 
   it('rejects a body cut short', async () => {

@@ -34,7 +34,8 @@ function headersOf(raw: http.IncomingHttpHeaders): Headers {
   const headers = new Headers();
   for (const [name, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+    for (const v of Array.isArray(value) ? value : [value])
+      headers.append(name, v);
   }
   return headers;
 }
@@ -44,7 +45,10 @@ function headersOf(raw: http.IncomingHttpHeaders): Headers {
  * follows redirects (Okta's API has none; following one would carry the
  * credentials elsewhere).
  */
-function sendHttpRequest(url: string, init: HttpRequestInit): Promise<HttpExchange> {
+function sendHttpRequest(
+  url: string,
+  init: HttpRequestInit,
+): Promise<HttpExchange> {
   const target = new URL(url);
   const agent = agents[target.protocol as 'http:' | 'https:'];
   if (!agent) {
@@ -58,7 +62,9 @@ function sendHttpRequest(url: string, init: HttpRequestInit): Promise<HttpExchan
         method: init.method,
         headers: {
           ...init.headers,
-          ...(init.body !== undefined && { 'content-length': String(Buffer.byteLength(init.body)) }),
+          ...(init.body !== undefined && {
+            'content-length': String(Buffer.byteLength(init.body)),
+          }),
         },
         agent,
         signal: init.signal,
@@ -72,17 +78,28 @@ function sendHttpRequest(url: string, init: HttpRequestInit): Promise<HttpExchan
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             ended = true;
-            if (res.complete) resolveBody(Buffer.concat(chunks).toString('utf8'));
-            else rejectBody(new Error('the connection closed before the body was complete'));
+            if (res.complete)
+              resolveBody(Buffer.concat(chunks).toString('utf8'));
+            else
+              rejectBody(
+                new Error('the connection closed before the body was complete'),
+              );
           });
           res.on('error', rejectBody);
           res.on('close', () => {
-            if (!ended) rejectBody(new Error('the connection closed before the body was complete'));
+            if (!ended)
+              rejectBody(
+                new Error('the connection closed before the body was complete'),
+              );
           });
         });
         // Handled by whoever calls body(); never an unhandled rejection here.
         body.catch(() => undefined);
-        resolve({ status: res.statusCode ?? 0, headers: headersOf(res.headers), body: () => body });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: headersOf(res.headers),
+          body: () => body,
+        });
       },
     );
     req.on('error', reject);

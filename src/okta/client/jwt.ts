@@ -5,7 +5,8 @@
 import { KeyObject, sign } from 'node:crypto';
 
 /** JWS algorithms this client signs with. */
-export type OktaJwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
+export type OktaJwsAlgorithm =
+  'RS256' | 'RS384' | 'RS512' | 'ES256' | 'ES384' | 'ES512';
 
 /** A private key with the algorithm it signs under. */
 export interface OktaSigningKey {

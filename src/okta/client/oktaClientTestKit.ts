@@ -13,7 +13,9 @@ export class CapturingLogger implements LoggerService {
   constructor(private readonly prefix = '') {}
 
   private record(level: string, message: string, meta?: unknown) {
-    this.lines.push(`${level} ${this.prefix}${message} ${meta === undefined ? '' : JSON.stringify(meta)}`);
+    this.lines.push(
+      `${level} ${this.prefix}${message} ${meta === undefined ? '' : JSON.stringify(meta)}`,
+    );
   }
   error(message: string, meta?: unknown) {
     this.record('error', message, meta);
@@ -37,34 +39,41 @@ export class CapturingLogger implements LoggerService {
  * httpTransport): Authorization values, DPoP proofs, client assertions, and
  * the access tokens Okta answers with.
  */
-export function recordSentCredentials(): { secrets: Set<string>; restore(): void } {
+export function recordSentCredentials(): {
+  secrets: Set<string>;
+  restore(): void;
+} {
   const secrets = new Set<string>();
   const original = httpTransport.send;
-  const spy = jest.spyOn(httpTransport, 'send').mockImplementation(async (url, init) => {
-    const headers = new Headers(init.headers);
-    const authorization = headers.get('authorization');
-    if (authorization) {
-      secrets.add(authorization);
-      secrets.add(authorization.slice(authorization.indexOf(' ') + 1));
-    }
-    const proof = headers.get('dpop');
-    if (proof) secrets.add(proof);
-    if (typeof init.body === 'string') {
-      const assertion = new URLSearchParams(init.body).get('client_assertion');
-      if (assertion) secrets.add(assertion);
-    }
-    const exchange = await original(url, init);
-    if (!url.endsWith('/oauth2/v1/token')) return exchange;
-    return {
-      ...exchange,
-      body: async () => {
-        const body = await exchange.body();
-        const token = /"access_token":"([^"]+)"/.exec(body)?.[1];
-        if (token) secrets.add(token);
-        return body;
-      },
-    };
-  });
+  const spy = jest
+    .spyOn(httpTransport, 'send')
+    .mockImplementation(async (url, init) => {
+      const headers = new Headers(init.headers);
+      const authorization = headers.get('authorization');
+      if (authorization) {
+        secrets.add(authorization);
+        secrets.add(authorization.slice(authorization.indexOf(' ') + 1));
+      }
+      const proof = headers.get('dpop');
+      if (proof) secrets.add(proof);
+      if (typeof init.body === 'string') {
+        const assertion = new URLSearchParams(init.body).get(
+          'client_assertion',
+        );
+        if (assertion) secrets.add(assertion);
+      }
+      const exchange = await original(url, init);
+      if (!url.endsWith('/oauth2/v1/token')) return exchange;
+      return {
+        ...exchange,
+        body: async () => {
+          const body = await exchange.body();
+          const token = /"access_token":"([^"]+)"/.exec(body)?.[1];
+          if (token) secrets.add(token);
+          return body;
+        },
+      };
+    });
   return { secrets, restore: () => spy.mockRestore() };
 }
 

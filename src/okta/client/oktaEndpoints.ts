@@ -6,12 +6,7 @@
 
 /** Endpoint keys of {@link OktaClientStats.requests}. */
 export type OktaEndpointKey =
-  | 'token'
-  | 'users'
-  | 'groups'
-  | 'groupMembers'
-  | 'userGroups'
-  | 'other';
+  'token' | 'users' | 'groups' | 'groupMembers' | 'userGroups' | 'other';
 
 /**
  * Okta's rate-limit buckets for the endpoints this client calls: the token
@@ -27,11 +22,7 @@ export type OktaEndpointKey =
  * /api/v1/groups/{id}").
  */
 export type OktaRateLimitBucket =
-  | 'token'
-  | 'users'
-  | 'groups'
-  | 'groupById'
-  | 'other';
+  'token' | 'users' | 'groups' | 'groupById' | 'other';
 
 /** Where one request goes. */
 export interface OktaEndpoint {
@@ -47,9 +38,24 @@ const ROUTES: Array<{
   bucket: OktaRateLimitBucket;
   path: string;
 }> = [
-  { pattern: /^\/oauth2\/v1\/token$/, key: 'token', bucket: 'token', path: '/oauth2/v1/token' },
-  { pattern: /^\/api\/v1\/users$/, key: 'users', bucket: 'users', path: '/api/v1/users' },
-  { pattern: /^\/api\/v1\/groups$/, key: 'groups', bucket: 'groups', path: '/api/v1/groups' },
+  {
+    pattern: /^\/oauth2\/v1\/token$/,
+    key: 'token',
+    bucket: 'token',
+    path: '/oauth2/v1/token',
+  },
+  {
+    pattern: /^\/api\/v1\/users$/,
+    key: 'users',
+    bucket: 'users',
+    path: '/api/v1/users',
+  },
+  {
+    pattern: /^\/api\/v1\/groups$/,
+    key: 'groups',
+    bucket: 'groups',
+    path: '/api/v1/groups',
+  },
   {
     pattern: /^\/api\/v1\/groups\/[^/]+$/,
     key: 'other',
@@ -78,11 +84,18 @@ const ROUTES: Array<{
 
 /** Classifies a request by method and URL (absolute, or a path). */
 export function oktaEndpointOf(method: string, url: string): OktaEndpoint {
-  const pathname = new URL(url, 'http://okta.invalid').pathname.replace(/\/+$/, '');
+  const pathname = new URL(url, 'http://okta.invalid').pathname.replace(
+    /\/+$/,
+    '',
+  );
   const verb = method.toUpperCase();
   for (const route of ROUTES) {
     if (route.pattern.test(pathname)) {
-      return { key: route.key, bucket: route.bucket, template: `${verb} ${route.path}` };
+      return {
+        key: route.key,
+        bucket: route.bucket,
+        template: `${verb} ${route.path}`,
+      };
     }
   }
   // Any other /api/v1/groups/* path (e.g. a group's apps or roles).

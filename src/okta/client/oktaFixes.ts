@@ -103,12 +103,16 @@ export function oktaFixFor(
   }
   if (status === 403 || errorCode === 'E0000006') {
     if (context.auth === 'apiToken') {
-      return OKTA_FIXES.apiTokenAdminRole(context.resource === 'Groups' ? 'groups' : 'users');
+      return OKTA_FIXES.apiTokenAdminRole(
+        context.resource === 'Groups' ? 'groups' : 'users',
+      );
     }
     return OKTA_FIXES.adminRole(context.resource);
   }
   if (status === 401 || errorCode === 'E0000011') {
-    return context.auth === 'apiToken' ? OKTA_FIXES.apiToken : OKTA_FIXES.accessTokenRejected;
+    return context.auth === 'apiToken'
+      ? OKTA_FIXES.apiToken
+      : OKTA_FIXES.accessTokenRejected;
   }
   return undefined;
 }
@@ -118,9 +122,10 @@ export function oktaFixFor(
  * (RFC 6750 section 3, RFC 9449 section 7.1): where Okta puts the reason for
  * a rejected DPoP proof on /api/v1, with an empty body.
  */
-export function wwwAuthenticateError(
-  header: string | null | undefined,
-): { error?: string; description?: string } {
+export function wwwAuthenticateError(header: string | null | undefined): {
+  error?: string;
+  description?: string;
+} {
   if (!header) return {};
   const param = (name: string) =>
     new RegExp(`(?:^|[\\s,])${name}="((?:[^"\\\\]|\\\\.)*)"`, 'i')
