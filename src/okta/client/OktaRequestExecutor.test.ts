@@ -213,7 +213,12 @@ describe('OktaRequestExecutor', () => {
       rateLimits: { windowSeconds: 1, limits: { users: 40, groups: 20 } },
     });
     try {
-      const { client: c } = client(okta, { userPageSize: 10 });
+      // A request timeout far above the fake's answer times, so that machine
+      // load cannot turn a slow answer into a retry (an extra request).
+      const { client: c } = client(okta, {
+        userPageSize: 10,
+        requestTimeoutMs: 5000,
+      });
       const t0 = Date.now();
       const [users, groups] = await Promise.all([
         drain(c.listUsers({})),
