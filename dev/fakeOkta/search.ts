@@ -390,43 +390,15 @@ function compareValues(
     return op === 'ne' ? !any : any;
   }
   if (isDate) {
-    const a = Date.parse(String(actual));
-    const b = Date.parse(String(expected));
-    switch (op) {
-      case 'eq':
-        return a === b;
-      case 'ne':
-        return a !== b;
-      case 'gt':
-        return a > b;
-      case 'ge':
-        return a >= b;
-      case 'lt':
-        return a < b;
-      case 'le':
-        return a <= b;
-      default:
-        return false;
-    }
+    return compareOrdered(
+      Date.parse(String(actual)),
+      op,
+      Date.parse(String(expected)),
+    );
   }
   if (typeof expected === 'number' || typeof expected === 'boolean') {
     const a = typeof expected === 'number' ? Number(actual) : actual;
-    switch (op) {
-      case 'eq':
-        return a === expected;
-      case 'ne':
-        return a !== expected;
-      case 'gt':
-        return (a as number) > (expected as number);
-      case 'ge':
-        return (a as number) >= (expected as number);
-      case 'lt':
-        return (a as number) < (expected as number);
-      case 'le':
-        return (a as number) <= (expected as number);
-      default:
-        return false;
-    }
+    return compareOrdered(a as number, op, expected as number);
   }
   let a = String(actual);
   let b = expected;
@@ -443,6 +415,26 @@ function compareValues(
       return a.startsWith(b);
     case 'co':
       return a.includes(b);
+    case 'gt':
+      return a > b;
+    case 'ge':
+      return a >= b;
+    case 'lt':
+      return a < b;
+    case 'le':
+      return a <= b;
+    default:
+      return false;
+  }
+}
+
+/** eq, ne and the ordering operators on two dates (ms) or two numbers. */
+function compareOrdered(a: number, op: string, b: number): boolean {
+  switch (op) {
+    case 'eq':
+      return a === b;
+    case 'ne':
+      return a !== b;
     case 'gt':
       return a > b;
     case 'ge':
