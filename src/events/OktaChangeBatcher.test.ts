@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
 import {
   InMemoryOktaSeenEventStore,
@@ -74,23 +74,35 @@ describe('OktaChangeBatcher', () => {
   });
 
   it('hands over at most maxDelayMs after the first event while events keep coming', async () => {
-    const times: number[] = [];
-    const b = batcher(
-      async () => {
-        times.push(Date.now());
-      },
-      { quietMs: 50, maxDelayMs: 150 },
-    );
-    const start = Date.now();
-    for (let i = 0; i < 20; i++) {
-      await b.accept([userChange(`e${i}`, `u${i}`)]);
-      await new Promise(resolve => setTimeout(resolve, 20));
+    // Fake timers: the batcher's windows, not the machine's load, decide.
+    jest.useFakeTimers();
+    try {
+      const times: number[] = [];
+      const b = batcher(
+        async () => {
+          times.push(Date.now());
+        },
+        { quietMs: 50, maxDelayMs: 150 },
+      );
+      const start = Date.now();
+      // An event every 20 ms for 400 ms: never 50 ms of quiet.
+      for (let i = 0; i < 20; i++) {
+        await b.accept([userChange(`e${i}`, `u${i}`)]);
+        await jest.advanceTimersByTimeAsync(20);
+      }
+      await jest.advanceTimersByTimeAsync(1000);
+      b.stop();
+      const offsets = times.map(t => t - start);
+      // The first at maxDelayMs, not at the end of the stream; then each
+      // at most maxDelayMs after its first event; the last after the quiet.
+      expect(offsets[0]).toBe(150);
+      expect(offsets.length).toBeGreaterThanOrEqual(3);
+      for (let i = 1; i < offsets.length - 1; i++)
+        expect(offsets[i] - offsets[i - 1]).toBeLessThanOrEqual(150 + 20);
+      expect(offsets[offsets.length - 1]).toBeLessThanOrEqual(400 + 50);
+    } finally {
+      jest.useRealTimers();
     }
-    await b.idle();
-    b.stop();
-    // 400 ms of steady events: handed over every ~150 ms, not only at the end.
-    expect(times.length).toBeGreaterThanOrEqual(2);
-    expect(times[0] - start).toBeLessThan(300);
   });
 
   it('runs one hand-over at a time and gathers what arrives meanwhile into the next', async () => {

@@ -289,8 +289,8 @@ describe('the Okta event hook endpoint', () => {
     expect(posts.length).toBe(50); // 100 events a request
     expect(posts.every(p => p.outcome === 200 && p.attempt === 1)).toBe(true);
     const slowest = Math.max(...posts.map(p => p.ms));
-    // Far within Okta's 3 s, while the sink is busy for 2 s at a time.
-    expect(slowest).toBeLessThan(1000);
+    // Within Okta's 3 s, and not waiting for the sink (busy 2 s at a time).
+    expect(slowest).toBeLessThan(1500);
 
     await until(() => sink.handOvers.length > 0, 15_000);
     await new Promise(resolve => setTimeout(resolve, 3000));

@@ -753,8 +753,8 @@ describe('faults that cannot be outlasted leave the catalog exactly as it was, a
       outcome: 'failed',
       failureReason: 'aborted',
     });
-    // Promptly: not after the listings in flight finish.
-    expect(performance.now() - abortedAt).toBeLessThan(1000);
+    // Promptly: not after the listings in flight (3 s) finish.
+    expect(performance.now() - abortedAt).toBeLessThan(2000);
 
     await expectUnchangedThenRecovery(c, newUserId, () => c.fake.setFaults([]));
   });

@@ -257,7 +257,8 @@ describe('OktaRateLimiter', () => {
     setTimeout(() => controller.abort(), 20);
     const t0 = Date.now();
     await expect(waiting).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - t0).toBeLessThan(500);
+    // Not the 60 s until the bucket resets (bounds leave room for a loaded machine).
+    expect(Date.now() - t0).toBeLessThan(5000);
   });
 
   it('ignores responses from a window that is already over', async () => {
