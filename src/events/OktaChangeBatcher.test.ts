@@ -1,9 +1,8 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
-import {
-  InMemoryOktaSeenEventStore,
-  OktaChangeBatcher,
-} from './OktaChangeBatcher';
+import { InMemoryOktaChangeQueue } from './changeQueue';
+import { OktaChangeBatcher } from './OktaChangeBatcher';
+import { InMemoryOktaSeenEventStore } from './seenEvents';
 import type { OktaChangeEvent } from './oktaEvents';
 import type { OktaChangedIds } from './types';
 
@@ -33,7 +32,7 @@ function batcher(
 ) {
   return new OktaChangeBatcher({
     sink: { changed },
-    seen: new InMemoryOktaSeenEventStore(),
+    queue: new InMemoryOktaChangeQueue(),
     logger: mockServices.logger.mock(),
     quietMs: options.quietMs ?? 20,
     maxDelayMs: options.maxDelayMs ?? 200,

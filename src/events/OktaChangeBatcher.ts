@@ -1,45 +1,40 @@
 /*
- * Gathers the ids that Okta events name into few hand-overs to the sink:
- * events are deduplicated by uuid as they arrive, their ids merged into one
- * pending set, and the set handed over once no event came for a short quiet
- * time, or a longer time after the first pending id at the latest. One
- * hand-over runs at a time; ids arriving meanwhile wait for the next. A
- * burst of 5,000 membership events for one group thus becomes one or two
- * hand-overs naming that group, not 5,000 reads. A failed hand-over keeps
- * its ids pending and is retried with backoff; the scheduled sync remains
- * the safety net for anything lost with the process.
+ * Turns the events a provider accepts into few hand-overs to the sink.
+ * Events go into the provider's change queue as they arrive (deduplicated by
+ * uuid, see changeQueue.ts); the batcher only decides when to hand over:
+ * once no event came for a short quiet time, or a longer time after the
+ * first waiting event at the latest. One hand-over runs at a time; events
+ * arriving meanwhile wait for the next. A burst of 5,000 membership events
+ * for one group thus becomes one or two hand-overs naming that group, not
+ * 5,000 reads. A failed hand-over leaves its entries queued and is retried
+ * with backoff; what a process loses when it dies is only the timer, since
+ * the queue is in the database and the next sync, here or on another
+ * replica, takes it.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { AcceptResult, OktaAcceptingChangeQueue } from './changeQueue';
 import type { OktaChangeEvent } from './oktaEvents';
-import type {
-  OktaChangedIds,
-  OktaChangeSink,
-  OktaSeenEventStore,
-} from './types';
+import type { OktaChangeSink } from './types';
+
+export type { AcceptResult } from './changeQueue';
 
 export interface OktaChangeBatcherOptions {
   sink: OktaChangeSink;
-  seen: OktaSeenEventStore;
+  queue: OktaAcceptingChangeQueue;
   logger: LoggerService;
   /** Hand over once no event arrived for this long; default 250 ms. */
   quietMs?: number;
-  /** Hand over at the latest this long after the first pending id; default 1000 ms. */
+  /** Hand over at the latest this long after the first waiting event; default 1000 ms. */
   maxDelayMs?: number;
   /** First retry delay after a failed hand-over, doubling to 60 s; default 2000 ms. */
   retryDelayMs?: number;
 }
 
-export interface AcceptResult {
-  accepted: number;
-  duplicates: number;
-}
-
 const MAX_RETRY_DELAY_MS = 60_000;
 
 export class OktaChangeBatcher {
-  private readonly userIds = new Set<string>();
-  private readonly groupIds = new Set<string>();
-  private readonly membershipGroupIds = new Set<string>();
+  /** Events were accepted since the last hand-over started. */
+  private waiting = false;
   private firstPendingAt: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -55,29 +50,31 @@ export class OktaChangeBatcher {
     this.retryDelayMs = options.retryDelayMs ?? 2000;
   }
 
-  /** Takes the changes of new events (by uuid) into the pending set. */
+  /**
+   * Queues the changes of new events (by uuid); resolves once they are
+   * queued, which for the database queue means committed.
+   */
   async accept(changes: OktaChangeEvent[]): Promise<AcceptResult> {
-    if (changes.length === 0) return { accepted: 0, duplicates: 0 };
-    const fresh = new Set(
-      await this.options.seen.claim(changes.map(c => c.uuid)),
-    );
-    let accepted = 0;
-    for (const change of changes) {
-      // Within one batch a uuid may appear twice, too.
-      if (!fresh.delete(change.uuid)) continue;
-      accepted++;
-      for (const id of change.userIds) this.userIds.add(id);
-      for (const id of change.groupIds) this.groupIds.add(id);
-      for (const id of change.membershipGroupIds)
-        this.membershipGroupIds.add(id);
+    const result = await this.options.queue.accept(changes);
+    if (result.accepted > 0) {
+      this.waiting = true;
+      this.schedule(this.quietMs);
     }
-    if (accepted > 0) this.schedule(this.quietMs);
-    return { accepted, duplicates: changes.length - accepted };
+    return result;
+  }
+
+  /**
+   * Hands over whatever the queue holds (left by a process that stopped
+   * before its hand-over) after the quiet time.
+   */
+  resume(): void {
+    this.waiting = true;
+    this.schedule(this.quietMs);
   }
 
   /** Resolves when nothing is pending or being handed over (for tests and shutdown). */
   async idle(): Promise<void> {
-    while (this.running || this.pendingCount() > 0) {
+    while (this.running || this.waiting) {
       if (this.running) await this.running;
       else if (this.stopped) return;
       else await new Promise(resolve => setTimeout(resolve, 10));
@@ -88,12 +85,6 @@ export class OktaChangeBatcher {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-  }
-
-  private pendingCount(): number {
-    return (
-      this.userIds.size + this.groupIds.size + this.membershipGroupIds.size
-    );
   }
 
   private schedule(delayMs: number): void {
@@ -113,29 +104,30 @@ export class OktaChangeBatcher {
 
   private handOver(): void {
     if (this.running) return; // the running hand-over schedules the next
-    if (this.pendingCount() === 0) return;
-    const ids: OktaChangedIds = {
-      userIds: [...this.userIds].sort(),
-      groupIds: [...this.groupIds].sort(),
-      membershipGroupIds: [...this.membershipGroupIds].sort(),
-    };
-    this.userIds.clear();
-    this.groupIds.clear();
-    this.membershipGroupIds.clear();
+    if (!this.waiting) return;
+    this.waiting = false;
     this.firstPendingAt = undefined;
-    this.running = this.options.sink.changed(ids).then(
+    const { queue, sink, logger } = this.options;
+    this.running = (async () => {
+      const changes = await queue.take();
+      if (changes.size === 0) return;
+      await sink.changed({
+        userIds: changes.userIds,
+        groupIds: changes.groupIds,
+        membershipGroupIds: changes.membershipGroupIds,
+      });
+      // The sink's sync may have removed them already; then this is a no-op.
+      await queue.remove(changes);
+    })().then(
       () => {
         this.failures = 0;
       },
       error => {
+        // Still queued: handed over again with the next ones.
         this.failures++;
-        // Put them back: they are handed over again with the next ones.
-        for (const id of ids.userIds) this.userIds.add(id);
-        for (const id of ids.groupIds) this.groupIds.add(id);
-        for (const id of ids.membershipGroupIds)
-          this.membershipGroupIds.add(id);
-        this.options.logger.warn(
-          `Applying Okta changes (${ids.userIds.length} users, ${ids.groupIds.length} groups, ${ids.membershipGroupIds.length} group memberships) failed; retrying: ${
+        this.waiting = true;
+        logger.warn(
+          `Applying queued Okta changes failed; retrying: ${
             error instanceof Error ? error.message : String(error)
           }`,
         );
@@ -143,7 +135,7 @@ export class OktaChangeBatcher {
     );
     this.running.finally(() => {
       this.running = undefined;
-      if (this.pendingCount() > 0) {
+      if (this.waiting) {
         const delay =
           this.failures > 0
             ? Math.min(
@@ -154,38 +146,5 @@ export class OktaChangeBatcher {
         this.schedule(delay);
       }
     });
-  }
-}
-
-/**
- * The uuids seen by this process, for as long as Okta redelivers (a day),
- * and at most `maxEntries` of them. With several replicas each keeps its
- * own: the database-backed store of the incremental sync replaces it.
- */
-export class InMemoryOktaSeenEventStore implements OktaSeenEventStore {
-  private readonly seen = new Map<string, number>();
-
-  constructor(
-    private readonly maxEntries = 200_000,
-    private readonly ttlMs = 24 * 3600 * 1000,
-    private readonly clock: () => number = Date.now,
-  ) {}
-
-  async claim(uuids: string[]): Promise<string[]> {
-    const now = this.clock();
-    const fresh: string[] = [];
-    for (const uuid of uuids) {
-      const seenAt = this.seen.get(uuid);
-      if (seenAt !== undefined && now - seenAt < this.ttlMs) continue;
-      this.seen.delete(uuid);
-      this.seen.set(uuid, now);
-      fresh.push(uuid);
-    }
-    // A Map iterates in insertion order: the oldest go first.
-    for (const uuid of this.seen.keys()) {
-      if (this.seen.size <= this.maxEntries) break;
-      this.seen.delete(uuid);
-    }
-    return fresh;
   }
 }

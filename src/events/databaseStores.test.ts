@@ -1,72 +1,129 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
-import { knex, type Knex } from 'knex';
-import { createDatabasePushStores, SEEN_EVENTS_TABLE } from './databaseStores';
+import {
+  TEST_DATABASES,
+  type TestDatabase,
+} from '../__testUtils__/testDatabases';
+import { OKTA_STATE_TABLES } from '../state/migrations';
+import { createDatabasePushStores } from './databaseStores';
+import type { OktaChangeEvent } from './oktaEvents';
 
-const open: Knex[] = [];
+const open: TestDatabase[] = [];
 afterEach(async () => {
-  for (const db of open.splice(0)) await db.destroy();
+  for (const database of open.splice(0)) await database.drop();
 });
 
-function sqlite(): Knex {
-  const db = knex({
-    client: 'better-sqlite3',
-    connection: { filename: ':memory:' },
-    useNullAsDefault: true,
-  });
-  open.push(db);
-  return db;
+function membership(uuid: string, groupId: string): OktaChangeEvent {
+  return {
+    uuid,
+    eventType: 'group.user_membership.add',
+    userIds: [],
+    groupIds: [],
+    membershipGroupIds: [groupId],
+  };
 }
 
-describe('database push stores (SQLite)', () => {
-  it('claims each uuid once per provider, across store instances, and prunes after the time to live', async () => {
-    const db = sqlite();
-    let now = 1_000_000;
-    const database = { getClient: async () => db };
+function profile(uuid: string, userId: string): OktaChangeEvent {
+  return {
+    uuid,
+    eventType: 'user.account.update_profile',
+    userIds: [userId],
+    groupIds: [],
+    membershipGroupIds: [],
+  };
+}
+
+describe.each(TEST_DATABASES)('database push stores (%s)', (_, create) => {
+  async function twoReplicas(clock: () => number) {
+    const database = await create();
+    open.push(database);
     const logger = mockServices.logger.mock();
-    const a = await createDatabasePushStores(database, logger, {
-      seenTtlMs: 60_000,
-      clock: () => now,
+    const options = { seenTtlMs: 60_000, clock };
+    return {
+      database,
+      a: await createDatabasePushStores(database.db, logger, options),
+      // A second replica's client on the same database.
+      b: await createDatabasePushStores(database.another(), logger, options),
+    };
+  }
+
+  it('accepts each uuid once per provider across replicas, and queues what the new ones name', async () => {
+    let now = 1_000_000;
+    const { database, a, b } = await twoReplicas(() => now);
+    expect(
+      await a
+        .queueFor('us')
+        .accept([
+          membership('e1', 'g1'),
+          profile('e2', 'u2'),
+          profile('e2', 'u2'),
+        ]),
+    ).toEqual({ accepted: 2, duplicates: 1 });
+    // Redelivered to the other replica: only e3 is new.
+    expect(
+      await b.queueFor('us').accept([profile('e2', 'u2'), profile('e3', 'u3')]),
+    ).toEqual({ accepted: 1, duplicates: 1 });
+    // Another provider has its own uuids and queue.
+    expect(await b.queueFor('emea').accept([profile('e2', 'u9')])).toEqual({
+      accepted: 1,
+      duplicates: 0,
     });
-    // A second replica's stores on the same database (the tables exist by then).
-    const b = await createDatabasePushStores(database, logger, {
-      seenTtlMs: 60_000,
-      clock: () => now,
+    expect(await b.queueFor('us').take()).toEqual({
+      userIds: ['u2', 'u3'],
+      groupIds: [],
+      membershipGroupIds: ['g1'],
+      size: 3,
     });
-    expect(await a.seenFor('us').claim(['e1', 'e2', 'e2'])).toEqual([
-      'e1',
-      'e2',
-    ]);
-    expect(await b.seenFor('us').claim(['e2', 'e3'])).toEqual(['e3']);
-    expect(await b.seenFor('emea').claim(['e2'])).toEqual(['e2']);
-    const many = Array.from({ length: 1000 }, (_, i) => `m${i}`);
-    expect(await a.seenFor('us').claim(many)).toHaveLength(1000);
+    const many = Array.from({ length: 1000 }, (_e, i) =>
+      profile(`m${i}`, `u${i % 250}`),
+    );
+    expect((await a.queueFor('us').accept(many)).accepted).toBe(1000);
 
     now += 11 * 60_000; // past the time to live and the prune interval
-    expect(await a.seenFor('us').claim(['e9'])).toEqual(['e9']);
-    const left = await db(SEEN_EVENTS_TABLE)
+    await a.queueFor('us').accept([profile('e9', 'u9')]);
+    const left = await database
+      .db(OKTA_STATE_TABLES.seenEvents)
       .where('provider_id', 'us')
       .select('uuid');
     expect(left.map(r => r.uuid)).toEqual(['e9']);
   });
 
-  it('keeps one cursor per provider, overwritten by each write', async () => {
-    const db = sqlite();
-    const stores = await createDatabasePushStores(
-      { getClient: async () => db },
-      mockServices.logger.mock(),
-    );
-    const us = stores.cursorFor('us');
+  it('removes what a sync took, but not what was queued again while it ran', async () => {
+    const { a, b } = await twoReplicas(Date.now);
+    const queue = a.queueFor('us');
+    await queue.accept([profile('e1', 'u1'), membership('e2', 'g1')]);
+    const taken = await b.queueFor('us').take();
+    expect(taken.size).toBe(2);
+    // While the sync runs, u1 changes again (a new event names it).
+    await queue.accept([profile('e3', 'u1')]);
+    await b.queueFor('us').remove(taken);
+    expect(await queue.take()).toEqual({
+      userIds: ['u1'],
+      groupIds: [],
+      membershipGroupIds: [],
+      size: 1,
+    });
+    // Removing twice (the batcher after the provider's run) changes nothing.
+    await queue.remove(taken);
+    const again = await queue.take();
+    expect(again.size).toBe(1);
+    await queue.remove(again);
+    expect((await queue.take()).size).toBe(0);
+  });
+
+  it('keeps one System Log cursor per provider, overwritten by each write', async () => {
+    const { a, b } = await twoReplicas(Date.now);
+    const us = a.cursorFor('us');
     expect(await us.read()).toBeUndefined();
     await us.write('https://acme.okta.com/api/v1/logs?after=1');
     await us.write('https://acme.okta.com/api/v1/logs?after=2');
-    await stores
+    await a
       .cursorFor('emea')
       .write('https://emea.okta.com/api/v1/logs?after=7');
-    expect(await stores.cursorFor('us').read()).toBe(
+    expect(await b.cursorFor('us').read()).toBe(
       'https://acme.okta.com/api/v1/logs?after=2',
     );
-    expect(await stores.cursorFor('emea').read()).toBe(
+    expect(await b.cursorFor('emea').read()).toBe(
       'https://emea.okta.com/api/v1/logs?after=7',
     );
   });

@@ -41,7 +41,7 @@ import {
   RecordingLogger,
 } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
-import { SYSTEM_LOG_CURSORS_TABLE } from './databaseStores';
+import { OKTA_STATE_TABLES } from '../state/migrations';
 import { oktaChangeSinkExtensionPoint } from './extensionPoint';
 import type { OktaChangedIds, OktaChangeSink } from './types';
 
@@ -241,9 +241,9 @@ describeWithPostgres(
       const deadline = Date.now() + 15_000;
       while (
         (
-          await db(SYSTEM_LOG_CURSORS_TABLE).count<Array<{ count: string }>>(
-            '* as count',
-          )
+          await db(OKTA_STATE_TABLES.systemLogCursors).count<
+            Array<{ count: string }>
+          >('* as count')
         )[0].count === '0'
       ) {
         if (Date.now() > deadline) throw new Error('no cursor stored');

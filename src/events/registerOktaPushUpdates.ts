@@ -2,7 +2,8 @@
  * Wires the push-update side of each provider into the backend: an event
  * hook endpoint under the catalog plugin's router (`eventHook`) and a
  * System Log follower run as a scheduled task (`systemLog`). Both feed one
- * batcher per provider, so an event that arrives both ways is applied once.
+ * change queue and batcher per provider, so an event that arrives both ways
+ * is applied once.
  */
 import type {
   HttpRouterService,
@@ -17,44 +18,37 @@ import {
   type OktaEventHookEndpoint,
 } from './eventHookEndpoint';
 import {
-  InMemoryOktaSeenEventStore,
-  OktaChangeBatcher,
-} from './OktaChangeBatcher';
+  InMemoryOktaChangeQueue,
+  type OktaAcceptingChangeQueue,
+} from './changeQueue';
+import { OktaChangeBatcher } from './OktaChangeBatcher';
 import {
   InMemoryOktaSystemLogCursorStore,
   OktaSystemLogFollower,
 } from './OktaSystemLogFollower';
-import { ScheduledSyncSink } from './scheduledSyncSink';
 import { createOktaSystemLogClient } from './systemLogClient';
-import type {
-  OktaChangedIds,
-  OktaChangeSink,
-  OktaSeenEventStore,
-  OktaSystemLogCursorStore,
-} from './types';
+import type { OktaChangeSink, OktaSystemLogCursorStore } from './types';
 
 export interface RegisterOktaPushUpdatesOptions {
   providers: OktaProviderConfig[];
   httpRouter: HttpRouterService;
   scheduler: SchedulerService;
   logger: LoggerService;
-  /** Undefined (or returning undefined): run the provider's scheduled sync (see ScheduledSyncSink). */
-  sinkFor?: (provider: OktaProviderConfig) => OktaChangeSink | undefined;
-  /** For the default sink: hands the changed ids to the provider before its run is triggered. */
-  queueRereadFor?: (
-    provider: OktaProviderConfig,
-  ) => ((ids: OktaChangedIds) => void) | undefined;
-  /** Default: in memory, per process (the module passes the database store). */
-  seenFor?: (provider: OktaProviderConfig) => OktaSeenEventStore;
+  /** What applies a provider's queued changes (the module: the provider's sync). */
+  sinkFor: (provider: OktaProviderConfig) => OktaChangeSink;
+  /** Default: in memory, per process (the module passes the database queue). */
+  queueFor?: (provider: OktaProviderConfig) => OktaAcceptingChangeQueue;
   /** Default: in memory, per process, a restart starting at "now" (the module passes the database store). */
   cursorFor?: (provider: OktaProviderConfig) => OktaSystemLogCursorStore;
   /** Batching windows, for tests. */
   batching?: { quietMs?: number; maxDelayMs?: number; retryDelayMs?: number };
 }
 
-/** The providers' batchers; `stop` them on shutdown. */
+/** The providers' batchers; `resume` them once the backend has started, `stop` them on shutdown. */
 export interface OktaPushUpdates {
   batchers: Map<string, OktaChangeBatcher>;
+  /** Hands over what the queues kept from before this process started. */
+  resume(): void;
   stop(): void;
 }
 
@@ -72,17 +66,9 @@ export function registerOktaPushUpdates(
   for (const provider of options.providers) {
     if (!provider.eventHook && !provider.systemLog) continue;
     const providerLogger = logger.child({ oktaProvider: provider.id });
-    const sink =
-      options.sinkFor?.(provider) ??
-      new ScheduledSyncSink({
-        taskId: `OktaOrgEntityProvider:${provider.id}:refresh`,
-        scheduler,
-        logger: providerLogger,
-        queueReread: options.queueRereadFor?.(provider),
-      });
     const batcher = new OktaChangeBatcher({
-      sink,
-      seen: options.seenFor?.(provider) ?? new InMemoryOktaSeenEventStore(),
+      sink: options.sinkFor(provider),
+      queue: options.queueFor?.(provider) ?? new InMemoryOktaChangeQueue(),
       logger: providerLogger,
       ...options.batching,
     });
@@ -165,6 +151,9 @@ export function registerOktaPushUpdates(
   }
   return {
     batchers,
+    resume() {
+      for (const batcher of batchers.values()) batcher.resume();
+    },
     stop() {
       for (const batcher of batchers.values()) batcher.stop();
     },

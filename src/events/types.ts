@@ -9,7 +9,7 @@
  * ids: the events' other content is never trusted, the sink re-reads the
  * current state of each from Okta.
  *
- * @alpha
+ * @public
  */
 export interface OktaChangedIds {
   /** Users created, changed (profile or status) or deleted: re-read each. */
@@ -21,6 +21,29 @@ export interface OktaChangedIds {
    * 1,000 members), rather than reading each added or removed user.
    */
   membershipGroupIds: string[];
+}
+
+/**
+ * What a sync took from the queue of pushed changes: the ids to re-read,
+ * and how many entries they are.
+ *
+ * @public
+ */
+export interface OktaQueuedChanges extends OktaChangedIds {
+  size: number;
+}
+
+/**
+ * The Okta objects pushed events named and no sync has re-read yet, kept
+ * where every replica sees them (the module keeps them in the catalog's
+ * database). A sync takes what is queued when it starts and removes what it
+ * took once it has committed; what was queued again meanwhile stays.
+ *
+ * @public
+ */
+export interface OktaChangeQueue {
+  take(): Promise<OktaQueuedChanges>;
+  remove(changes: OktaQueuedChanges): Promise<void>;
 }
 
 /**

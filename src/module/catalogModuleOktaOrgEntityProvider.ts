@@ -87,50 +87,59 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         const syncMetrics = new OktaSyncMetrics(metrics);
         // The catalog's own database, in tables (and a migrations table) of
         // the module's own: see src/state/migrations.ts.
-        const stateStore = await OktaSyncStateStore.create(
-          await database.getClient(),
+        const knex = await database.getClient();
+        const stateStore = await OktaSyncStateStore.create(knex);
+        // Event hooks and System Log followers (eventHook, systemLog), see
+        // src/events/: their events go into a change queue per provider in
+        // the same database, which every run of the provider takes from.
+        const providers = readOktaProviderConfigs(config);
+        const pushing = providers.filter(p => p.eventHook || p.systemLog);
+        const stores =
+          pushing.length > 0
+            ? await createDatabasePushStores(knex, logger)
+            : undefined;
+        const queues = new Map(
+          stores ? pushing.map(p => [p.id, stores.queueFor(p.id)]) : [],
         );
         const entityProviders = OktaOrgEntityProvider.fromConfig(config, {
           logger,
           scheduler,
           lifecycle,
           stateStore,
+          changeQueue: providerId => queues.get(providerId),
           userTransformer,
           groupTransformer,
           onSyncSummary: summary => syncMetrics.record(summary),
         });
         catalog.addEntityProvider(entityProviders);
-        // Event hooks and System Log followers (eventHook, systemLog), see src/events/.
-        const providers = readOktaProviderConfigs(config);
-        const stores = providers.some(p => p.eventHook || p.systemLog)
-          ? await createDatabasePushStores(database, logger)
-          : undefined;
         const pushUpdates = registerOktaPushUpdates({
-          providers,
+          providers: pushing,
           httpRouter,
           scheduler,
           logger,
-          sinkFor: provider =>
-            changeSink &&
-            (isOneSink(changeSink) ? changeSink : changeSink[provider.id]),
-          seenFor: stores && (provider => stores.seenFor(provider.id)),
+          queueFor: provider => queues.get(provider.id)!,
           cursorFor: stores && (provider => stores.cursorFor(provider.id)),
-          // The run each batch triggers re-reads what the events named.
-          queueRereadFor: provider => {
+          sinkFor: provider => {
+            const custom =
+              changeSink &&
+              (isOneSink(changeSink) ? changeSink : changeSink[provider.id]);
+            if (custom) return custom;
             const entityProvider = entityProviders.find(
               p =>
                 p.getProviderName() === `OktaOrgEntityProvider:${provider.id}`,
-            );
-            return (
-              entityProvider &&
-              (ids =>
-                entityProvider.requestReread({
-                  userIds: ids.userIds,
-                  groupIds: [...ids.groupIds, ...ids.membershipGroupIds],
-                }))
-            );
+            )!;
+            // A run of the provider now, on this replica: it takes what the
+            // queue holds. While another run applies (the schedule's, or one
+            // on another replica) it waits up to 30 s, then the batcher
+            // tries again later; that other run may have taken the entries.
+            return {
+              changed: async () => {
+                await entityProvider.read({ maxWaitMs: 30_000 });
+              },
+            };
           },
         });
+        lifecycle.addStartupHook(() => pushUpdates.resume());
         lifecycle.addShutdownHook(() => pushUpdates.stop());
       },
     });

@@ -40,6 +40,8 @@ import {
   DEFAULT_MAX_REMOVED_SHARE,
   decideDeletionGuard,
 } from '../sync/deletionGuard';
+import { OktaSyncLock } from '../state/syncLease';
+import type { OktaChangeQueue, OktaQueuedChanges } from '../events/types';
 import {
   failureReasonOf,
   OktaSyncError,
@@ -97,6 +99,13 @@ export interface OktaOrgEntityProviderOptions {
    * cover Okta's eventual consistency (ms). Default 5 minutes.
    */
   changeOverlapMs?: number;
+  /**
+   * The Okta objects pushed events named (the module passes its queue in
+   * the catalog's database): every run re-reads what is queued when it
+   * starts, whatever Okta's change markers say, and removes it once
+   * committed.
+   */
+  changeQueue?: OktaChangeQueue;
 }
 
 /**
@@ -132,7 +141,9 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private readonly shutdown = new AbortController();
   private readonly appliedCounts: OktaAppliedCountsStore;
   private readonly syncState?: OktaProviderSyncState;
-  /** Objects pushed events named, for the next run to re-read. */
+  /** One run at a time: in this process, and across replicas with a state store. */
+  private readonly lock: OktaSyncLock;
+  /** Objects named by requestReread, for the next run on this backend. */
   private readonly pendingReread = {
     userIds: new Set<string>(),
     groupIds: new Set<string>(),
@@ -155,6 +166,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
       onSyncSummary?: OktaSyncSummaryListener;
       /** See {@link OktaOrgEntityProviderOptions.stateStore}. */
       stateStore?: OktaSyncStateStore;
+      /** See {@link OktaOrgEntityProviderOptions.changeQueue}; per provider id. */
+      changeQueue?: (providerId: string) => OktaChangeQueue | undefined;
     },
   ): OktaOrgEntityProvider[] {
     return readOktaProviderConfigs(config).map(provider => {
@@ -178,6 +191,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
         appliedCounts: options.appliedCounts?.(provider.id),
         onSyncSummary: options.onSyncSummary,
         stateStore: options.stateStore,
+        changeQueue: options.changeQueue?.(provider.id),
       });
       return entityProvider;
     });
@@ -194,6 +208,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
         options.logger.child({ oktaProvider: provider.id }),
       );
     this.syncState = options.stateStore?.forProvider(provider.id);
+    this.lock = new OktaSyncLock(this.syncState?.lease());
     // The guard's baseline: with state, the counts kept in the database
     // (they survive restarts and are shared by replicas).
     this.appliedCounts =
@@ -218,6 +233,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private async readEntities(
     logger: LoggerService,
     signal: AbortSignal | undefined,
+    queued: OktaQueuedChanges | undefined,
   ): Promise<ProviderEntities & { sync?: OktaSyncReport }> {
     const { provider, userTransformer, groupTransformer } = this.options;
     const common = { logger, signal, userTransformer, groupTransformer };
@@ -225,8 +241,12 @@ export class OktaOrgEntityProvider implements EntityProvider {
       return readProviderEntities(this.client, provider, common);
     }
     const reread = {
-      userIds: [...this.pendingReread.userIds],
-      groupIds: [...this.pendingReread.groupIds],
+      userIds: [...this.pendingReread.userIds, ...(queued?.userIds ?? [])],
+      groupIds: [
+        ...this.pendingReread.groupIds,
+        ...(queued?.groupIds ?? []),
+        ...(queued?.membershipGroupIds ?? []),
+      ],
     };
     this.pendingReread.userIds.clear();
     this.pendingReread.groupIds.clear();
@@ -288,6 +308,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
           taskInstanceId: crypto.randomUUID(),
         });
         try {
+          // Waits (up to the task's timeout) for a run of another replica
+          // or of pushed changes to finish.
           await this.read({ logger, signal });
         } catch (error) {
           // Logged once here; the scheduler tries again on the next run.
@@ -311,14 +333,34 @@ export class OktaOrgEntityProvider implements EntityProvider {
   async read(options?: {
     logger?: LoggerService;
     signal?: AbortSignal;
+    /**
+     * How long to wait while another run of this provider (here or on
+     * another replica) applies; default as long as `signal` allows. Past
+     * it, rejects with an error named `OktaSyncBusyError`.
+     */
+    maxWaitMs?: number;
   }): Promise<OktaSyncSummary> {
     if (!this.connection) {
       throw new Error(`${this.getProviderName()} is not connected yet`);
     }
     const connection = this.connection;
+    // The backend's shutdown stops a run, or the wait for one, too.
+    const signal = options?.signal
+      ? AbortSignal.any([options.signal, this.shutdown.signal])
+      : this.shutdown.signal;
+    return this.lock.run(
+      locked => this.readLocked(connection, locked, options),
+      { signal, maxWaitMs: options?.maxWaitMs },
+    );
+  }
+
+  private async readLocked(
+    connection: EntityProviderConnection,
+    signal: AbortSignal,
+    options?: { logger?: LoggerService },
+  ): Promise<OktaSyncSummary> {
     const { provider } = this.options;
     const logger = options?.logger ?? this.options.logger;
-    const signal = options?.signal;
     const startedAt = new Date().toISOString();
     const started = performance.now();
     const statsBefore = this.client.stats();
@@ -336,8 +378,11 @@ export class OktaOrgEntityProvider implements EntityProvider {
     let committing = false;
 
     try {
-      logger.info(`Reading Okta users and groups from ${provider.orgUrl}`);
-      const read = await this.readEntities(logger, signal);
+      const queued = await this.options.changeQueue?.take();
+      logger.info(
+        `Reading Okta users and groups from ${provider.orgUrl}${queued?.size ? ` (with ${queued.size} objects pushed events named)` : ''}`,
+      );
+      const read = await this.readEntities(logger, signal, queued);
       const { users, groups, memberships, unmatchedGroupNames } = read;
       for (const name of unmatchedGroupNames) {
         logger.warn(
@@ -411,6 +456,14 @@ export class OktaOrgEntityProvider implements EntityProvider {
       });
       const commitSeconds = (performance.now() - commitStarted) / 1000;
       committing = false;
+      if (queued?.size) {
+        await this.options.changeQueue!.remove(queued).catch(error =>
+          // Read again by the next run; nothing is lost.
+          logger.warn(
+            `${this.getProviderName()}: could not remove the applied entries from the change queue: ${describeError(error)}`,
+          ),
+        );
+      }
       try {
         await this.appliedCounts.recordApplied(counts);
       } catch (error) {

@@ -5,8 +5,16 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
 import { knex, type Knex } from 'knex';
-import { OKTA_STATE_MIGRATIONS_TABLE, OKTA_STATE_TABLES } from './migrations';
-import { OktaSyncStateStore } from './OktaSyncStateStore';
+import { TEST_DATABASES } from '../__testUtils__/testDatabases';
+import {
+  OKTA_STATE_MIGRATIONS_TABLE,
+  OKTA_STATE_TABLES,
+  oktaStateMigrationSource,
+} from './migrations';
+import {
+  OktaProviderSyncState,
+  OktaSyncStateStore,
+} from './OktaSyncStateStore';
 
 const postgresUrl = process.env.OKTA_TEST_POSTGRES_URL;
 if (!postgresUrl) {
@@ -78,7 +86,10 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     // knex's default bookkeeping table (the catalog's) is not touched.
     expect(await db.schema.hasTable('knex_migrations')).toBe(false);
     const applied = await db(OKTA_STATE_MIGRATIONS_TABLE).select('name');
-    expect(applied.map(row => row.name)).toEqual(['20261201000000_init']);
+    expect(applied.map(row => row.name)).toEqual([
+      '20261201000000_init',
+      '20261202000000_push_updates',
+    ]);
   });
 
   it('keeps users, groups and progress per provider, and discards them for another fingerprint', async () => {
@@ -177,3 +188,42 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     expect((await d.loadUsers()).size).toBe(234);
   });
 });
+
+describe.each(TEST_DATABASES)(
+  'the state migrations on %s',
+  (_engine, create) => {
+    it('upgrade a database of the first migration without losing its state', async () => {
+      const database = await create();
+      try {
+        const { db } = database;
+        const knexOptions = {
+          migrationSource: oktaStateMigrationSource,
+          tableName: OKTA_STATE_MIGRATIONS_TABLE,
+        };
+        // The module's first release: only the sync tables.
+        await db.migrate.up(knexOptions);
+        expect(await db.schema.hasTable(OKTA_STATE_TABLES.changeQueue)).toBe(
+          false,
+        );
+        const before = new OktaProviderSyncState(db, 'us');
+        await before.open('fp-1');
+        await before.saveProgress({ usersSyncedThrough: 42 });
+
+        await OktaSyncStateStore.create(db);
+        for (const table of Object.values(OKTA_STATE_TABLES)) {
+          expect(await db.schema.hasTable(table)).toBe(true);
+        }
+        expect(
+          await new OktaProviderSyncState(db, 'us').open('fp-1'),
+        ).toMatchObject({ usersSyncedThrough: 42 });
+
+        // And back down, for an operator rolling the module back.
+        await db.migrate.down(knexOptions);
+        expect(await db.schema.hasTable(OKTA_STATE_TABLES.leases)).toBe(false);
+        expect(await db.schema.hasTable(OKTA_STATE_TABLES.users)).toBe(true);
+      } finally {
+        await database.drop();
+      }
+    });
+  },
+);

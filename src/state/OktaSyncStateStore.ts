@@ -9,6 +9,7 @@
 import type { Knex } from 'knex';
 import type { OktaUser } from '../okta/client/types';
 import { OKTA_STATE_TABLES, migrateOktaState } from './migrations';
+import { OktaSyncLease } from './syncLease';
 
 /**
  * The progress markers of one provider (epoch milliseconds, this backend's clock).
@@ -71,6 +72,15 @@ export class OktaProviderSyncState {
     private readonly db: Knex,
     readonly providerId: string,
   ) {}
+
+  /**
+   * The provider's lease: who applies to the catalog now (see syncLease.ts).
+   *
+   * @internal
+   */
+  lease(options?: { ttlMs?: number; clock?: () => number }): OktaSyncLease {
+    return new OktaSyncLease(this.db, this.providerId, options);
+  }
 
   /**
    * The provider's progress, when its state was written for `fingerprint`.

@@ -18,6 +18,14 @@ export const OKTA_STATE_TABLES = {
   users: 'okta_org_sync_users',
   /** Each group's member ids, and Okta's membership marker when they were read. */
   groups: 'okta_org_sync_groups',
+  /** Which replica runs a provider's sync (or applies its pushed changes) now, and until when. */
+  leases: 'okta_org_sync_leases',
+  /** The uuids of the Okta events already accepted (deduplication across replicas). */
+  seenEvents: 'okta_org_push_seen_events',
+  /** The Okta objects pushed events named and no sync has re-read yet. */
+  changeQueue: 'okta_org_push_queue',
+  /** Each System Log follower's polling cursor (the `next` link Okta returned last). */
+  systemLogCursors: 'okta_org_push_system_log_cursors',
 } as const;
 
 interface OktaStateMigration {
@@ -65,6 +73,52 @@ const migrations: OktaStateMigration[] = [
       await knex.schema.dropTable(OKTA_STATE_TABLES.groups);
       await knex.schema.dropTable(OKTA_STATE_TABLES.users);
       await knex.schema.dropTable(OKTA_STATE_TABLES.providers);
+    },
+  },
+  {
+    name: '20261202000000_push_updates',
+    async up(knex) {
+      await knex.schema.createTable(OKTA_STATE_TABLES.leases, table => {
+        table.string('provider_id', 255).primary();
+        // A random id per acquisition: a replica never mistakes another's
+        // lease, or an earlier one of its own, for the one it holds.
+        table.string('holder', 64).notNullable();
+        // Epoch ms; a lease not renewed by then is free (its holder died).
+        table.bigInteger('expires_at').notNullable();
+      });
+      await knex.schema.createTable(OKTA_STATE_TABLES.seenEvents, table => {
+        table.string('provider_id', 255).notNullable();
+        table.string('uuid', 64).notNullable();
+        table.bigInteger('seen_at').notNullable();
+        table.primary(['provider_id', 'uuid']);
+        table.index(['seen_at']);
+      });
+      await knex.schema.createTable(OKTA_STATE_TABLES.changeQueue, table => {
+        table.string('provider_id', 255).notNullable();
+        // 'user' (re-read the user), 'group' (re-read the group) or
+        // 'members' (list the group's members).
+        table.string('kind', 16).notNullable();
+        table.string('okta_id', 255).notNullable();
+        // Replaced whenever the id is queued again, so that a sync removes
+        // only the entries it read, not one queued while it ran.
+        table.string('version', 64).notNullable();
+        table.bigInteger('queued_at').notNullable();
+        table.primary(['provider_id', 'kind', 'okta_id']);
+      });
+      await knex.schema.createTable(
+        OKTA_STATE_TABLES.systemLogCursors,
+        table => {
+          table.string('provider_id', 255).primary();
+          table.text('next_url').notNullable();
+          table.bigInteger('updated_at').notNullable();
+        },
+      );
+    },
+    async down(knex) {
+      await knex.schema.dropTable(OKTA_STATE_TABLES.systemLogCursors);
+      await knex.schema.dropTable(OKTA_STATE_TABLES.changeQueue);
+      await knex.schema.dropTable(OKTA_STATE_TABLES.seenEvents);
+      await knex.schema.dropTable(OKTA_STATE_TABLES.leases);
     },
   },
 ];
