@@ -72,10 +72,15 @@ export async function readProviderEntities(
     signal?: AbortSignal;
     userTransformer?: OktaUserTransformer;
     groupTransformer?: OktaGroupTransformer;
+    /** See {@link BuildOrgEntitiesOptions.timeSlicing}. */
+    timeSlicing?: boolean;
   },
 ): Promise<ProviderEntities> {
   const started = performance.now();
-  const builder = new OrgEntityBuilder(builderOptions(provider, options));
+  const builder = new OrgEntityBuilder({
+    ...builderOptions(provider, options),
+    timeSlicing: options.timeSlicing,
+  });
   const read = await readOktaOrg(
     client,
     {
