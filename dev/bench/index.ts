@@ -41,9 +41,9 @@
  *                                         header) this far ahead of ours (negative:
  *                                         behind)
  *   --off LIST [none]                     read-path speed mechanisms to switch off,
- *                                         to measure what each buys: time-slicing,
- *                                         server-clock, adaptive-concurrency,
- *                                         first-in-line (scenarios a–c)
+ *                                         to measure what each buys: server-clock,
+ *                                         adaptive-concurrency, first-in-line
+ *                                         (scenarios a–c)
  *   --fail-member-pages-from N [off]      the fake answers member pages of N or
  *                                         more with HTTP 500: what the client's
  *                                         page-size fallback costs (requests
@@ -85,14 +85,16 @@ async function main() {
   const limits = appLimits(options);
   const startedAt = new Date().toISOString();
   const benchStarted = performance.now();
+  const skew = options.oktaClockSkewMs
+    ? `; Okta's clock ${options.oktaClockSkewMs} ms off ours`
+    : '';
+  const off = options.off.length
+    ? `; switched off: ${options.off.join(', ')}`
+    : '';
   console.log(
     `Okta read benchmark: latency ${options.latencyMs} ms, window ${options.windowSeconds} s (Okta: 60 s), ` +
       `app share ${options.appShare} → per window users ${limits.users}, groups (with member listings) ${limits.groups}; ` +
-      `client concurrency ${options.concurrency}, org concurrency ${options.oktaConcurrency}; runs ${options.runs || 'b: 5, others: 1'}` +
-      (options.oktaClockSkewMs
-        ? `; Okta's clock ${options.oktaClockSkewMs} ms off ours`
-        : '') +
-      (options.off.length ? `; switched off: ${options.off.join(', ')}` : ''),
+      `client concurrency ${options.concurrency}, org concurrency ${options.oktaConcurrency}; runs ${options.runs || 'b: 5, others: 1'}${skew}${off}`,
   );
   console.log(BOUND_EXPLANATION);
 

@@ -19,7 +19,6 @@ export const WORKFORCE_LIMITS = {
  * measure what each buys (README, Benchmark).
  */
 export const MECHANISMS = [
-  'time-slicing',
   'server-clock',
   'adaptive-concurrency',
   'first-in-line',

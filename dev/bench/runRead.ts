@@ -291,10 +291,7 @@ async function run(request: RunRequest): Promise<RunResult> {
       await db.destroy();
     }
   } else if (!catalog) {
-    const read = await readProviderEntities(client, provider, {
-      logger,
-      timeSlicing: !off.has('time-slicing'),
-    });
+    const read = await readProviderEntities(client, provider, { logger });
     entitiesHash = hashEntities([...read.users, ...read.groups]);
     readSeconds = read.readSeconds;
     buildSeconds = read.finishSeconds;

@@ -36,7 +36,6 @@ import {
   type UserRecord,
 } from './orgRecords';
 import { fillHierarchy, fillMemberships } from './orgRelations';
-import { TimeSlicer } from './timeSlicer';
 import type {
   OktaGroupTransformer,
   OktaOrgSnapshot,
@@ -52,11 +51,6 @@ export interface BuildOrgEntitiesOptions {
   /** Group profile attribute naming the parent group, by Okta name or id. */
   parentGroupAttribute?: string;
   logger: LoggerService;
-  /**
-   * Gives the event loop a turn every millisecond of mapping (default true);
-   * only the benchmark turns it off, to measure what it buys.
-   */
-  timeSlicing?: boolean;
 }
 
 /** What was left out of one kind, for the warnings at the end of the run. */
@@ -130,21 +124,15 @@ export class OrgEntityBuilder {
   private readonly groups: GroupRecord[] = [];
   private readonly seen = { user: new Set<string>(), group: new Set<string>() };
   private readonly leftOut = { user: new LeftOut(), group: new LeftOut() };
-  /** Mapping gives the event loop a turn every millisecond of work. */
-  private readonly slicer: TimeSlicer | undefined;
   /** Adds not yet settled, so that build() waits for every one. */
   private readonly adding = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
 
-  constructor(private readonly options: BuildOrgEntitiesOptions) {
-    this.slicer = options.timeSlicing === false ? undefined : new TimeSlicer();
-  }
+  constructor(private readonly options: BuildOrgEntitiesOptions) {}
 
   /**
-   * Maps an Okta user now and resolves once it is mapped (waiting first for
-   * a turn of the event loop when this millisecond of mapping is spent), so
-   * the caller's Okta record can go as soon as this resolves: nothing waits
-   * in a queue. Rejects with the transformer's error when it throws, and
+   * Maps an Okta user now and resolves once it is mapped, so the caller's
+   * Okta record can go as soon as this resolves: nothing waits in a queue. Rejects with the transformer's error when it throws, and
    * with that first error for every add after it.
    */
   addUser(user: OktaUser): Promise<void> {
@@ -158,7 +146,6 @@ export class OrgEntityBuilder {
 
   private add(map: () => Promise<void>): Promise<void> {
     const adding = (async () => {
-      await this.slicer?.turn();
       if (this.failure) throw this.failure.error;
       try {
         await map();

@@ -72,15 +72,10 @@ export async function readProviderEntities(
     signal?: AbortSignal;
     userTransformer?: OktaUserTransformer;
     groupTransformer?: OktaGroupTransformer;
-    /** See {@link BuildOrgEntitiesOptions.timeSlicing}. */
-    timeSlicing?: boolean;
   },
 ): Promise<ProviderEntities> {
   const started = performance.now();
-  const builder = new OrgEntityBuilder({
-    ...builderOptions(provider, options),
-    timeSlicing: options.timeSlicing,
-  });
+  const builder = new OrgEntityBuilder(builderOptions(provider, options));
   const read = await readOktaOrg(
     client,
     {
