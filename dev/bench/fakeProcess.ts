@@ -141,6 +141,9 @@ export function fakeOktaArgs(
     String(options.appShare),
     '--concurrency',
     String(options.oktaConcurrency),
+    ...(options.oktaClockSkewMs
+      ? ['--clock-skew-ms', String(options.oktaClockSkewMs)]
+      : []),
     '--limit-users',
     String(WORKFORCE_LIMITS.users),
     '--limit-groups',

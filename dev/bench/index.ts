@@ -37,6 +37,13 @@
  *   --concurrency N [10]                  the client's maxConcurrency (and the
  *                                         member listings in flight)
  *   --okta-concurrency N [75]             the org's concurrent request limit
+ *   --okta-clock-skew-ms N [0]            the fake Okta's clock (rate windows, Date
+ *                                         header) this far ahead of ours (negative:
+ *                                         behind)
+ *   --off LIST [none]                     read-path speed mechanisms to switch off,
+ *                                         to measure what each buys: server-clock,
+ *                                         adaptive-concurrency, first-in-line
+ *                                         (scenarios a–c)
  *   --fail-member-pages-from N [off]      the fake answers member pages of N or
  *                                         more with HTTP 500: what the client's
  *                                         page-size fallback costs (requests
@@ -78,10 +85,16 @@ async function main() {
   const limits = appLimits(options);
   const startedAt = new Date().toISOString();
   const benchStarted = performance.now();
+  const skew = options.oktaClockSkewMs
+    ? `; Okta's clock ${options.oktaClockSkewMs} ms off ours`
+    : '';
+  const off = options.off.length
+    ? `; switched off: ${options.off.join(', ')}`
+    : '';
   console.log(
     `Okta read benchmark: latency ${options.latencyMs} ms, window ${options.windowSeconds} s (Okta: 60 s), ` +
       `app share ${options.appShare} → per window users ${limits.users}, groups (with member listings) ${limits.groups}; ` +
-      `client concurrency ${options.concurrency}, org concurrency ${options.oktaConcurrency}; runs ${options.runs || 'b: 5, others: 1'}`,
+      `client concurrency ${options.concurrency}, org concurrency ${options.oktaConcurrency}; runs ${options.runs || 'b: 5, others: 1'}${skew}${off}`,
   );
   console.log(BOUND_EXPLANATION);
 

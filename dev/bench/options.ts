@@ -14,6 +14,17 @@ export const WORKFORCE_LIMITS = {
   token: 600,
 };
 
+/**
+ * The read path's speed mechanisms, which `--off` switches off one by one to
+ * measure what each buys (README, Benchmark).
+ */
+export const MECHANISMS = [
+  'server-clock',
+  'adaptive-concurrency',
+  'first-in-line',
+] as const;
+export type Mechanism = (typeof MECHANISMS)[number];
+
 export interface BenchOptions {
   users: number;
   groups: number;
@@ -26,6 +37,8 @@ export interface BenchOptions {
   appShare: number;
   concurrency: number;
   oktaConcurrency: number;
+  oktaClockSkewMs: number;
+  off: Mechanism[];
   failMemberPagesFrom?: number;
   scenarios: (ScenarioId | IncrementalScenarioId)[];
   runs: number;
@@ -47,6 +60,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     'app-share',
     'concurrency',
     'okta-concurrency',
+    'okta-clock-skew-ms',
+    'off',
     'scenario',
     'runs',
     'fail-member-pages-from',
@@ -65,6 +80,15 @@ export function parseOptions(argv: string[]): BenchOptions {
       throw new Error(`--${name} must be a number ≥ ${min}, got ${raw}`);
     return n;
   };
+  const off = (args.get('off') ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
+  for (const m of off) {
+    if (!(MECHANISMS as readonly string[]).includes(m)) {
+      throw new Error(`--off takes ${MECHANISMS.join(',')}, got ${m}`);
+    }
+  }
   const scenarios = (args.get('scenario') ?? 'a,b,c,d,e,f')
     .split(',')
     .map(s => s.trim());
@@ -85,6 +109,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     appShare: num('app-share', 0.5, 0.01),
     concurrency: num('concurrency', 10, 1),
     oktaConcurrency: num('okta-concurrency', 75, 1),
+    oktaClockSkewMs: num('okta-clock-skew-ms', 0, -Infinity),
+    off: off as Mechanism[],
     failMemberPagesFrom:
       args.get('fail-member-pages-from') === undefined
         ? undefined

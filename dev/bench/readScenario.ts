@@ -98,6 +98,7 @@ export async function runReadScenario(context: {
         keyId,
         privateKeyPem,
         concurrency: options.concurrency,
+        off: options.off,
         timeoutSeconds: Math.max(300, bound.seconds * 10),
         verbose: options.verbose,
       });

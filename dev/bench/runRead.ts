@@ -19,8 +19,10 @@ import type {
 } from '../../src/okta/client/types';
 import { readOktaProviderConfigs } from '../../src/okta/config';
 import { prepareEntityValidation } from '../../src/okta/entityValidation';
+import { createOktaOrgClient } from '../../src/okta/client/createOktaOrgClient';
 import {
   createProviderClient,
+  providerClientOptions,
   readProviderEntities,
 } from '../../src/okta/providerSync';
 import { syncProviderEntities } from '../../src/okta/incrementalSync';
@@ -28,6 +30,7 @@ import { OktaSyncStateStore } from '../../src/state/OktaSyncStateStore';
 import type { OktaProviderConfig } from '../../src/okta/types';
 import { OktaOrgEntityProvider } from '../../src/processors/OktaOrgEntityProvider';
 import { startCatalog } from '../../src/__testUtils__/oktaCatalogHarness';
+import type { Mechanism } from './options';
 import type { BenchSelection } from './scenarios';
 
 export interface RunRequest {
@@ -39,6 +42,8 @@ export interface RunRequest {
   keyId: string;
   privateKeyPem: string;
   concurrency: number;
+  /** Speed mechanisms of the read path switched off (scenarios a–c). */
+  off?: Mechanism[];
   /** Give up after this long (the catalog may never converge). */
   timeoutSeconds: number;
   verbose: boolean;
@@ -159,8 +164,17 @@ function providerConfig(request: RunRequest): OktaProviderConfig {
 function createClient(
   provider: OktaProviderConfig,
   logger: LoggerService,
+  off: ReadonlySet<Mechanism>,
 ): OktaOrgClient {
-  return createProviderClient(provider, logger);
+  if (off.size === 0) return createProviderClient(provider, logger);
+  return createOktaOrgClient({
+    ...providerClientOptions(provider, logger),
+    mechanisms: {
+      serverClock: !off.has('server-clock'),
+      adaptiveConcurrency: !off.has('adaptive-concurrency'),
+      firstInLine: !off.has('first-in-line'),
+    },
+  });
 }
 
 const seconds = (from: number, to = performance.now()) => (to - from) / 1000;
@@ -172,7 +186,8 @@ function hashEntities(entities: unknown[]): string {
 async function run(request: RunRequest): Promise<RunResult> {
   const logger = new BenchLogger(request.verbose);
   const provider = providerConfig(request);
-  const client = createClient(provider, logger);
+  const off = new Set(request.off ?? []);
+  const client = createClient(provider, logger, off);
   const catalog = request.endToEnd
     ? await (async () => {
         const entityProvider = new OktaOrgEntityProvider({

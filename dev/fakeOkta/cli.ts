@@ -19,6 +19,8 @@
  *                       requests per window per bucket (default: Okta's Workforce numbers)
  *   --avg-groups-per-user F   generated org: mean groups per user, Everyone included
  *   --latency-ms N      fixed latency added to every request
+ *   --clock-skew-ms N   the fake's clock (rate windows, Date header) is this
+ *                       far ahead of the real one (negative: behind)
  *   --fail-member-pages-from N   answer every group member page of N or more
  *                       users with HTTP 500 (a big page failing under load)
  * It prints one JSON line {"url": ..., "users", "groups", "generatedInMs"} on
@@ -87,6 +89,7 @@ export async function main(
       limits,
     },
     latency: latencyMs ? { fixedMs: latencyMs } : undefined,
+    clockSkewMs: num('clock-skew-ms'),
     faults:
       num('fail-member-pages-from') !== undefined
         ? [

@@ -215,6 +215,31 @@ describe('fake Okta rate limits', () => {
       },
     );
   });
+
+  it('runs its rate windows and Date header on a skewed clock', async () => {
+    const skewMs = -30_000;
+    await withFake(
+      { clockSkewMs: skewMs, rateLimits: { windowSeconds: 60 } },
+      async okta => {
+        const before = Date.now();
+        const r = await rawGet(`${okta.url}/api/v1/groups`, {
+          authorization: `SSWS ${SSWS.ssws}`,
+        });
+        const after = Date.now();
+        expect(r.status).toBe(200);
+        const date = Date.parse(String(r.headers.date));
+        // Date has whole seconds: the skewed instant, rounded down.
+        expect(date).toBeGreaterThanOrEqual(
+          Math.floor((before + skewMs) / 1000) * 1000,
+        );
+        expect(date).toBeLessThanOrEqual(after + skewMs);
+        // The window opened by this request resets 60 s later on that clock.
+        const reset = Number(r.headers['x-rate-limit-reset']) * 1000;
+        expect(reset).toBeGreaterThanOrEqual(before + skewMs + 60_000);
+        expect(reset).toBeLessThanOrEqual(after + skewMs + 61_000);
+      },
+    );
+  });
 });
 
 describe('fake Okta faults', () => {

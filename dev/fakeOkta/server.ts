@@ -173,9 +173,11 @@ class FakeOktaServer implements FakeOkta {
   private readonly changeFeeds: FakeChangeFeeds;
 
   constructor(private readonly options: FakeOktaOptions) {
-    this.clock = options.clock ?? Date.now;
+    const clock = options.clock ?? Date.now;
+    const skewMs = options.clockSkewMs ?? 0;
+    this.clock = skewMs ? () => clock() + skewMs : clock;
     this.org = options.org ?? new FakeOrg({ clock: this.clock });
-    if (options.clock) this.org.clock = options.clock;
+    if (options.clock || skewMs) this.org.clock = this.clock;
     this.seed = options.seed ?? 1;
     this.concurrency = options.rateLimits?.concurrency ?? 75;
     this.searchLagMs = options.searchLagMs ?? DEFAULT_SEARCH_LAG_MS;
@@ -353,6 +355,9 @@ class FakeOktaServer implements FakeOkta {
     };
     res.on('close', finish);
     res.setHeader('X-Okta-Request-Id', randomBytes(15).toString('base64url'));
+    if (this.options.clockSkewMs) {
+      res.setHeader('Date', new Date(this.clock()).toUTCString());
+    }
 
     if (this.inFlight > this.concurrency) {
       this.served429++;

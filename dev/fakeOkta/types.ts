@@ -84,6 +84,13 @@ export interface FakeOktaOptions {
   /** Millisecond clock (token expiry, rate windows, timestamps); default Date.now. */
   clock?: () => number;
   /**
+   * Milliseconds added to `clock`, with the `Date` header of every response
+   * on the skewed clock: an Okta whose clock is off from the client's, as a
+   * client machine's clock can be by seconds. Default 0 (and `Date` is then
+   * the real time, whatever `clock` says).
+   */
+  clockSkewMs?: number;
+  /**
    * Host name of the org's canonical domain, on which Link URLs are built
    * (Okta answers a request to acme-admin.okta.com with next links on
    * acme.okta.com). Default: the request's host with a `-admin` suffix of

@@ -36,7 +36,6 @@ import {
   type UserRecord,
 } from './orgRecords';
 import { fillHierarchy, fillMemberships } from './orgRelations';
-import { TimeSlicer } from './timeSlicer';
 import type {
   OktaGroupTransformer,
   OktaOrgSnapshot,
@@ -125,8 +124,6 @@ export class OrgEntityBuilder {
   private readonly groups: GroupRecord[] = [];
   private readonly seen = { user: new Set<string>(), group: new Set<string>() };
   private readonly leftOut = { user: new LeftOut(), group: new LeftOut() };
-  /** Mapping gives the event loop a turn every millisecond of work. */
-  private readonly slicer = new TimeSlicer();
   /** Adds not yet settled, so that build() waits for every one. */
   private readonly adding = new Set<Promise<void>>();
   private failure: { error: unknown } | undefined;
@@ -134,10 +131,8 @@ export class OrgEntityBuilder {
   constructor(private readonly options: BuildOrgEntitiesOptions) {}
 
   /**
-   * Maps an Okta user now and resolves once it is mapped (waiting first for
-   * a turn of the event loop when this millisecond of mapping is spent), so
-   * the caller's Okta record can go as soon as this resolves: nothing waits
-   * in a queue. Rejects with the transformer's error when it throws, and
+   * Maps an Okta user now and resolves once it is mapped, so the caller's
+   * Okta record can go as soon as this resolves: nothing waits in a queue. Rejects with the transformer's error when it throws, and
    * with that first error for every add after it.
    */
   addUser(user: OktaUser): Promise<void> {
@@ -151,7 +146,6 @@ export class OrgEntityBuilder {
 
   private add(map: () => Promise<void>): Promise<void> {
     const adding = (async () => {
-      await this.slicer.turn();
       if (this.failure) throw this.failure.error;
       try {
         await map();

@@ -273,6 +273,78 @@ describe('OktaRateLimiter', () => {
   });
 });
 
+describe('OktaRateLimiter with a speed mechanism switched off (the benchmark)', () => {
+  /** A window used up, answered by an Okta whose clock is `skewMs` off ours. */
+  async function exhaustWindow(limiter: OktaRateLimiter, skewMs: number) {
+    const permit = await limiter.acquire('users');
+    const now = Date.now();
+    const headers = new Headers({
+      date: new Date(now + skewMs).toUTCString(),
+      'x-rate-limit-limit': '10',
+      'x-rate-limit-remaining': '0',
+      // Okta's window resets 2 s from now, on Okta's clock.
+      'x-rate-limit-reset': String(Math.ceil((now + skewMs + 2000) / 1000)),
+    });
+    permit.release({ status: 200, headers, sentAt: now - 5, receivedAt: now });
+  }
+
+  it("waits for a reset on Okta's clock, or on ours without the server clock", async () => {
+    // Okta's clock 5 s behind ours: its reset second is 3 s ago on ours.
+    const withClock = new OktaRateLimiter({ maxConcurrency: 2 });
+    await exhaustWindow(withClock, -5000);
+    expect(await settlesWithin(withClock.acquire('users'), 100)).toBe(false);
+    const withoutClock = new OktaRateLimiter({
+      maxConcurrency: 2,
+      mechanisms: { serverClock: false },
+    });
+    await exhaustWindow(withoutClock, -5000);
+    expect(await settlesWithin(withoutClock.acquire('users'), 100)).toBe(true);
+  });
+
+  it('keeps its concurrency limit on concurrency 429s without adaptive concurrency', async () => {
+    const limiter = new OktaRateLimiter({
+      maxConcurrency: 4,
+      mechanisms: { adaptiveConcurrency: false },
+    });
+    const permits = await Promise.all(
+      [1, 2].map(() => limiter.acquire('groups')),
+    );
+    expect(
+      permits[0].release(
+        observation(429, { limit: 0, remaining: 0, resetInMs: 1000 }),
+      ),
+    ).toBe('concurrencyLimited');
+    expect(limiter.concurrencyLimit).toBe(4);
+    permits[1].release();
+  });
+
+  it('hands freed slots out in arrival order without first-in-line', async () => {
+    const limiter = new OktaRateLimiter({
+      maxConcurrency: 1,
+      mechanisms: { firstInLine: false },
+    });
+    // Both buckets have room: the two wait only for the one concurrency slot.
+    for (const bucket of ['users', 'other'] as const) {
+      (await limiter.acquire(bucket)).release(
+        observation(200, { limit: 10, remaining: 10, resetInMs: 5000 }),
+      );
+    }
+    const held = await limiter.acquire('groups');
+    const granted: string[] = [];
+    const wait = (name: string, firstInLine: boolean) =>
+      limiter
+        .acquire(firstInLine ? 'users' : 'other', undefined, { firstInLine })
+        .then(permit => {
+          granted.push(name);
+          permit.release();
+        });
+    const all = [wait('member', false), wait('users', true)];
+    held.release();
+    await Promise.all(all);
+    expect(granted).toEqual(['member', 'users']);
+  });
+});
+
 describe('OktaServerClock', () => {
   it('takes agreeing clocks as equal despite the one-second Date resolution', () => {
     const clock = new OktaServerClock();

@@ -44,6 +44,21 @@ export interface OktaRateLimiterOptions {
   resetMarginMs?: number;
   /** Local clock, epoch ms. */
   now?: () => number;
+  /**
+   * Speed mechanisms, each on unless set to false. Only the benchmark turns
+   * them off, to measure what each one buys.
+   */
+  mechanisms?: OktaRateLimiterMechanisms;
+}
+
+/** The limiter's speed mechanisms (see {@link OktaRateLimiterOptions}). */
+export interface OktaRateLimiterMechanisms {
+  /** Reads Okta's reset times on Okta's clock, estimated from `Date`. */
+  serverClock?: boolean;
+  /** Shrinks the concurrency limit on concurrency 429s. */
+  adaptiveConcurrency?: boolean;
+  /** Honours `firstInLine` in {@link OktaRateLimiter.acquire}. */
+  firstInLine?: boolean;
 }
 
 /** Okta windows are a minute; a reset much further out means a broken clock or header. */
@@ -128,7 +143,10 @@ class AdaptiveConcurrencyLimit {
   /** How many at the head of the queue came first in line. */
   private firstInLineWaiting = 0;
 
-  constructor(private readonly max: number) {
+  constructor(
+    private readonly max: number,
+    private readonly adaptive = true,
+  ) {
     this.cap = max;
   }
 
@@ -172,7 +190,7 @@ class AdaptiveConcurrencyLimit {
   }
 
   release(outcome: 'success' | 'concurrencyLimited' | 'neutral'): void {
-    if (outcome === 'concurrencyLimited') {
+    if (outcome === 'concurrencyLimited' && this.adaptive) {
       // inFlight still counts this request: Okta's limit is below it.
       this.cap = Math.max(1, Math.min(this.cap - 1, this.inFlight - 1));
       this.successes = 0;
@@ -204,13 +222,19 @@ export class OktaRateLimiter {
   private readonly clock = new OktaServerClock();
   private readonly resetMarginMs: number;
   private readonly now: () => number;
+  private readonly serverClock: boolean;
+  private readonly honourFirstInLine: boolean;
 
   constructor(options: OktaRateLimiterOptions) {
+    const mechanisms = options.mechanisms ?? {};
     this.concurrency = new AdaptiveConcurrencyLimit(
       Math.max(1, Math.floor(options.maxConcurrency)),
+      mechanisms.adaptiveConcurrency ?? true,
     );
     this.resetMarginMs = options.resetMarginMs ?? 50;
     this.now = options.now ?? Date.now;
+    this.serverClock = mechanisms.serverClock ?? true;
+    this.honourFirstInLine = mechanisms.firstInLine ?? true;
   }
 
   /** The current (adaptive) concurrency limit. */
@@ -236,7 +260,7 @@ export class OktaRateLimiter {
     },
   ): Promise<OktaRateLimitPermit> {
     const state = this.bucketState(bucket);
-    const firstInLine = options?.firstInLine ?? false;
+    const firstInLine = this.honourFirstInLine && !!options?.firstInLine;
     // Okta's buckets are shared by endpoints of different weight (the groups
     // bucket holds the group listing and every member listing): room left in
     // a window goes to first-in-line requests before the others.
@@ -313,11 +337,13 @@ export class OktaRateLimiter {
     let verdict: OktaRateLimitVerdict = 'ok';
     if (observation) {
       const { headers } = observation;
-      this.clock.observe(
-        observation.sentAt,
-        observation.receivedAt,
-        headers.get('date'),
-      );
+      if (this.serverClock) {
+        this.clock.observe(
+          observation.sentAt,
+          observation.receivedAt,
+          headers.get('date'),
+        );
+      }
       const limit = headerNumber(headers, 'x-rate-limit-limit');
       const remaining = headerNumber(headers, 'x-rate-limit-remaining');
       const reset = headerNumber(headers, 'x-rate-limit-reset');

@@ -203,6 +203,7 @@ export function createOktaConnection(
   };
   const limiter = new OktaRateLimiter({
     maxConcurrency: positive(options.maxConcurrency, 10, 'maxConcurrency'),
+    mechanisms: options.mechanisms,
   });
 
   const { auth } = options;

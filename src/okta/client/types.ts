@@ -4,6 +4,7 @@
  * client knows nothing of the catalog; the reader knows nothing of HTTP.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { OktaRateLimiterMechanisms } from './OktaRateLimiter';
 
 /**
  * How the module authenticates to Okta.
@@ -47,6 +48,11 @@ export interface OktaClientOptions {
   groupPageSize?: number;
   /** Page size for GET /api/v1/groups/{id}/users (max 1000). Default 1000. */
   groupMemberPageSize?: number;
+  /**
+   * The rate limiter's speed mechanisms, all on by default: not
+   * configuration, only the benchmark turns them off to measure them.
+   */
+  mechanisms?: OktaRateLimiterMechanisms;
 }
 
 /**
