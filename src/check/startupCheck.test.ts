@@ -87,6 +87,40 @@ describe('the start-up set-up check', () => {
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
   });
 
+  it("sends through the provider's own client: the sync after it reuses the check's token", async () => {
+    const app = await addServiceApp(fake);
+    const logger = new RecordingLogger();
+    const tasks: Array<() => void | Promise<void>> = [];
+    const [provider] = OktaOrgEntityProvider.fromConfig(
+      new ConfigReader({
+        catalog: {
+          providers: { okta: { id: 'shared', ...app.providerConfig } },
+        },
+      }),
+      {
+        logger,
+        scheduler: {
+          createScheduledTaskRunner: (): SchedulerServiceTaskRunner => ({
+            run: async task => {
+              tasks.push(() => task.fn(new AbortController().signal));
+            },
+          }),
+        } as unknown as SchedulerService,
+      },
+    );
+    fake.resetStats();
+    await provider.connect(connection);
+    // The check ends with the group listing.
+    await waitFor(() => (fake.stats().requests.groups ?? 0) > 0);
+    expect(fake.stats().tokensIssued).toBe(1);
+    expect(tasks).toHaveLength(1);
+    await tasks[0]();
+    expect(logger.messages('error')).toEqual([]);
+    expect(fake.stats().requests.groupUsers ?? 0).toBeGreaterThan(0);
+    // A check with a client of its own would have fetched a second token.
+    expect(fake.stats().tokensIssued).toBe(1);
+  });
+
   it('does not run when checkSetupOnStart is false', async () => {
     const app = await addServiceApp(fake);
     const logger = new RecordingLogger();
