@@ -33,10 +33,11 @@ function fromConfig(
   okta: JsonObject,
   logger: RecordingLogger,
   lifecycle?: { addShutdownHook(hook: () => void): void },
+  taskScheduler: SchedulerService = scheduler,
 ) {
   return OktaOrgEntityProvider.fromConfig(
     new ConfigReader({ catalog: { providers: { okta } } }),
-    { logger, scheduler, lifecycle },
+    { logger, scheduler: taskScheduler, lifecycle },
   );
 }
 
@@ -91,22 +92,19 @@ describe('the start-up set-up check', () => {
     const app = await addServiceApp(fake);
     const logger = new RecordingLogger();
     const tasks: Array<() => void | Promise<void>> = [];
-    const [provider] = OktaOrgEntityProvider.fromConfig(
-      new ConfigReader({
-        catalog: {
-          providers: { okta: { id: 'shared', ...app.providerConfig } },
+    // A scheduler that keeps the sync task, for the test to run it.
+    const keeping = {
+      createScheduledTaskRunner: (): SchedulerServiceTaskRunner => ({
+        run: async task => {
+          tasks.push(() => task.fn(new AbortController().signal));
         },
       }),
-      {
-        logger,
-        scheduler: {
-          createScheduledTaskRunner: (): SchedulerServiceTaskRunner => ({
-            run: async task => {
-              tasks.push(() => task.fn(new AbortController().signal));
-            },
-          }),
-        } as unknown as SchedulerService,
-      },
+    } as unknown as SchedulerService;
+    const [provider] = fromConfig(
+      { id: 'shared', ...app.providerConfig },
+      logger,
+      undefined,
+      keeping,
     );
     fake.resetStats();
     await provider.connect(connection);
