@@ -16,6 +16,7 @@ import {
 } from './jws';
 import type { FakeJwk, FakeServiceApp } from './types';
 import type { FakeAdminRoleScope } from './adminRoleScope';
+import { errorBody } from './serialize';
 
 const ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 const MAX_ASSERTION_LIFETIME_S = 3600;
@@ -80,6 +81,31 @@ export type ApiAuthResult =
       wwwAuthenticate: string;
     };
 
+/**
+ * Okta's answer to an API request its credentials do not allow: an error
+ * body, or for a bad DPoP proof none (`body` undefined), with the challenge.
+ */
+export function refusedApiReply(
+  auth: Exclude<ApiAuthResult, { ok: true }>,
+  errorId: string,
+): { status: number; body: unknown; headers: Record<string, string> } {
+  const headers: Record<string, string> = auth.wwwAuthenticate
+    ? { 'WWW-Authenticate': auth.wwwAuthenticate }
+    : {};
+  if ('emptyBody' in auth)
+    return { status: auth.status, body: undefined, headers };
+  return {
+    status: auth.status,
+    body: errorBody(
+      auth.errorCode,
+      auth.summary,
+      errorId,
+      auth.cause ? [auth.cause] : [],
+    ),
+    headers,
+  };
+}
+
 /** The algorithms a DPoP challenge names (those the fake verifies). */
 const DPOP_ALGS = 'RS256 RS384 RS512 ES256 ES384 ES512';
 
@@ -99,7 +125,8 @@ interface RegisteredApp extends Required<
   adminRoleScope?: FakeAdminRoleScope;
 }
 
-function oauthError(
+/** An OAuth error answer (RFC 6749 section 5.2), as Okta's endpoints give it. */
+export function oauthError(
   status: number,
   error: string,
   description: string,

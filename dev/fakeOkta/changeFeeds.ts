@@ -6,7 +6,7 @@
  * server hands these paths here after its latency, faults and concurrency
  * checks; everything else about them lives in systemLog.ts and eventHooks.ts.
  */
-import type { ApiAuthResult } from './authorizationServer';
+import { refusedApiReply, type ApiAuthResult } from './authorizationServer';
 import type { FakeOrg } from './FakeOrg';
 import {
   FakeEventHooks,
@@ -234,24 +234,7 @@ export class FakeChangeFeeds {
       `${request.base}${request.pathname}`,
       ssws ? 'okta.users.read' : scope,
     );
-    if (auth.ok) return undefined;
-    if ('emptyBody' in auth) {
-      // A DPoP proof error: 400, no body, the reason in WWW-Authenticate.
-      return {
-        status: auth.status,
-        body: undefined,
-        headers: { 'WWW-Authenticate': auth.wwwAuthenticate },
-      };
-    }
-    const reply = this.error(
-      auth.status,
-      auth.errorCode,
-      auth.summary,
-      auth.cause ? [auth.cause] : [],
-    );
-    if (auth.wwwAuthenticate)
-      reply.headers['WWW-Authenticate'] = auth.wwwAuthenticate;
-    return reply;
+    return auth.ok ? undefined : refusedApiReply(auth, this.context.errorId());
   }
 
   private ok(body: unknown): ChangeFeedReply {

@@ -34,6 +34,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { oauthError } from './authorizationServer';
 import type { FakeOrg, OktaUser } from './FakeOrg';
 import { base64url, signJws } from './jws';
 
@@ -146,15 +147,6 @@ function redirect(
     json: '',
     headers: { Location: location, 'Content-Type': 'text/html', ...headers },
   };
-}
-
-function oauthError(
-  status: number,
-  error: string,
-  description: string,
-  headers?: Record<string, string>,
-): OidcReply {
-  return { status, body: { error, error_description: description }, headers };
 }
 
 function cookies(headers: IncomingHttpHeaders): Map<string, string> {

@@ -406,30 +406,20 @@ function compareValues(
     a = a.toLowerCase();
     b = b.toLowerCase();
   }
-  switch (op) {
-    case 'eq':
-      return a === b;
-    case 'ne':
-      return a !== b;
-    case 'sw':
-      return a.startsWith(b);
-    case 'co':
-      return a.includes(b);
-    case 'gt':
-      return a > b;
-    case 'ge':
-      return a >= b;
-    case 'lt':
-      return a < b;
-    case 'le':
-      return a <= b;
-    default:
-      return false;
-  }
+  if (op === 'sw') return a.startsWith(b);
+  if (op === 'co') return a.includes(b);
+  return compareOrdered(a, op, b);
 }
 
-/** eq, ne and the ordering operators on two dates (ms) or two numbers. */
-function compareOrdered(a: number, op: string, b: number): boolean {
+/**
+ * eq, ne and the ordering operators on two values of one type: dates (ms),
+ * numbers, or strings (compared by code unit, as the fake orders them).
+ */
+function compareOrdered<T extends number | string>(
+  a: T,
+  op: string,
+  b: T,
+): boolean {
   switch (op) {
     case 'eq':
       return a === b;

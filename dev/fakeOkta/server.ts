@@ -7,7 +7,10 @@ import http, { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { AdminRoleView } from './adminRoleScope';
-import { FakeAuthorizationServer } from './authorizationServer';
+import {
+  FakeAuthorizationServer,
+  refusedApiReply,
+} from './authorizationServer';
 import { FakeChangeFeeds, registerChangeFeeds } from './changeFeeds';
 import { FakeOrg, OktaGroup, OktaUser, upperBound } from './FakeOrg';
 import { FakeOidcProvider } from './oidc';
@@ -656,23 +659,9 @@ class FakeOktaServer implements FakeOkta {
       scope,
     );
     if (!auth.ok) {
-      if ('emptyBody' in auth) {
-        return {
-          status: auth.status,
-          body: undefined,
-          json: '',
-          headers: { 'WWW-Authenticate': auth.wwwAuthenticate },
-        };
-      }
-      const reply = this.error(
-        auth.status,
-        auth.errorCode,
-        auth.summary,
-        auth.cause ? [auth.cause] : [],
-      );
-      if (auth.wwwAuthenticate)
-        reply.headers = { 'WWW-Authenticate': auth.wwwAuthenticate };
-      return reply;
+      const reply = refusedApiReply(auth, this.errorId());
+      // No body at all for a DPoP proof error.
+      return reply.body === undefined ? { ...reply, json: '' } : reply;
     }
     const params = new URLSearchParams(query);
     // Links are on the canonical host; the checks above use the host asked.

@@ -11,6 +11,11 @@ import {
 import { addServiceApp } from '../__testUtils__/oktaCatalogHarness';
 import { httpTransport } from '../okta/client/httpTransport';
 import { readOktaProviderConfigs } from '../okta/config';
+import {
+  createProviderClient,
+  readProviderEntities,
+} from '../okta/providerSync';
+import { CapturingLogger } from '../okta/client/oktaClientTestKit';
 import type { OktaProviderConfig } from '../okta/types';
 import { checkOktaSetup } from './checkOktaSetup';
 import type { OktaSetupReport, OktaSetupStep, OktaSetupStepId } from './types';
@@ -97,6 +102,42 @@ describe('checkOktaSetup against the fake Okta org', () => {
     expect(JSON.stringify(report)).not.toContain(
       app.keys.privateKeyPem.split('\n')[1],
     );
+  });
+
+  it('sends every step through one client: one token for the probes and the dry run', async () => {
+    const app = await addServiceApp(fake);
+    fake.resetStats();
+    const report = await checkOktaSetup(providerOf(app.providerConfig));
+    expect(report.ok).toBe(true);
+    expect(step(report, 'selection').status).toBe('passed');
+    // A second client would fetch a second token.
+    expect(fake.stats().tokensIssued).toBe(1);
+    // The org URL step's empty token request, and that one token's.
+    expect(fake.stats().requests.token).toBe(2);
+  });
+
+  it("checks through a given client, which a sync then goes on using (the provider's own)", async () => {
+    const app = await addServiceApp(fake);
+    const provider = providerOf(app.providerConfig);
+    const logger = new CapturingLogger();
+    const client = createProviderClient(provider, logger);
+    fake.resetStats();
+    const report = await checkOktaSetup(provider, { client });
+    expect(report.ok).toBe(true);
+
+    const sum = (counts: Record<string, number>) =>
+      Object.values(counts).reduce((a, b) => a + b, 0);
+    const { requests, tokensFetched } = client.stats();
+    expect(tokensFetched).toBe(1);
+    expect(requests.users).toBeGreaterThan(0);
+    expect(requests.groups).toBeGreaterThan(0);
+    // Every request Okta saw but the org URL step's unauthenticated one
+    // came through the given client.
+    expect(sum(fake.stats().requests)).toBe(sum(requests) + 1);
+
+    // The sync's read uses the token the check fetched.
+    await readProviderEntities(client, provider, { logger });
+    expect(fake.stats().tokensIssued).toBe(1);
   });
 
   it('leaves out the full read when asked (the start-up check)', async () => {

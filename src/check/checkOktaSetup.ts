@@ -4,10 +4,12 @@
  * config key to fix. Later steps are skipped when one they need failed.
  *
  * This file is the runner: the order of the steps and what each depends
- * on. Each step is in `steps/`; they reach Okta through `OktaProbe`, which
- * is built as the provider's client is.
+ * on. Each step is in `steps/`; they reach Okta through one `OktaProbe`, on
+ * the provider's client or one built as the provider builds its own.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import { DEFAULT_REQUEST_TIMEOUT_MS } from '../okta/client/createOktaOrgClient';
+import type { OktaOrgClient } from '../okta/client/types';
 import type {
   OktaGroupTransformer,
   OktaProviderConfig,
@@ -15,7 +17,6 @@ import type {
 } from '../okta/types';
 import type { OktaEntityCounts } from '../sync/syncSummary';
 import {
-  DEFAULT_REQUEST_TIMEOUT_MS,
   describeError as describe,
   OktaProbe,
   type ApiAnswer,
@@ -37,7 +38,17 @@ import type {
 
 /** Options of {@link checkOktaSetup}. */
 export interface CheckOktaSetupOptions {
-  /** Receives the client's own log lines (retries, DPoP); default silent. */
+  /**
+   * The client to check through: the provider's own, so that the check
+   * shares its transport, executor, rate limiter and token. Without it (or
+   * for a client not made by `createOktaOrgClient`) the check builds one
+   * client as the provider's config says and uses it for every step.
+   */
+  client?: OktaOrgClient;
+  /**
+   * Receives the log lines (retries, DPoP) of the client the check builds;
+   * default silent.
+   */
   logger?: LoggerService;
   /**
    * Run the last step, a full read of the selection and the entities built
@@ -113,7 +124,11 @@ export async function checkOktaSetup(
   let probe: OktaProbe | undefined;
   if (!steps.blocker('orgUrl')) {
     try {
-      probe = new OktaProbe(provider, logger, signal);
+      probe = OktaProbe.forProvider(provider, {
+        client: options.client,
+        logger,
+        signal,
+      });
     } catch (error) {
       steps.add({
         id: 'clientAuthentication',
@@ -206,7 +221,11 @@ export async function checkOktaSetup(
     steps.skipIfBlocked('deletionGuard', 'selection');
     return report();
   }
-  const { step, selection } = await checkSelection(provider, options, logger);
+  const { step, selection } = await checkSelection(
+    probe!.client,
+    provider,
+    options,
+  );
   steps.add(step);
   if (!steps.skipIfBlocked('deletionGuard', 'selection') && selection) {
     steps.add(deletionGuardStep(provider, selection, options.lastApplied));

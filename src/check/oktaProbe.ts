@@ -1,13 +1,13 @@
 /*
  * The set-up check's view of Okta: single requests to the management API and
- * the token endpoint, sent through a connection built exactly as the
- * provider's client builds its own (same executor, rate limiter, authorizer
- * and transport), so a check sees Okta's answers as a sync would, with one
+ * the token endpoint, sent through the connection of the client a sync uses
+ * (the provider's own when it is given, else one built as the provider
+ * builds its own), so a check sees Okta's answers as a sync would, with one
  * extra: the raw body of each answer, for Okta's own error text.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import {
-  createOktaConnection,
+  oktaConnectionOf,
   type OktaConnection,
 } from '../okta/client/createOktaOrgClient';
 import { OktaAccessTokenSource } from '../okta/client/OktaAccessTokenSource';
@@ -18,19 +18,13 @@ import {
   nextPageUrl,
   oktaErrorOf,
 } from '../okta/client/OktaRequestExecutor';
-import { OktaRequestError } from '../okta/client/types';
-import { providerClientOptions } from '../okta/providerSync';
+import { OktaRequestError, type OktaOrgClient } from '../okta/client/types';
+import { createProviderClient } from '../okta/providerSync';
 import type { OktaProviderConfig } from '../okta/types';
 
 export const USERS_SCOPE = 'okta.users.read';
 export const GROUPS_SCOPE = 'okta.groups.read';
 export const SCOPES = [USERS_SCOPE, GROUPS_SCOPE];
-
-/** Probes retry less than a sync: a set-up check should answer quickly. */
-const PROBE_MAX_RETRIES = 2;
-const PROBE_MAX_CONCURRENCY = 2;
-const PROBE_RETRY_BASE_DELAY_MS = 500;
-export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** One answer of the management API, or why there was none. */
 export type ApiAnswer =
@@ -73,33 +67,38 @@ export function oktaSaid(answer: ApiAnswer): string {
 
 /** The management API and the token endpoint, as the client reaches them. */
 export class OktaProbe {
-  private readonly connection: OktaConnection;
-  private lastTokenResponse?: OktaHttpResponse;
   private dpopSeen = false;
 
-  /** Throws when the credentials cannot be used at all (say, a malformed key). */
-  constructor(
+  /**
+   * A probe through `client` (the provider's own), or through a new client
+   * set up as the provider's config says when none is given or `client` was
+   * not made by `createOktaOrgClient` (its requests cannot be reached). One
+   * check uses one probe, and the dry run reads with its `client`.
+   *
+   * Throws when the credentials cannot be used at all (say, a malformed key).
+   */
+  static forProvider(
     provider: OktaProviderConfig,
-    logger: LoggerService,
-    private readonly signal: AbortSignal | undefined,
-  ) {
-    const options = providerClientOptions(provider, logger);
-    this.connection = createOktaConnection(
-      {
-        ...options,
-        maxConcurrency: PROBE_MAX_CONCURRENCY,
-        maxRetries: Math.min(
-          options.maxRetries ?? PROBE_MAX_RETRIES,
-          PROBE_MAX_RETRIES,
-        ),
-        requestTimeoutMs:
-          options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
-        retryBaseDelayMs: PROBE_RETRY_BASE_DELAY_MS,
-      },
-      // Keeps the token endpoint's last answer, for Okta's error_description.
-      { onTokenResponse: response => (this.lastTokenResponse = response) },
-    );
+    options: {
+      client?: OktaOrgClient;
+      logger: LoggerService;
+      signal?: AbortSignal;
+    },
+  ): OktaProbe {
+    const given = options.client && oktaConnectionOf(options.client);
+    if (options.client && given) {
+      return new OktaProbe(options.client, given, options.signal);
+    }
+    const client = createProviderClient(provider, options.logger);
+    return new OktaProbe(client, oktaConnectionOf(client)!, options.signal);
   }
+
+  private constructor(
+    /** The client the probe sends through, for the dry run. */
+    readonly client: OktaOrgClient,
+    private readonly connection: OktaConnection,
+    private readonly signal: AbortSignal | undefined,
+  ) {}
 
   /** The executor's own token source (private-key authentication). */
   private get tokenSource(): OktaAccessTokenSource | undefined {
@@ -182,22 +181,19 @@ export class OktaProbe {
   }
 
   private async tryToken(source: OktaAccessTokenSource): Promise<TokenAnswer> {
-    this.lastTokenResponse = undefined;
     try {
       const token = await source.accessToken(this.signal);
       this.dpopSeen ||= source.usesDpop;
       return { ok: true, type: token.type };
     } catch (error) {
-      // Set by the token hook while accessToken() ran.
-      const last = this.lastTokenResponse as OktaHttpResponse | undefined;
-      const parsed = last ? oktaErrorOf(last.body) : {};
+      const refusal = source.lastRefusal;
       const details =
         error instanceof OktaRequestError ? error.details : undefined;
       return {
         ok: false,
-        status: details?.status ?? last?.status,
-        errorCode: details?.errorCode ?? parsed.errorCode,
-        description: parsed.summary,
+        status: details?.status ?? refusal?.status,
+        errorCode: details?.errorCode ?? refusal?.errorCode,
+        description: refusal?.description,
         message: describeError(error),
       };
     }

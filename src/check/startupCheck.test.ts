@@ -33,10 +33,11 @@ function fromConfig(
   okta: JsonObject,
   logger: RecordingLogger,
   lifecycle?: { addShutdownHook(hook: () => void): void },
+  taskScheduler: SchedulerService = scheduler,
 ) {
   return OktaOrgEntityProvider.fromConfig(
     new ConfigReader({ catalog: { providers: { okta } } }),
-    { logger, scheduler, lifecycle },
+    { logger, scheduler: taskScheduler, lifecycle },
   );
 }
 
@@ -85,6 +86,37 @@ describe('the start-up set-up check', () => {
     );
     // The cheap steps only: no listing of group members.
     expect(fake.stats().requests.groupUsers ?? 0).toBe(0);
+  });
+
+  it("sends through the provider's own client: the sync after it reuses the check's token", async () => {
+    const app = await addServiceApp(fake);
+    const logger = new RecordingLogger();
+    const tasks: Array<() => void | Promise<void>> = [];
+    // A scheduler that keeps the sync task, for the test to run it.
+    const keeping = {
+      createScheduledTaskRunner: (): SchedulerServiceTaskRunner => ({
+        run: async task => {
+          tasks.push(() => task.fn(new AbortController().signal));
+        },
+      }),
+    } as unknown as SchedulerService;
+    const [provider] = fromConfig(
+      { id: 'shared', ...app.providerConfig },
+      logger,
+      undefined,
+      keeping,
+    );
+    fake.resetStats();
+    await provider.connect(connection);
+    // The check ends with the group listing.
+    await waitFor(() => (fake.stats().requests.groups ?? 0) > 0);
+    expect(fake.stats().tokensIssued).toBe(1);
+    expect(tasks).toHaveLength(1);
+    await tasks[0]();
+    expect(logger.messages('error')).toEqual([]);
+    expect(fake.stats().requests.groupUsers ?? 0).toBeGreaterThan(0);
+    // A check with a client of its own would have fetched a second token.
+    expect(fake.stats().tokensIssued).toBe(1);
   });
 
   it('does not run when checkSetupOnStart is false', async () => {

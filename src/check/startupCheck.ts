@@ -5,23 +5,26 @@
  * awaited by start-up.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
+import type { OktaOrgClient } from '../okta/client/types';
 import type { OktaProviderConfig } from '../okta/types';
 import { checkOktaSetup } from './checkOktaSetup';
 
 /**
  * Runs the set-up check without its `selection` step and logs each failed
  * step as a warning. Always resolves; once `signal` aborts (the backend shuts
- * down), at once and without logging.
+ * down), at once and without logging. Given the provider's `client`, the
+ * check sends through it (see `CheckOktaSetupOptions.client`).
  */
 export async function warnAboutOktaSetup(
   provider: OktaProviderConfig,
   logger: LoggerService,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; client?: OktaOrgClient } = {},
 ): Promise<void> {
   try {
     const report = await checkOktaSetup(provider, {
       includeSelection: false,
       signal: options.signal,
+      client: options.client,
     });
     if (options.signal?.aborted) {
       return; // shutting down: what the check found no longer matters

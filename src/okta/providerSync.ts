@@ -134,8 +134,3 @@ export function builderOptions(
     logger: options.logger,
   };
 }
-
-/** Requests the client has sent so far, all endpoints together. */
-export function totalRequests(client: OktaOrgClient): number {
-  return Object.values(client.stats().requests).reduce((a, b) => a + b, 0);
-}

@@ -292,6 +292,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
       // never throws; failed steps become warnings naming the fix.
       void warnAboutOktaSetup(this.options.provider, this.options.logger, {
         signal: this.shutdown.signal,
+        client: this.client,
       });
     }
     const { taskRunner } = this.options;

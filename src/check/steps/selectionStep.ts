@@ -1,31 +1,30 @@
 /*
- * The `selection` step (the dry run): a full read with the provider's own
- * client and the entities a sync would commit.
+ * The `selection` step (the dry run): a full read with the check's client
+ * (the provider's own, or one set up as its config says) and the entities a
+ * sync would commit.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import {
-  createProviderClient,
-  readProviderEntities,
-  totalRequests,
-} from '../../okta/providerSync';
+import type { OktaOrgClient } from '../../okta/client/types';
+import { readProviderEntities } from '../../okta/providerSync';
 import type {
   OktaGroupTransformer,
   OktaProviderConfig,
   OktaUserTransformer,
 } from '../../okta/types';
 import { describeError as describe } from '../oktaProbe';
+import { requestsBetween } from '../../sync/syncSummary';
 import type { OktaSetupSelection } from '../types';
 import type { OktaSetupStepResult } from './stepList';
 
 /** Step g: a full read and the entities a sync would commit. */
 export async function checkSelection(
+  client: OktaOrgClient,
   provider: OktaProviderConfig,
   options: {
     signal?: AbortSignal;
     userTransformer?: OktaUserTransformer;
     groupTransformer?: OktaGroupTransformer;
   },
-  logger: LoggerService,
 ): Promise<{ step: OktaSetupStepResult; selection?: OktaSetupSelection }> {
   const notes: string[] = [];
   const collecting: LoggerService = {
@@ -36,7 +35,7 @@ export async function checkSelection(
     child: () => collecting,
   };
   const started = performance.now();
-  const client = createProviderClient(provider, logger);
+  const statsBefore = client.stats();
   try {
     const { users, groups } = await readProviderEntities(client, provider, {
       logger: collecting,
@@ -48,7 +47,7 @@ export async function checkSelection(
       (sum, group) => sum + (group.spec.members?.length ?? 0),
       0,
     );
-    const requests = totalRequests(client);
+    const requests = requestsBetween(statsBefore, client.stats()).total;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const summary = `A sync would emit ${users.length} users and ${groups.length} groups with ${memberships} memberships (read in ${seconds} s, ${requests} requests).`;
     const empty = users.length === 0 && groups.length === 0;

@@ -42,6 +42,15 @@ export interface OktaAccessTokenSourceOptions {
   send: (request: OktaHttpRequest) => Promise<OktaHttpResponse>;
 }
 
+/** A token request Okta refused, in Okta's words. */
+export interface OktaTokenRefusal {
+  status: number;
+  /** The OAuth error, e.g. `invalid_client`. */
+  errorCode?: string;
+  /** Okta's `error_description`. */
+  description?: string;
+}
+
 interface AccessToken {
   value: string;
   type: 'Bearer' | 'DPoP';
@@ -91,6 +100,7 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
   private dpop?: DpopProofSigner;
   private tokenNonce?: string;
   private resourceNonce?: string;
+  private refusal?: OktaTokenRefusal;
 
   constructor(private readonly options: OktaAccessTokenSourceOptions) {
     this.tokenUrl = `${options.orgUrl}/oauth2/v1/token`;
@@ -101,6 +111,14 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
   /** Whether tokens are DPoP-bound (known after the first token request). */
   get usesDpop(): boolean {
     return this.dpop !== undefined;
+  }
+
+  /**
+   * Okta's answer to the last token request when it refused it, until the
+   * next token request; the set-up check quotes its `error_description`.
+   */
+  get lastRefusal(): OktaTokenRefusal | undefined {
+    return this.refusal;
   }
 
   async credentials(signal?: AbortSignal): Promise<OktaCredentials> {
@@ -169,6 +187,7 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
 
   private async fetchToken(): Promise<AccessToken> {
     const { logger, stats, send, clientId, keyId, scopes } = this.options;
+    this.refusal = undefined;
     // Protocol steps, not retries of failures: DPoP discovery and nonce
     // challenges (transient failures are retried inside `send`).
     for (let step = 0; step < 4; step++) {
@@ -260,18 +279,16 @@ export class OktaAccessTokenSource implements OktaAuthorizer {
 
       const description =
         typeof body.error_description === 'string'
-          ? `: ${body.error_description}`
-          : '';
+          ? body.error_description
+          : undefined;
+      this.refusal = { status: response.status, errorCode: error, description };
       const requestId = response.headers.get('x-okta-request-id') ?? undefined;
       throw new OktaRequestError(
         `Okta token request (${TOKEN_ENDPOINT}) for client ${clientId} failed with HTTP ${
           response.status
-        } ${error ?? ''}${description}${requestId ? ` (request id ${requestId})` : ''}.${hintFor(
-          error,
-          typeof body.error_description === 'string'
-            ? body.error_description
-            : undefined,
-        )}`,
+        } ${error ?? ''}${description === undefined ? '' : `: ${description}`}${
+          requestId ? ` (request id ${requestId})` : ''
+        }.${hintFor(error, description)}`,
         {
           endpoint: TOKEN_ENDPOINT,
           status: response.status,

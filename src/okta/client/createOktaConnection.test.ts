@@ -1,7 +1,10 @@
 import { demoOrg, FakeOkta, startFakeOkta } from '../../../dev/fakeOkta';
 import { addServiceApp } from '../../__testUtils__/oktaCatalogHarness';
-import { createOktaConnection } from './createOktaOrgClient';
-import type { OktaHttpResponse } from './OktaAuthorizer';
+import {
+  createOktaConnection,
+  createOktaOrgClient,
+  oktaConnectionOf,
+} from './createOktaOrgClient';
 import { OktaAccessTokenSource } from './OktaAccessTokenSource';
 import { CapturingLogger } from './oktaClientTestKit';
 
@@ -12,18 +15,14 @@ describe('createOktaConnection', () => {
   });
   afterAll(() => okta.close());
 
-  it('authorizes API requests with its own token source and shows every token answer to the hook', async () => {
+  it("authorizes API requests with its own token source and keeps Okta's words for a refused token", async () => {
     const app = await addServiceApp(okta, { scopes: ['okta.users.read'] });
-    const tokenAnswers: OktaHttpResponse[] = [];
-    const connection = createOktaConnection(
-      {
-        orgUrl: `${okta.url}/`,
-        auth: app.auth,
-        logger: new CapturingLogger(),
-        maxRetries: 0,
-      },
-      { onTokenResponse: response => tokenAnswers.push(response) },
-    );
+    const connection = createOktaConnection({
+      orgUrl: `${okta.url}/`,
+      auth: app.auth,
+      logger: new CapturingLogger(),
+      maxRetries: 0,
+    });
     // The org URL in its one canonical form, as the client uses it.
     expect(connection.orgUrl).toBe(okta.url);
     expect(connection.executor.authorizer).toBeInstanceOf(
@@ -40,15 +39,39 @@ describe('createOktaConnection', () => {
       })
       .catch((error: Error) => error);
     expect(String(refused)).toContain('invalid_scope');
-    expect(tokenAnswers.map(r => r.status)).toEqual([400]);
+    const own = connection.executor.authorizer as OktaAccessTokenSource;
+    expect(own.lastRefusal).toEqual({
+      status: 400,
+      errorCode: 'invalid_scope',
+      description: expect.any(String),
+    });
 
-    // A source for other scopes goes through the same executor and hook.
-    const token = await connection
-      .tokenSource(['okta.users.read'])
-      .accessToken();
+    // A source for other scopes goes through the same executor.
+    const other = connection.tokenSource(['okta.users.read']);
+    const token = await other.accessToken();
     expect(token.type).toBe('Bearer');
-    expect(tokenAnswers.map(r => r.status)).toEqual([400, 200]);
+    expect(other.lastRefusal).toBeUndefined();
     expect(connection.stats.requests.token).toBe(2);
+  });
+
+  it("is reachable from the client made on it, and only from that client's", async () => {
+    const options = {
+      orgUrl: okta.url,
+      auth: { kind: 'apiToken' as const, token: 'some-token' },
+      logger: new CapturingLogger(),
+    };
+    const client = createOktaOrgClient(options);
+    const connection = oktaConnectionOf(client)!;
+    expect(connection.orgUrl).toBe(okta.url);
+    // Its stats are the client's: a request through it counts there.
+    await connection.executor.send({
+      method: 'GET',
+      url: `${okta.url}/api/v1/users?limit=1`,
+      authorize: true,
+    });
+    expect(client.stats().requests.users).toBe(1);
+    expect(oktaConnectionOf(createOktaOrgClient(options))).not.toBe(connection);
+    expect(oktaConnectionOf({ ...client })).toBeUndefined();
   });
 
   it('has no access tokens for an SSWS API token', () => {

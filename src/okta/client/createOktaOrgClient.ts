@@ -161,11 +161,14 @@ function rawPageParser(executor: OktaRequestExecutor) {
   };
 }
 
+/** Per HTTP request (each attempt), unless the options say otherwise. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
 /**
  * The request side of a client: the executor every request goes through
  * (with its rate limiter, retries and authorizer) and the counts it keeps.
- * The org client lists through it; the set-up check probes through one built
- * the same way, so both see Okta's answers alike.
+ * The org client lists through it and the set-up check probes through the
+ * same one (see {@link oktaConnectionOf}), so both see Okta's answers alike.
  */
 export interface OktaConnection {
   /** The org URL in its canonical form. */
@@ -179,10 +182,17 @@ export interface OktaConnection {
   tokenSource(scopes: string[]): OktaAccessTokenSource;
 }
 
-/** What a caller of {@link createOktaConnection} may watch. */
-export interface OktaConnectionHooks {
-  /** Every answer of the token endpoint (the set-up check quotes Okta's error text). */
-  onTokenResponse?(response: OktaHttpResponse): void;
+/** The connection of each client made by {@link createOktaOrgClient}. */
+const connections = new WeakMap<OktaOrgClient, OktaConnection>();
+
+/**
+ * The connection a client made by {@link createOktaOrgClient} sends
+ * through; undefined for any other implementation of the interface.
+ */
+export function oktaConnectionOf(
+  client: OktaOrgClient,
+): OktaConnection | undefined {
+  return connections.get(client);
 }
 
 /**
@@ -192,7 +202,6 @@ export interface OktaConnectionHooks {
  */
 export function createOktaConnection(
   options: OktaClientOptions,
-  hooks: OktaConnectionHooks = {},
 ): OktaConnection {
   const orgUrl = normaliseOrgUrl(options.orgUrl);
   const stats: OktaClientStats = {
@@ -214,7 +223,6 @@ export function createOktaConnection(
     if (auth.kind !== 'privateKey') {
       throw new Error('An SSWS API token has no access tokens');
     }
-    const { onTokenResponse } = hooks;
     return new OktaAccessTokenSource({
       orgUrl,
       clientId: auth.clientId,
@@ -223,13 +231,7 @@ export function createOktaConnection(
       scopes,
       logger: options.logger,
       stats,
-      send: onTokenResponse
-        ? async request => {
-            const response = await send(request);
-            onTokenResponse(response);
-            return response;
-          }
-        : send,
+      send,
     });
   };
   const executor: OktaRequestExecutor = new OktaRequestExecutor({
@@ -247,7 +249,7 @@ export function createOktaConnection(
     maxRetries: positive(options.maxRetries, 6, 'maxRetries', 0),
     requestTimeoutMs: positive(
       options.requestTimeoutMs,
-      30_000,
+      DEFAULT_REQUEST_TIMEOUT_MS,
       'requestTimeoutMs',
     ),
     retryBaseDelayMs: positive(
@@ -287,7 +289,8 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
       'groupMemberPageSize',
     ),
   };
-  const { orgUrl, executor, stats } = createOktaConnection(options);
+  const connection = createOktaConnection(options);
+  const { orgUrl, executor, stats } = connection;
 
   // SSWS mode with a placeholder keeps the SDK's own OAuth and DPoP code out
   // of the way; explicit values here win over OKTA_CLIENT_* variables and
@@ -384,7 +387,7 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     }
   }
 
-  return {
+  const client: OktaOrgClient = {
     listUsers(query, signal) {
       return list(
         () =>
@@ -423,4 +426,6 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
       };
     },
   };
+  connections.set(client, connection);
+  return client;
 }
