@@ -48,6 +48,11 @@ export type {
   OktaSystemLogConfig,
 } from './events/config';
 export type {
+  OktaChangeQueue,
+  OktaChangedIds,
+  OktaQueuedChanges,
+} from './events/types';
+export type {
   OktaAuthOptions,
   OktaClientStats,
   OktaGroup,

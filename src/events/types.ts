@@ -30,6 +30,7 @@ export interface OktaChangedIds {
  * @public
  */
 export interface OktaQueuedChanges extends OktaChangedIds {
+  /** How many queue entries these are (0: nothing was queued). */
   size: number;
 }
 
@@ -42,7 +43,9 @@ export interface OktaQueuedChanges extends OktaChangedIds {
  * @public
  */
 export interface OktaChangeQueue {
+  /** What is queued now (the oldest first, up to a bound). */
   take(): Promise<OktaQueuedChanges>;
+  /** Removes what `take` returned, except entries queued again since. */
   remove(changes: OktaQueuedChanges): Promise<void>;
 }
 
