@@ -60,6 +60,8 @@ export interface PushBenchResult {
   served429: number;
   /** The provider's sync log lines during the changes ("Read N users ... in X seconds"). */
   syncs: string[];
+  /** Warnings and errors logged during the changes (a failed or waiting run shows here). */
+  warnings: string[];
 }
 
 const SECRET = 'push-benchmark-secret-0123456789';
@@ -299,7 +301,11 @@ export async function runPushBenchmark(
       syncs: logger.lines
         .slice(linesBefore)
         .map(line => line.message)
-        .filter(message => message.startsWith('Read ')),
+        .filter(message => /\bRead \d+ users\b/.test(message)),
+      warnings: logger.lines
+        .slice(linesBefore)
+        .filter(line => line.level === 'warn' || line.level === 'error')
+        .map(line => line.message),
     };
   } finally {
     await stop();
@@ -330,6 +336,8 @@ async function main() {
     );
     // eslint-disable-next-line no-console
     console.log(`  syncs: ${result.syncs.join(' | ')}`);
+    // eslint-disable-next-line no-console
+    console.log(`  warnings: ${result.warnings.join(' | ') || 'none'}`);
   }
 }
 

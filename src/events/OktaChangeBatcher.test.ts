@@ -141,6 +141,40 @@ describe('OktaChangeBatcher', () => {
       { userIds: ['u1'], groupIds: [], membershipGroupIds: [] },
     ]);
   });
+
+  it('hands over entries another process queued and never handed over, once they are old enough', async () => {
+    jest.useFakeTimers();
+    try {
+      const queue = new InMemoryOktaChangeQueue();
+      const handOvers: OktaChangedIds[] = [];
+      const b = new OktaChangeBatcher({
+        sink: {
+          async changed(ids) {
+            handOvers.push(ids);
+          },
+        },
+        queue,
+        logger: mockServices.logger.mock(),
+        quietMs: 20,
+        orphanCheckMs: 100,
+        orphanAgeMs: 500,
+      });
+      b.resume(); // at start-up: nothing queued yet
+      await jest.advanceTimersByTimeAsync(50);
+      // Another replica accepts an event and dies before its hand-over.
+      await queue.accept([userChange('e1', 'u1')]);
+      await jest.advanceTimersByTimeAsync(400);
+      expect(handOvers).toEqual([]); // not yet: it may still be handed over there
+      await jest.advanceTimersByTimeAsync(300);
+      expect(handOvers).toEqual([
+        { userIds: ['u1'], groupIds: [], membershipGroupIds: [] },
+      ]);
+      expect((await queue.take()).size).toBe(0);
+      b.stop();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });
 
 describe('InMemoryOktaSeenEventStore', () => {

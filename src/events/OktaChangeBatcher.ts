@@ -9,7 +9,10 @@
  * 5,000 reads. A failed hand-over leaves its entries queued and is retried
  * with backoff; what a process loses when it dies is only the timer, since
  * the queue is in the database and the next sync, here or on another
- * replica, takes it.
+ * replica, takes it. So that this does not wait for the schedule, every
+ * batcher looks at the queue now and then and hands over entries that have
+ * waited longer than any live replica lets them (orphans of a replica that
+ * died between answering Okta and handing over).
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { AcceptResult, OktaAcceptingChangeQueue } from './changeQueue';
@@ -28,6 +31,12 @@ export interface OktaChangeBatcherOptions {
   maxDelayMs?: number;
   /** First retry delay after a failed hand-over, doubling to 60 s; default 2000 ms. */
   retryDelayMs?: number;
+  /**
+   * How often to look for entries no replica handed over (0: never), and how
+   * old they must be; default every 10 s, older than 10 s.
+   */
+  orphanCheckMs?: number;
+  orphanAgeMs?: number;
 }
 
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -40,6 +49,7 @@ export class OktaChangeBatcher {
   private running: Promise<void> | undefined;
   private failures = 0;
   private stopped = false;
+  private orphanCheck: NodeJS.Timeout | undefined;
   private readonly quietMs: number;
   private readonly maxDelayMs: number;
   private readonly retryDelayMs: number;
@@ -65,11 +75,36 @@ export class OktaChangeBatcher {
 
   /**
    * Hands over whatever the queue holds (left by a process that stopped
-   * before its hand-over) after the quiet time.
+   * before its hand-over) after the quiet time, and from then on looks for
+   * such entries every `orphanCheckMs`.
    */
   resume(): void {
+    if (this.stopped) return;
     this.waiting = true;
     this.schedule(this.quietMs);
+    const every = this.options.orphanCheckMs ?? 10_000;
+    if (every > 0 && !this.orphanCheck) {
+      this.orphanCheck = setInterval(() => void this.adoptOrphans(), every);
+      this.orphanCheck.unref();
+    }
+  }
+
+  private async adoptOrphans(): Promise<void> {
+    if (this.running || this.waiting || this.stopped) return;
+    try {
+      const oldest = await this.options.queue.oldestQueuedAt();
+      const age = this.options.orphanAgeMs ?? 10_000;
+      if (oldest !== undefined && Date.now() - oldest > age && !this.waiting) {
+        this.options.logger.info(
+          `Applying Okta changes queued ${Math.round((Date.now() - oldest) / 1000)} s ago and not applied yet (the replica that accepted them may have stopped)`,
+        );
+        this.resume();
+      }
+    } catch (error) {
+      this.options.logger.debug(
+        `Could not look at the Okta change queue: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
   }
 
   /** Resolves when nothing is pending or being handed over (for tests and shutdown). */
@@ -83,6 +118,8 @@ export class OktaChangeBatcher {
 
   stop(): void {
     this.stopped = true;
+    if (this.orphanCheck) clearInterval(this.orphanCheck);
+    this.orphanCheck = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }

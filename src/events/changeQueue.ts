@@ -28,6 +28,8 @@ export interface AcceptResult {
 export interface OktaAcceptingChangeQueue extends OktaChangeQueue {
   /** Claims the events' uuids and queues the ids of those not seen before. */
   accept(changes: OktaChangeEvent[]): Promise<AcceptResult>;
+  /** When the oldest entry was queued (epoch ms); undefined when empty. */
+  oldestQueuedAt(): Promise<number | undefined>;
 }
 
 type Kind = 'user' | 'group' | 'members';
@@ -93,7 +95,10 @@ function taken(entries: Array<Entry & { version: string }>): OktaQueuedChanges {
 
 /** The queue of one process (tests, and providers without a database). */
 export class InMemoryOktaChangeQueue implements OktaAcceptingChangeQueue {
-  private readonly entries = new Map<string, Entry & { version: string }>();
+  private readonly entries = new Map<
+    string,
+    Entry & { version: string; queuedAt: number }
+  >();
 
   constructor(
     private readonly seen: OktaSeenEventStore = new InMemoryOktaSeenEventStore(),
@@ -104,12 +109,20 @@ export class InMemoryOktaChangeQueue implements OktaAcceptingChangeQueue {
     const fresh = new Set(await this.seen.claim(changes.map(c => c.uuid)));
     const { entries, accepted } = entriesOf(changes, fresh);
     for (const entry of entries) {
-      this.entries.set(`${entry.kind}:${entry.id}`, {
+      const key = `${entry.kind}:${entry.id}`;
+      // Queued again: to the end, as in the database's order by queued_at.
+      this.entries.delete(key);
+      this.entries.set(key, {
         ...entry,
         version: randomUUID(),
+        queuedAt: Date.now(),
       });
     }
     return { accepted, duplicates: changes.length - accepted };
+  }
+
+  async oldestQueuedAt(): Promise<number | undefined> {
+    return this.entries.values().next().value?.queuedAt;
   }
 
   async take(): Promise<OktaQueuedChanges> {
@@ -175,6 +188,16 @@ export class DatabaseOktaChangeQueue implements OktaAcceptingChangeQueue {
       }
       return { accepted, duplicates: changes.length - accepted };
     });
+  }
+
+  async oldestQueuedAt(): Promise<number | undefined> {
+    const row = (await this.knex(OKTA_STATE_TABLES.changeQueue)
+      .where('provider_id', this.providerId)
+      .min({ oldest: 'queued_at' })
+      .first()) as { oldest: unknown } | undefined;
+    return row?.oldest === null || row?.oldest === undefined
+      ? undefined
+      : Number(row.oldest);
   }
 
   async take(): Promise<OktaQueuedChanges> {

@@ -38,6 +38,7 @@ import {
 } from '../../dev/fakeOkta';
 import {
   addServiceApp,
+  catalogApi,
   RecordingLogger,
 } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
@@ -129,6 +130,16 @@ describeWithPostgres(
       okta: JsonObject,
       sink: RecordingSink,
     ) {
+      return (await startReplicaWith(prefix, okta, sink)).url;
+    }
+
+    /** A replica; without `sink`, with the module's own (the provider's runs). */
+    async function startReplicaWith(
+      prefix: string,
+      okta: JsonObject,
+      sink?: OktaChangeSink,
+    ) {
+      const logger = new RecordingLogger();
       const backend = await startTestBackend({
         features: [
           catalogPlugin,
@@ -138,20 +149,24 @@ describeWithPostgres(
           createServiceFactory({
             service: coreServices.rootLogger,
             deps: {},
-            factory: () => new RecordingLogger(),
+            factory: () => logger,
           }),
-          createBackendModule({
-            pluginId: 'catalog',
-            moduleId: 'okta-test-change-sink',
-            register(env) {
-              env.registerInit({
-                deps: { okta: oktaChangeSinkExtensionPoint },
-                async init({ okta: point }) {
-                  point.setChangeSink(sink);
-                },
-              });
-            },
-          }),
+          ...(sink
+            ? [
+                createBackendModule({
+                  pluginId: 'catalog',
+                  moduleId: 'okta-test-change-sink',
+                  register(env) {
+                    env.registerInit({
+                      deps: { okta: oktaChangeSinkExtensionPoint },
+                      async init({ okta: point }) {
+                        point.setChangeSink(sink);
+                      },
+                    });
+                  },
+                }),
+              ]
+            : []),
           mockServices.rootConfig.factory({
             data: {
               backend: {
@@ -167,8 +182,13 @@ describeWithPostgres(
           }),
         ],
       });
-      cleanups.push(() => backend.stop());
-      return `http://localhost:${backend.server.port()}`;
+      let stopped = false;
+      const stop = async () => {
+        if (!stopped) await backend.stop();
+        stopped = true;
+      };
+      cleanups.push(stop);
+      return { url: `http://localhost:${backend.server.port()}`, logger, stop };
     }
 
     it('an event delivered to both replicas is handed over by one of them', async () => {
@@ -272,6 +292,76 @@ describeWithPostgres(
         .stats()
         .log.filter(e => e.path.startsWith('/api/v1/logs'));
       expect(logs.every(e => e.status === 200)).toBe(true);
+    });
+
+    it('events a replica accepted and never applied are applied by another replica', async () => {
+      const prefix = `okta_push_${runId}_${++testNumber}_`;
+      const fake = await startFake();
+      const app = await addServiceApp(fake);
+      const okta = {
+        ...app.providerConfig,
+        checkSetupOnStart: false,
+        schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
+        eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET },
+      };
+      const team = fake.org.groups().find(g => g.type !== 'BUILT_IN')!;
+      const b = await startReplicaWith(prefix, okta);
+      const catalog = catalogApi(b.url);
+      await catalog.waitFor(list =>
+        list.some(
+          e => e.metadata.annotations?.['okta.com/group-id'] === team.id,
+        ),
+      );
+      // A answers Okta, then dies before it applies anything.
+      let handOversOnA = 0;
+      const a = await startReplicaWith(prefix, okta, {
+        async changed() {
+          handOversOnA++;
+          throw new Error('replica A is going down');
+        },
+      });
+      const hooks = fakeChangeFeeds(fake).eventHooks;
+      hooks.setDeliveryOptions({ batchWindowMs: 20 });
+      const hook = hooks.create({
+        name: 'to A only',
+        uri: `${a.url}/api/catalog/okta/event-hooks/default`,
+        authScheme: { key: 'X-Okta-Hook-Secret', value: SECRET },
+        events: ['user.lifecycle.create', 'group.user_membership.add'],
+      });
+      await hooks.verify(String(hook.id));
+      const hire = fake.org.addUser({
+        profile: {
+          login: 'orphan.hire@example.com',
+          email: 'orphan.hire@example.com',
+        },
+      });
+      fake.org.addMember(team.id, hire.id);
+      await hooks.idle();
+      expect(
+        hooks
+          .requests()
+          .filter(r => r.kind === 'events')
+          .every(r => r.outcome === 200),
+      ).toBe(true);
+      await until('A to try its hand-over', () => handOversOnA > 0);
+      await a.stop();
+
+      // B finds the entries A left in the queue (older than 10 s) and
+      // applies them; its schedule (30 minutes) plays no part.
+      const acceptedAt = Date.now();
+      await catalog.waitFor(
+        list => list.some(e => e.metadata.name === 'orphan.hire'),
+        40_000,
+      );
+      expect(
+        b.logger
+          .messages('info')
+          .some(m => /\(with \d+ objects pushed events named\)/.test(m)),
+      ).toBe(true);
+      // eslint-disable-next-line no-console
+      console.log(
+        `orphaned events applied by the other replica ${Date.now() - acceptedAt} ms after the accepting one stopped`,
+      );
     });
   },
 );
