@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from '@jest/globals';
 import { knex, type Knex } from 'knex';
 
 export function sqliteInMemory(): Knex {
@@ -82,3 +83,21 @@ export const TEST_DATABASES: Array<[string, () => Promise<TestDatabase>]> = [
       >)
     : []),
 ];
+
+/**
+ * For a test file: `open(create)` makes a database that is dropped after
+ * the test that made it.
+ */
+export function dropAfterEachTest(): (
+  create: () => Promise<TestDatabase>,
+) => Promise<TestDatabase> {
+  const made: TestDatabase[] = [];
+  afterEach(async () => {
+    for (const database of made.splice(0)) await database.drop();
+  });
+  return async create => {
+    const database = await create();
+    made.push(database);
+    return database;
+  };
+}

@@ -1,30 +1,13 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
+import {
+  membershipAdded,
+  profileUpdated,
+} from '../__testUtils__/oktaChangeEvents';
 import { InMemoryOktaChangeQueue } from './changeQueue';
 import { OktaChangeBatcher } from './OktaChangeBatcher';
 import { InMemoryOktaSeenEventStore } from './seenEvents';
-import type { OktaChangeEvent } from './oktaEvents';
 import type { OktaChangedIds } from './types';
-
-function membership(uuid: string, groupId: string): OktaChangeEvent {
-  return {
-    uuid,
-    eventType: 'group.user_membership.add',
-    userIds: [],
-    groupIds: [],
-    membershipGroupIds: [groupId],
-  };
-}
-
-function userChange(uuid: string, userId: string): OktaChangeEvent {
-  return {
-    uuid,
-    eventType: 'user.account.update_profile',
-    userIds: [userId],
-    groupIds: [],
-    membershipGroupIds: [],
-  };
-}
 
 function batcher(
   changed: (ids: OktaChangedIds) => Promise<void>,
@@ -48,23 +31,23 @@ describe('OktaChangeBatcher', () => {
     });
     expect(
       await b.accept([
-        membership('e1', 'g1'),
-        membership('e1', 'g1'),
-        userChange('e2', 'u2'),
+        membershipAdded('e1', 'g1'),
+        membershipAdded('e1', 'g1'),
+        profileUpdated('e2', 'u2'),
       ]),
     ).toEqual({ accepted: 2, duplicates: 1 });
     expect(
       await b.accept([
-        membership('e1', 'g1'),
-        membership('e3', 'g1'),
-        userChange('e4', 'u1'),
+        membershipAdded('e1', 'g1'),
+        membershipAdded('e3', 'g1'),
+        profileUpdated('e4', 'u1'),
       ]),
     ).toEqual({ accepted: 2, duplicates: 1 });
     await b.idle();
     expect(handOvers).toEqual([
       { userIds: ['u1', 'u2'], groupIds: [], membershipGroupIds: ['g1'] },
     ]);
-    expect(await b.accept([membership('e3', 'g1')])).toEqual({
+    expect(await b.accept([membershipAdded('e3', 'g1')])).toEqual({
       accepted: 0,
       duplicates: 1,
     });
@@ -86,7 +69,7 @@ describe('OktaChangeBatcher', () => {
       const start = Date.now();
       // An event every 20 ms for 400 ms: never 50 ms of quiet.
       for (let i = 0; i < 20; i++) {
-        await b.accept([userChange(`e${i}`, `u${i}`)]);
+        await b.accept([profileUpdated(`e${i}`, `u${i}`)]);
         await jest.advanceTimersByTimeAsync(20);
       }
       await jest.advanceTimersByTimeAsync(1000);
@@ -115,10 +98,10 @@ describe('OktaChangeBatcher', () => {
       await new Promise(resolve => setTimeout(resolve, 150));
       running--;
     });
-    await b.accept([userChange('a', 'u1')]);
+    await b.accept([profileUpdated('a', 'u1')]);
     await new Promise(resolve => setTimeout(resolve, 60));
     for (let i = 0; i < 100; i++)
-      await b.accept([membership(`m${i}`, `g${i % 3}`)]);
+      await b.accept([membershipAdded(`m${i}`, `g${i % 3}`)]);
     await b.idle();
     expect(maxRunning).toBe(1);
     expect(handOvers).toEqual([
@@ -133,7 +116,7 @@ describe('OktaChangeBatcher', () => {
       calls.push(ids);
       if (calls.length === 1) throw new Error('Okta is down');
     });
-    await b.accept([userChange('a', 'u1')]);
+    await b.accept([profileUpdated('a', 'u1')]);
     await new Promise(resolve => setTimeout(resolve, 50));
     await b.idle();
     expect(calls).toEqual([
@@ -162,7 +145,7 @@ describe('OktaChangeBatcher', () => {
       b.resume(); // at start-up: nothing queued yet
       await jest.advanceTimersByTimeAsync(50);
       // Another replica accepts an event and dies before its hand-over.
-      await queue.accept([userChange('e1', 'u1')]);
+      await queue.accept([profileUpdated('e1', 'u1')]);
       await jest.advanceTimersByTimeAsync(400);
       expect(handOvers).toEqual([]); // not yet: it may still be handed over there
       await jest.advanceTimersByTimeAsync(300);

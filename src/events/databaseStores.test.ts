@@ -1,42 +1,21 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { mockServices } from '@backstage/backend-test-utils';
 import {
+  membershipAdded,
+  profileUpdated,
+} from '../__testUtils__/oktaChangeEvents';
+import {
+  dropAfterEachTest,
   TEST_DATABASES,
-  type TestDatabase,
 } from '../__testUtils__/testDatabases';
 import { OKTA_STATE_TABLES } from '../state/migrations';
 import { createDatabasePushStores } from './databaseStores';
-import type { OktaChangeEvent } from './oktaEvents';
 
-const open: TestDatabase[] = [];
-afterEach(async () => {
-  for (const database of open.splice(0)) await database.drop();
-});
-
-function membership(uuid: string, groupId: string): OktaChangeEvent {
-  return {
-    uuid,
-    eventType: 'group.user_membership.add',
-    userIds: [],
-    groupIds: [],
-    membershipGroupIds: [groupId],
-  };
-}
-
-function profile(uuid: string, userId: string): OktaChangeEvent {
-  return {
-    uuid,
-    eventType: 'user.account.update_profile',
-    userIds: [userId],
-    groupIds: [],
-    membershipGroupIds: [],
-  };
-}
+const open = dropAfterEachTest();
 
 describe.each(TEST_DATABASES)('database push stores (%s)', (_, create) => {
   async function twoReplicas(clock: () => number) {
-    const database = await create();
-    open.push(database);
+    const database = await open(create);
     const logger = mockServices.logger.mock();
     const options = { seenTtlMs: 60_000, clock };
     return {
@@ -54,17 +33,21 @@ describe.each(TEST_DATABASES)('database push stores (%s)', (_, create) => {
       await a
         .queueFor('us')
         .accept([
-          membership('e1', 'g1'),
-          profile('e2', 'u2'),
-          profile('e2', 'u2'),
+          membershipAdded('e1', 'g1'),
+          profileUpdated('e2', 'u2'),
+          profileUpdated('e2', 'u2'),
         ]),
     ).toEqual({ accepted: 2, duplicates: 1 });
     // Redelivered to the other replica: only e3 is new.
     expect(
-      await b.queueFor('us').accept([profile('e2', 'u2'), profile('e3', 'u3')]),
+      await b
+        .queueFor('us')
+        .accept([profileUpdated('e2', 'u2'), profileUpdated('e3', 'u3')]),
     ).toEqual({ accepted: 1, duplicates: 1 });
     // Another provider has its own uuids and queue.
-    expect(await b.queueFor('emea').accept([profile('e2', 'u9')])).toEqual({
+    expect(
+      await b.queueFor('emea').accept([profileUpdated('e2', 'u9')]),
+    ).toEqual({
       accepted: 1,
       duplicates: 0,
     });
@@ -75,12 +58,12 @@ describe.each(TEST_DATABASES)('database push stores (%s)', (_, create) => {
       size: 3,
     });
     const many = Array.from({ length: 1000 }, (_e, i) =>
-      profile(`m${i}`, `u${i % 250}`),
+      profileUpdated(`m${i}`, `u${i % 250}`),
     );
     expect((await a.queueFor('us').accept(many)).accepted).toBe(1000);
 
     now += 11 * 60_000; // past the time to live and the prune interval
-    await a.queueFor('us').accept([profile('e9', 'u9')]);
+    await a.queueFor('us').accept([profileUpdated('e9', 'u9')]);
     const left = await database
       .db(OKTA_STATE_TABLES.seenEvents)
       .where('provider_id', 'us')
@@ -91,11 +74,14 @@ describe.each(TEST_DATABASES)('database push stores (%s)', (_, create) => {
   it('removes what a sync took, but not what was queued again while it ran', async () => {
     const { a, b } = await twoReplicas(Date.now);
     const queue = a.queueFor('us');
-    await queue.accept([profile('e1', 'u1'), membership('e2', 'g1')]);
+    await queue.accept([
+      profileUpdated('e1', 'u1'),
+      membershipAdded('e2', 'g1'),
+    ]);
     const taken = await b.queueFor('us').take();
     expect(taken.size).toBe(2);
     // While the sync runs, u1 changes again (a new event names it).
-    await queue.accept([profile('e3', 'u1')]);
+    await queue.accept([profileUpdated('e3', 'u1')]);
     await b.queueFor('us').remove(taken);
     expect(await queue.take()).toEqual({
       userIds: ['u1'],

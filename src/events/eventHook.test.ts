@@ -3,10 +3,10 @@
  * plugin and this module), with the fake Okta org registering, verifying
  * and posting to it as Okta does.
  */
+import { changeSinkModule } from '../__testUtils__/oktaChangeEvents';
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import {
   coreServices,
-  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import type { JsonObject } from '@backstage/config';
@@ -27,7 +27,6 @@ import {
   RecordingLogger,
 } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
-import { oktaChangeSinkExtensionPoint } from './extensionPoint';
 import { OKTA_CHANGE_EVENT_TYPES } from './oktaEvents';
 import type { OktaChangedIds, OktaChangeSink } from './types';
 
@@ -98,20 +97,7 @@ async function start(options: {
   ];
   if (options.sink) {
     const sink = options.sink;
-    features.push(
-      createBackendModule({
-        pluginId: 'catalog',
-        moduleId: 'okta-test-change-sink',
-        register(env) {
-          env.registerInit({
-            deps: { okta: oktaChangeSinkExtensionPoint },
-            async init({ okta }) {
-              okta.setChangeSink(sink);
-            },
-          });
-        },
-      }),
-    );
+    features.push(changeSinkModule(sink));
   }
   const backend = await startTestBackend({ features });
   cleanups.push(() => backend.stop());

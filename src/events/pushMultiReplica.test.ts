@@ -9,6 +9,7 @@
  * postgresql://postgres@127.0.0.1:5432/postgres); skipped with a notice
  * without it.
  */
+import { changeSinkModule } from '../__testUtils__/oktaChangeEvents';
 import { randomBytes } from 'node:crypto';
 import {
   afterAll,
@@ -23,7 +24,6 @@ import { databaseServiceFactory } from '@backstage/backend-defaults/database';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import {
   coreServices,
-  createBackendModule,
   createServiceFactory,
 } from '@backstage/backend-plugin-api';
 import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
@@ -43,7 +43,6 @@ import {
 } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
 import { OKTA_STATE_TABLES } from '../state/migrations';
-import { oktaChangeSinkExtensionPoint } from './extensionPoint';
 import type { OktaChangedIds, OktaChangeSink } from './types';
 
 jest.setTimeout(120_000);
@@ -151,22 +150,7 @@ describeWithPostgres(
             deps: {},
             factory: () => logger,
           }),
-          ...(sink
-            ? [
-                createBackendModule({
-                  pluginId: 'catalog',
-                  moduleId: 'okta-test-change-sink',
-                  register(env) {
-                    env.registerInit({
-                      deps: { okta: oktaChangeSinkExtensionPoint },
-                      async init({ okta: point }) {
-                        point.setChangeSink(sink);
-                      },
-                    });
-                  },
-                }),
-              ]
-            : []),
+          ...(sink ? [changeSinkModule(sink)] : []),
           mockServices.rootConfig.factory({
             data: {
               backend: {
@@ -191,7 +175,8 @@ describeWithPostgres(
       return { url: `http://localhost:${backend.server.port()}`, logger, stop };
     }
 
-    it('an event delivered to both replicas is handed over by one of them', async () => {
+    /** A fake org, a database prefix and a provider config with an event hook. */
+    async function eventHookSetUp() {
       const prefix = `okta_push_${runId}_${++testNumber}_`;
       const fake = await startFake();
       const app = await addServiceApp(fake);
@@ -201,6 +186,11 @@ describeWithPostgres(
         schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
         eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET },
       };
+      return { prefix, fake, okta };
+    }
+
+    it('an event delivered to both replicas is handed over by one of them', async () => {
+      const { prefix, fake, okta } = await eventHookSetUp();
       const sinks = [new RecordingSink(), new RecordingSink()];
       // One after the other: replicas racing for the catalog's migration lock fail to start.
       const urls = [
@@ -295,15 +285,7 @@ describeWithPostgres(
     });
 
     it('events a replica accepted and never applied are applied by another replica', async () => {
-      const prefix = `okta_push_${runId}_${++testNumber}_`;
-      const fake = await startFake();
-      const app = await addServiceApp(fake);
-      const okta = {
-        ...app.providerConfig,
-        checkSetupOnStart: false,
-        schedule: { frequency: { minutes: 30 }, timeout: { minutes: 5 } },
-        eventHook: { secretHeader: 'X-Okta-Hook-Secret', secret: SECRET },
-      };
+      const { prefix, fake, okta } = await eventHookSetUp();
       const team = fake.org.groups().find(g => g.type !== 'BUILT_IN')!;
       const b = await startReplicaWith(prefix, okta);
       const catalog = catalogApi(b.url);

@@ -1,22 +1,18 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import {
+  dropAfterEachTest,
   TEST_DATABASES,
-  type TestDatabase,
 } from '../__testUtils__/testDatabases';
 import { migrateOktaState } from './migrations';
 import { OktaSyncBusyError, OktaSyncLease, OktaSyncLock } from './syncLease';
 
-const open: TestDatabase[] = [];
-afterEach(async () => {
-  for (const database of open.splice(0)) await database.drop();
-});
+const open = dropAfterEachTest();
 
 const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 describe.each(TEST_DATABASES)('the sync lease (%s)', (_, create) => {
   async function database() {
-    const d = await create();
-    open.push(d);
+    const d = await open(create);
     await migrateOktaState(d.db);
     return d;
   }
