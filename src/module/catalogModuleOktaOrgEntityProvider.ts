@@ -101,12 +101,17 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
         const queues = new Map(
           stores ? pushing.map(p => [p.id, stores.queueFor(p.id)]) : [],
         );
+        const customSinkFor = (providerId: string) =>
+          changeSink &&
+          (isOneSink(changeSink) ? changeSink : changeSink[providerId]);
         const entityProviders = OktaOrgEntityProvider.fromConfig(config, {
           logger,
           scheduler,
           lifecycle,
           stateStore,
-          changeQueue: providerId => queues.get(providerId),
+          // A custom sink replaces what the provider does with the queue.
+          changeQueue: providerId =>
+            customSinkFor(providerId) ? undefined : queues.get(providerId),
           userTransformer,
           groupTransformer,
           onSyncSummary: summary => syncMetrics.record(summary),
@@ -120,9 +125,7 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
           queueFor: provider => queues.get(provider.id)!,
           cursorFor: stores && (provider => stores.cursorFor(provider.id)),
           sinkFor: provider => {
-            const custom =
-              changeSink &&
-              (isOneSink(changeSink) ? changeSink : changeSink[provider.id]);
+            const custom = customSinkFor(provider.id);
             if (custom) return custom;
             const entityProvider = entityProviders.find(
               p =>
