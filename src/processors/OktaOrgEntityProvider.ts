@@ -41,6 +41,7 @@ import {
   decideDeletionGuard,
 } from '../sync/deletionGuard';
 import { OktaSyncLock } from '../state/syncLease';
+import { planCatalogMutation } from '../sync/catalogMutation';
 import type { OktaChangeQueue, OktaQueuedChanges } from '../events/types';
 import {
   failureReasonOf,
@@ -143,6 +144,11 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private readonly syncState?: OktaProviderSyncState;
   /** One run at a time: in this process, and across replicas with a state store. */
   private readonly lock: OktaSyncLock;
+  /**
+   * Whether this process has applied a full mutation yet: until it has,
+   * every run sends one (see catalogMutation.ts).
+   */
+  private appliedFullInThisProcess = false;
   /** Objects named by requestReread, for the next run on this backend. */
   private readonly pendingReread = {
     userIds: new Set<string>(),
@@ -447,16 +453,24 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
       committing = true;
       const commitStarted = performance.now();
-      const locationKey = this.getProviderName();
-      await connection.applyMutation({
-        type: 'full',
-        entities: [...users, ...groups].map(entity => ({
-          entity,
-          locationKey,
-        })),
+      const plan = await planCatalogMutation([...users, ...groups], {
+        locationKey: this.getProviderName(),
+        state: this.syncState,
+        delta:
+          this.appliedFullInThisProcess && read.sync?.kind === 'incremental',
       });
+      run = { ...run, mutation: plan.counts };
+      await plan.prepare();
+      await connection.applyMutation(plan.mutation);
       const commitSeconds = (performance.now() - commitStarted) / 1000;
       committing = false;
+      if (plan.counts.type === 'full') this.appliedFullInThisProcess = true;
+      await plan.record().catch(error =>
+        // Applied all the same: what it changed is sent again next time.
+        logger.warn(
+          `${this.getProviderName()}: could not record the applied entities: ${describeError(error)}`,
+        ),
+      );
       if (queued?.size) {
         await this.options.changeQueue!.remove(queued).catch(error =>
           // Read again by the next run; nothing is lost.
@@ -476,9 +490,13 @@ export class OktaOrgEntityProvider implements EntityProvider {
       }
       const applied = summary({ outcome: 'applied', commitSeconds });
       logger.info(
-        `Committed ${users.length + groups.length} Okta entities in ${applied.durationSeconds.toFixed(1)} seconds`,
+        plan.counts.type === 'full'
+          ? `Committed ${users.length + groups.length} Okta entities in ${applied.durationSeconds.toFixed(1)} seconds`
+          : `Committed ${plan.counts.added} changed and ${plan.counts.removed} removed of ${users.length + groups.length} Okta entities in ${applied.durationSeconds.toFixed(1)} seconds`,
         {
           outcome: applied.outcome,
+          mutation: plan.counts.type,
+          sent: plan.counts.added + plan.counts.removed,
           users: users.length,
           groups: groups.length,
           requests: applied.requests.total,

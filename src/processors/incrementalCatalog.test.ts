@@ -30,7 +30,9 @@ import { seededRandom } from '../__testUtils__/seededRandom';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
 import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
 import { readOktaProviderConfigs } from '../okta/config';
+import { defaultUserTransformer } from '../okta/defaultTransformers';
 import { readProviderEntities } from '../okta/providerSync';
+import type { OktaUserTransformer } from '../okta/types';
 import { OKTA_STATE_TABLES } from '../state/migrations';
 import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
 import { ConfigReader } from '@backstage/config';
@@ -100,9 +102,15 @@ describe('incremental sync into the real catalog', () => {
       changeOverlapMs: 1500,
     });
     const catalog = await startCatalog([provider]);
-    cleanups.push(() => catalog.stop());
+    let stopped = false;
+    cleanups.push(async () => {
+      if (!stopped) await catalog.stop();
+    });
+    let activeCatalog = catalog;
     const random = seededRandom(SEED);
     const history: string[] = [];
+    let sent = 0;
+    let held = 0;
 
     for (let round = 0; round <= ROUNDS; round++) {
       if (round > 0) {
@@ -117,13 +125,63 @@ describe('incremental sync into the real catalog', () => {
         round > 0 && random() < 0.5
           ? deleteGroupWhenListed(fake, 1 + Math.floor(random() * 2))
           : undefined;
-      await provider.read();
+      const summary = await provider.read();
       const deleted = deletion?.();
       if (deleted) history.push(`round ${round}: ${deleted}`);
+      // The first run of a process sends everything; incremental runs after
+      // it send only what changed.
+      expect(summary.mutation?.type).toBe(round === 0 ? 'full' : 'delta');
+      if (round > 0) {
+        sent += summary.mutation!.added + summary.mutation!.removed;
+        held += summary.entities!.users + summary.entities!.groups;
+      }
+      await expectCatalogEqualsFullRead(round, { logger });
+    }
+    // Far fewer entities sent than the catalog holds.
+    expect(sent).toBeLessThan(held / 3);
+    expect(sent).toBeGreaterThan(0);
+
+    // A restart with another transformer: the new process's first run is a
+    // full mutation, so the new mapping reaches every entity at once.
+    const userTransformer: OktaUserTransformer = async (user, context) => {
+      const entity = await defaultUserTransformer(user, context);
+      if (entity) entity.metadata.description = `Okta user ${user.id}`;
+      return entity;
+    };
+    const restarted = new OktaOrgEntityProvider({
+      provider: config,
+      logger,
+      stateStore,
+      changeOverlapMs: 1500,
+      userTransformer,
+    });
+    await catalog.stop();
+    stopped = true;
+    const catalog2 = await startCatalog([restarted]);
+    cleanups.push(() => catalog2.stop());
+    activeCatalog = catalog2;
+    applyRandomOktaChanges(fake.org, random, 3);
+    await new Promise(resolve => setTimeout(resolve, searchLagMs + 20));
+    const afterRestart = await restarted.read();
+    expect(afterRestart.read?.kind).toBe('incremental');
+    expect(afterRestart.mutation?.type).toBe('full');
+    await expectCatalogEqualsFullRead(ROUNDS + 1, { logger, userTransformer });
+    applyRandomOktaChanges(fake.org, random, 3);
+    await new Promise(resolve => setTimeout(resolve, searchLagMs + 20));
+    expect((await restarted.read()).mutation?.type).toBe('delta');
+    await expectCatalogEqualsFullRead(ROUNDS + 2, { logger, userTransformer });
+
+    async function expectCatalogEqualsFullRead(
+      round: number,
+      options: {
+        logger: RecordingLogger;
+        userTransformer?: OktaUserTransformer;
+      },
+    ) {
       const full = await readProviderEntities(
         createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger }),
         config,
-        { logger },
+        options,
       );
       // As the catalog serves them: JSON, so without undefined fields.
       const expected = JSON.parse(
@@ -137,12 +195,12 @@ describe('incremental sync into the real catalog', () => {
         ),
       );
       try {
-        await catalog.waitFor(
+        await activeCatalog.waitFor(
           list => isDeepStrictEqual(oktaEntities(list), expected),
           CONVERGE_MS,
         );
       } catch (error) {
-        const actual = oktaEntities(await catalog.entities()) as Entity[];
+        const actual = oktaEntities(await activeCatalog.entities()) as Entity[];
         const first = actual.findIndex(
           (entity, i) => !isDeepStrictEqual(entity, (expected as Entity[])[i]),
         );
@@ -155,13 +213,14 @@ describe('incremental sync into the real catalog', () => {
         );
       }
     }
+
     // Every run applied, those with a group deleted mid-run too.
     expect(history.some(line => line.includes('as its member page'))).toBe(
       true,
     );
     expect(
       logger.messages('info').filter(m => m.startsWith('Incremental read')),
-    ).toHaveLength(ROUNDS);
+    ).toHaveLength(ROUNDS + 2);
     expect(await provider.lastApplied()).toEqual({
       users: expect.any(Number),
       groups: expect.any(Number),

@@ -89,7 +89,33 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     expect(applied.map(row => row.name)).toEqual([
       '20261201000000_init',
       '20261202000000_push_updates',
+      '20261204000000_applied_entities',
     ]);
+  });
+
+  it('keeps the hashes of the applied entities per provider, forgets some or all, and writes more than one statement binds', async () => {
+    const store = await OktaSyncStateStore.create(db);
+    const e = store.forProvider('e');
+    const f = store.forProvider('f');
+    const many = new Map(
+      Array.from({ length: 1234 }, (_, i) => [`user:default/u${i}`, `h${i}`]),
+    );
+    await e.recordAppliedHashes(many);
+    await f.recordAppliedHashes(new Map([['group:default/g', 'x']]));
+    expect(await e.loadAppliedHashes()).toEqual(many);
+    await e.recordAppliedHashes(new Map([['user:default/u1', 'changed']]));
+    expect((await e.loadAppliedHashes()).get('user:default/u1')).toBe(
+      'changed',
+    );
+    await e.forgetAppliedHashes(
+      Array.from({ length: 1000 }, (_, i) => `user:default/u${i}`),
+    );
+    expect((await e.loadAppliedHashes()).size).toBe(234);
+    await e.forgetAppliedHashes('all');
+    expect((await e.loadAppliedHashes()).size).toBe(0);
+    expect(await f.loadAppliedHashes()).toEqual(
+      new Map([['group:default/g', 'x']]),
+    );
   });
 
   it('keeps users, groups and progress per provider, and discards them for another fingerprint', async () => {
@@ -218,6 +244,11 @@ describe.each(TEST_DATABASES)(
         ).toMatchObject({ usersSyncedThrough: 42 });
 
         // And back down, for an operator rolling the module back.
+        await db.migrate.down(knexOptions);
+        expect(
+          await db.schema.hasTable(OKTA_STATE_TABLES.appliedEntities),
+        ).toBe(false);
+        expect(await db.schema.hasTable(OKTA_STATE_TABLES.leases)).toBe(true);
         await db.migrate.down(knexOptions);
         expect(await db.schema.hasTable(OKTA_STATE_TABLES.leases)).toBe(false);
         expect(await db.schema.hasTable(OKTA_STATE_TABLES.users)).toBe(true);

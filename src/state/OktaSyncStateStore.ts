@@ -174,6 +174,57 @@ export class OktaProviderSyncState {
       });
   }
 
+  /**
+   * The hash of each entity last applied to the catalog, by lower-cased
+   * entity ref. Empty before the first recorded apply (or after one whose
+   * record was lost): the provider then sends a full mutation.
+   */
+  async loadAppliedHashes(): Promise<Map<string, string>> {
+    const rows: { entity_ref: string; hash: string }[] = await this.db(
+      OKTA_STATE_TABLES.appliedEntities,
+    )
+      .where({ provider_id: this.providerId })
+      .select('entity_ref', 'hash');
+    return new Map(rows.map(row => [row.entity_ref, row.hash]));
+  }
+
+  /**
+   * Forgets the applied hashes of these refs (or of every entity), before a
+   * mutation that changes them: if the mutation is applied but recording its
+   * hashes fails, those entities are sent again, never wrongly skipped.
+   */
+  async forgetAppliedHashes(refs: Iterable<string> | 'all'): Promise<void> {
+    const table = () =>
+      this.db(OKTA_STATE_TABLES.appliedEntities).where({
+        provider_id: this.providerId,
+      });
+    if (refs === 'all') {
+      await table().delete();
+      return;
+    }
+    const list = [...refs];
+    for (let i = 0; i < list.length; i += BATCH) {
+      await table()
+        .whereIn('entity_ref', list.slice(i, i + BATCH))
+        .delete();
+    }
+  }
+
+  /** Records the hashes of the entities a mutation just applied. */
+  async recordAppliedHashes(hashes: Map<string, string>): Promise<void> {
+    const rows = [...hashes].map(([ref, hash]) => ({
+      provider_id: this.providerId,
+      entity_ref: ref,
+      hash,
+    }));
+    for (let i = 0; i < rows.length; i += BATCH) {
+      await this.db(OKTA_STATE_TABLES.appliedEntities)
+        .insert(rows.slice(i, i + BATCH))
+        .onConflict(['provider_id', 'entity_ref'])
+        .merge();
+    }
+  }
+
   /** Every stored user, by Okta id. A record that cannot be parsed is dropped. */
   async loadUsers(): Promise<Map<string, OktaUser>> {
     const rows: { user_id: string; record: string }[] = await this.db(

@@ -26,6 +26,12 @@ export const OKTA_STATE_TABLES = {
   changeQueue: 'okta_org_push_queue',
   /** Each System Log follower's polling cursor (the `next` link Okta returned last). */
   systemLogCursors: 'okta_org_push_system_log_cursors',
+  /**
+   * Each entity the provider last applied to the catalog, by entity ref,
+   * with a hash of it: an incremental run sends the catalog only what
+   * differs (a delta mutation).
+   */
+  appliedEntities: 'okta_org_sync_applied_entities',
 } as const;
 
 interface OktaStateMigration {
@@ -119,6 +125,25 @@ const migrations: OktaStateMigration[] = [
       await knex.schema.dropTable(OKTA_STATE_TABLES.changeQueue);
       await knex.schema.dropTable(OKTA_STATE_TABLES.seenEvents);
       await knex.schema.dropTable(OKTA_STATE_TABLES.leases);
+    },
+  },
+  {
+    name: '20261204000000_applied_entities',
+    async up(knex) {
+      await knex.schema.createTable(
+        OKTA_STATE_TABLES.appliedEntities,
+        table => {
+          table.string('provider_id', 255).notNullable();
+          // The entity ref, lower-cased (kind:namespace/name).
+          table.string('entity_ref', 512).notNullable();
+          // sha256 (hex) of the entity as applied.
+          table.string('hash', 64).notNullable();
+          table.primary(['provider_id', 'entity_ref']);
+        },
+      );
+    },
+    async down(knex) {
+      await knex.schema.dropTable(OKTA_STATE_TABLES.appliedEntities);
     },
   },
 ];

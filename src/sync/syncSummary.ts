@@ -152,6 +152,18 @@ export interface OktaSyncSummary {
   unmatchedGroupNames?: string[];
   /** What was read, with sync state; absent without it (every run a full read). */
   read?: OktaSyncReadReport;
+  /**
+   * What the catalog was sent, once the run got as far as committing: the
+   * whole selection (`full`), or only the changed and removed entities
+   * (`delta`).
+   */
+  mutation?: {
+    type: 'full' | 'delta';
+    /** Entities sent (every entity in a full mutation). */
+    added: number;
+    /** Entity refs sent as removed (0 in a full mutation). */
+    removed: number;
+  };
 }
 
 /**
