@@ -6,6 +6,7 @@ import {
 } from '../__testUtils__/oktaChangeEvents';
 import { InMemoryOktaChangeQueue } from './changeQueue';
 import { OktaChangeBatcher } from './OktaChangeBatcher';
+import { RecordingLogger } from '../__testUtils__/oktaCatalogHarness';
 import { InMemoryOktaSeenEventStore } from './seenEvents';
 import type { OktaChangedIds } from './types';
 
@@ -24,6 +25,41 @@ function batcher(
 }
 
 describe('OktaChangeBatcher', () => {
+  it('warns once a minute, not once a batch, while the queue is full', async () => {
+    const logger = new RecordingLogger();
+    const handOvers: OktaChangedIds[] = [];
+    const b = new OktaChangeBatcher({
+      sink: { changed: async ids => void handOvers.push(ids) },
+      // Room for 3 objects.
+      queue: new InMemoryOktaChangeQueue(undefined, 3),
+      logger,
+      quietMs: 20,
+    });
+    for (let batch = 0; batch < 50; batch++) {
+      const result = await b.accept(
+        Array.from({ length: 10 }, (_e, i) =>
+          profileUpdated(`e${batch}-${i}`, `u${batch}-${i}`),
+        ),
+      );
+      expect(result.overflowed).toBe(batch === 0 ? 7 : 10);
+    }
+    await b.idle();
+    b.stop();
+    expect(handOvers).toEqual([
+      {
+        userIds: ['u0-0', 'u0-1', 'u0-2'],
+        groupIds: [],
+        membershipGroupIds: [],
+      },
+    ]);
+    expect(logger.messages('warn')).toEqual([
+      "The Okta change queue is full: 7 changed objects were not queued; the scheduled sync finds their changes through Okta's change markers",
+      expect.stringMatching(
+        /^The Okta change queue was full for 49 more batches/,
+      ),
+    ]);
+  });
+
   it('merges events into one hand-over and drops uuids already seen, also within one batch', async () => {
     const handOvers: OktaChangedIds[] = [];
     const b = batcher(async ids => {

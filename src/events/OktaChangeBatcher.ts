@@ -17,6 +17,7 @@
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { AcceptResult, OktaAcceptingChangeQueue } from './changeQueue';
 import type { OktaChangeEvent } from './oktaEvents';
+import { RateLimitedWarnings } from './rateLimitedWarnings';
 import type { OktaChangeSink } from './types';
 
 export type { AcceptResult } from './changeQueue';
@@ -53,8 +54,10 @@ export class OktaChangeBatcher {
   private readonly quietMs: number;
   private readonly maxDelayMs: number;
   private readonly retryDelayMs: number;
+  private readonly warnings: RateLimitedWarnings;
 
   constructor(private readonly options: OktaChangeBatcherOptions) {
+    this.warnings = new RateLimitedWarnings(options.logger);
     this.quietMs = options.quietMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 1000;
     this.retryDelayMs = options.retryDelayMs ?? 2000;
@@ -66,6 +69,14 @@ export class OktaChangeBatcher {
    */
   async accept(changes: OktaChangeEvent[]): Promise<AcceptResult> {
     const result = await this.options.queue.accept(changes);
+    if (result.overflowed) {
+      this.warnings.warn(
+        'queue full',
+        `The Okta change queue is full: ${result.overflowed} changed objects were not queued; the scheduled sync finds their changes through Okta's change markers`,
+        (count, seconds) =>
+          `The Okta change queue was full for ${count} more batches of events in the last ${seconds} s; the scheduled sync finds their changes through Okta's change markers`,
+      );
+    }
     if (result.accepted > 0) {
       this.waiting = true;
       this.schedule(this.quietMs);
@@ -118,6 +129,7 @@ export class OktaChangeBatcher {
 
   stop(): void {
     this.stopped = true;
+    this.warnings.flush();
     if (this.orphanCheck) clearInterval(this.orphanCheck);
     this.orphanCheck = undefined;
     if (this.timer) clearTimeout(this.timer);

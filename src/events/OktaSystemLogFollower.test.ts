@@ -25,9 +25,12 @@ import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaO
 import { InMemoryOktaChangeQueue } from './changeQueue';
 import { OktaChangeBatcher } from './OktaChangeBatcher';
 import {
+  DEFAULT_MAX_PAGES_PER_POLL,
   InMemoryOktaSystemLogCursorStore,
   OktaSystemLogFollower,
+  SYSTEM_LOG_PAGE_LIMIT,
 } from './OktaSystemLogFollower';
+import type { OktaLogPage } from './systemLogClient';
 import { createOktaSystemLogClient } from './systemLogClient';
 import type { OktaChangedIds } from './types';
 
@@ -102,6 +105,7 @@ describe('OktaSystemLogFollower', () => {
       pages: 1,
       events: 0,
       accepted: 0,
+      behind: false,
     });
     const stored = await cursor.read();
     expect(stored).toContain('after=');
@@ -109,6 +113,7 @@ describe('OktaSystemLogFollower', () => {
       pages: 1,
       events: 0,
       accepted: 0,
+      behind: false,
     });
 
     // A backlog: 2,500 membership events and a rename, three pages in one poll.
@@ -140,6 +145,7 @@ describe('OktaSystemLogFollower', () => {
       pages: 1,
       events: 0,
       accepted: 0,
+      behind: false,
     });
     org.removeGroup(team.id);
     expect(await second.follower.poll()).toMatchObject({
@@ -184,6 +190,76 @@ describe('OktaSystemLogFollower', () => {
     const { cursor, follower } = await setUp(new FakeOrg({ seed: 43 }));
     await cursor.write('https://evil.example/api/v1/logs?after=1');
     await expect(follower().follower.poll()).rejects.toThrow(/not on the org/);
+  });
+});
+
+describe('OktaSystemLogFollower under a flood of events', () => {
+  /** An endless backlog: every page full, of membership events for 5 groups. */
+  function floodedLog() {
+    const urls: string[] = [];
+    let served = 0;
+    const fetchPage = async (url: string): Promise<OktaLogPage> => {
+      urls.push(url);
+      const events = Array.from({ length: SYSTEM_LOG_PAGE_LIMIT }, () => {
+        const n = served++;
+        return {
+          uuid: `flood-${n}`,
+          published: new Date(n).toISOString(),
+          eventType: 'group.user_membership.add',
+          target: [
+            { id: `00u${n}`, type: 'User' },
+            { id: `00gFLOOD${n % 5}`, type: 'UserGroup' },
+          ],
+        };
+      });
+      return {
+        events,
+        next: `https://acme.okta.com/api/v1/logs?after=page${urls.length}`,
+      };
+    };
+    return { urls, fetchPage };
+  }
+
+  it('reads at most maxPagesPerPoll pages a poll, of at most 1,000 events, and the next poll continues from the stored next link', async () => {
+    const { urls, fetchPage } = floodedLog();
+    const cursor = new InMemoryOktaSystemLogCursorStore();
+    const queue = new InMemoryOktaChangeQueue();
+    const logger = new RecordingLogger();
+    const batcher = new OktaChangeBatcher({
+      sink: { changed: async () => {} },
+      queue,
+      logger,
+    });
+    cleanups.push(() => batcher.stop());
+    const follower = new OktaSystemLogFollower({
+      providerId: 'default',
+      orgUrl: 'https://acme.okta.com',
+      fetchPage,
+      cursor,
+      batcher,
+      logger,
+    });
+
+    expect(await follower.poll()).toEqual({
+      pages: DEFAULT_MAX_PAGES_PER_POLL,
+      events: DEFAULT_MAX_PAGES_PER_POLL * SYSTEM_LOG_PAGE_LIMIT,
+      accepted: DEFAULT_MAX_PAGES_PER_POLL * SYSTEM_LOG_PAGE_LIMIT,
+      behind: true,
+    });
+    expect(new URL(urls[0]).searchParams.get('limit')).toBe('1000');
+    expect(await cursor.read()).toBe(
+      'https://acme.okta.com/api/v1/logs?after=page10',
+    );
+    // The next poll starts at the stored link, not at a moved `since`.
+    await follower.poll();
+    expect(urls).toHaveLength(2 * DEFAULT_MAX_PAGES_PER_POLL);
+    expect(urls[DEFAULT_MAX_PAGES_PER_POLL]).toBe(
+      'https://acme.okta.com/api/v1/logs?after=page10',
+    );
+    // 20,000 events about 5 groups: 5 queue entries, one per group.
+    const queued = await queue.take();
+    expect(queued.size).toBe(5);
+    expect(queued.membershipGroupIds).toHaveLength(5);
   });
 });
 

@@ -8,6 +8,14 @@
  * stopped; an event read twice across that boundary is dropped by uuid.
  * Within one poll, full pages are followed at once (a backlog), up to
  * `maxPagesPerPoll`, each paced by the client to the logs bucket.
+ *
+ * What bounds it under a flood of events: a page holds at most
+ * SYSTEM_LOG_PAGE_LIMIT events and is handed to the change queue (which
+ * keeps one entry per object) before the next is fetched, so one page is in
+ * memory at a time; a poll reads at most `maxPagesPerPoll` pages, and one
+ * poll runs at a time (a global scheduled task). A poll that stops behind
+ * has stored the next link of its last page, where the next poll continues:
+ * nothing is skipped, the backlog is only read over several polls.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
 import type { OktaChangeBatcher } from './OktaChangeBatcher';
@@ -15,8 +23,10 @@ import { OKTA_CHANGE_EVENT_TYPES, readOktaEvents } from './oktaEvents';
 import type { OktaLogPageFetcher } from './systemLogClient';
 import type { OktaSystemLogCursorStore } from './types';
 
-/** Okta's largest System Log page. */
-const PAGE_LIMIT = 1000;
+/** Okta's largest System Log page (`limit`), asked for on every query. */
+export const SYSTEM_LOG_PAGE_LIMIT = 1000;
+/** Pages one poll reads at most by default: 10,000 events. */
+export const DEFAULT_MAX_PAGES_PER_POLL = 10;
 
 export interface OktaSystemLogFollowerOptions {
   providerId: string;
@@ -27,7 +37,7 @@ export interface OktaSystemLogFollowerOptions {
   logger: LoggerService;
   /** Where a follower without a stored cursor starts; default now. */
   startAt?: () => Date;
-  /** Pages one poll follows at most; default 10. */
+  /** Pages one poll follows at most; default DEFAULT_MAX_PAGES_PER_POLL. */
   maxPagesPerPoll?: number;
 }
 
@@ -35,6 +45,8 @@ export interface PollResult {
   pages: number;
   events: number;
   accepted: number;
+  /** The poll stopped at `maxPagesPerPoll` full pages: the next continues. */
+  behind: boolean;
 }
 
 /** The first polling query: the change events from `since` on, ascending. */
@@ -44,7 +56,7 @@ export function firstSystemLogQuery(orgUrl: string, since: Date): string {
   ).join(' or ');
   const query = new URLSearchParams({
     since: since.toISOString(),
-    limit: String(PAGE_LIMIT),
+    limit: String(SYSTEM_LOG_PAGE_LIMIT),
     filter,
   });
   return `${orgUrl.replace(/\/+$/, '')}/api/v1/logs?${query}`;
@@ -56,7 +68,7 @@ export class OktaSystemLogFollower {
   /** One poll: follows the stored cursor until a page is not full. */
   async poll(signal?: AbortSignal): Promise<PollResult> {
     const { cursor, fetchPage, batcher, logger } = this.options;
-    const maxPages = this.options.maxPagesPerPoll ?? 10;
+    const maxPages = this.options.maxPagesPerPoll ?? DEFAULT_MAX_PAGES_PER_POLL;
     let url = await cursor.read();
     if (!url) {
       url = firstSystemLogQuery(
@@ -69,7 +81,12 @@ export class OktaSystemLogFollower {
         `Okta System Log follower ${this.options.providerId}: starting at ${new Date().toISOString()}`,
       );
     }
-    const result: PollResult = { pages: 0, events: 0, accepted: 0 };
+    const result: PollResult = {
+      pages: 0,
+      events: 0,
+      accepted: 0,
+      behind: false,
+    };
     for (let page = 0; page < maxPages; page++) {
       signal?.throwIfAborted();
       const { events, next } = await fetchPage(url, signal);
@@ -93,7 +110,13 @@ export class OktaSystemLogFollower {
       }
       await cursor.write(next);
       url = next;
-      if (events.length < PAGE_LIMIT) break;
+      if (events.length < SYSTEM_LOG_PAGE_LIMIT) break;
+      if (page === maxPages - 1) result.behind = true;
+    }
+    if (result.behind) {
+      logger.debug(
+        `Okta System Log follower ${this.options.providerId}: read ${result.pages} full pages (${result.events} events) in this poll; the next poll continues from the stored cursor`,
+      );
     }
     return result;
   }

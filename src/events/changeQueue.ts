@@ -22,6 +22,11 @@ import type {
 export interface AcceptResult {
   accepted: number;
   duplicates: number;
+  /**
+   * Objects the accepted events named that were not queued because the
+   * queue was full (see MAX_QUEUED_ENTRIES); absent when none.
+   */
+  overflowed?: number;
 }
 
 /** The queue the push side writes to (the provider only takes and removes). */
@@ -41,6 +46,16 @@ interface Entry {
 
 /** At most this many entries per take; the rest wait for the next sync. */
 const MAX_TAKE = 20_000;
+/**
+ * At most this many entries per provider. The queue holds one entry per
+ * Okta object (kind and id), so a flood of events about the same objects
+ * only refreshes their entries and never grows it; this bounds a flood
+ * about ever new ids (five runs' worth of takes). An object not queued
+ * because the queue is full is not lost: the queue only makes a run re-read
+ * it sooner, and the provider's scheduled sync finds every change through
+ * Okta's own change markers (and its periodic full read).
+ */
+export const MAX_QUEUED_ENTRIES = 100_000;
 /** Rows per statement, well under every client's bound-parameter limit. */
 const CHUNK = 200;
 
@@ -102,14 +117,20 @@ export class InMemoryOktaChangeQueue implements OktaAcceptingChangeQueue {
 
   constructor(
     private readonly seen: OktaSeenEventStore = new InMemoryOktaSeenEventStore(),
+    private readonly maxQueued = MAX_QUEUED_ENTRIES,
   ) {}
 
   async accept(changes: OktaChangeEvent[]): Promise<AcceptResult> {
     if (changes.length === 0) return { accepted: 0, duplicates: 0 };
     const fresh = new Set(await this.seen.claim(changes.map(c => c.uuid)));
     const { entries, accepted } = entriesOf(changes, fresh);
+    let overflowed = 0;
     for (const entry of entries) {
       const key = `${entry.kind}:${entry.id}`;
+      if (!this.entries.has(key) && this.entries.size >= this.maxQueued) {
+        overflowed++;
+        continue;
+      }
       // Queued again: to the end, as in the database's order by queued_at.
       this.entries.delete(key);
       this.entries.set(key, {
@@ -118,11 +139,20 @@ export class InMemoryOktaChangeQueue implements OktaAcceptingChangeQueue {
         queuedAt: Date.now(),
       });
     }
-    return { accepted, duplicates: changes.length - accepted };
+    return {
+      accepted,
+      duplicates: changes.length - accepted,
+      ...(overflowed > 0 && { overflowed }),
+    };
   }
 
   async oldestQueuedAt(): Promise<number | undefined> {
     return this.entries.values().next().value?.queuedAt;
+  }
+
+  /** How many entries are queued (take returns at most MAX_TAKE of them). */
+  get size(): number {
+    return this.entries.size;
   }
 
   async take(): Promise<OktaQueuedChanges> {
@@ -154,6 +184,8 @@ export class DatabaseOktaChangeQueue implements OktaAcceptingChangeQueue {
       seenTtlMs: number;
       clock: () => number;
       claimInMemory?: boolean;
+      /** Default MAX_QUEUED_ENTRIES. */
+      maxQueued?: number;
     },
   ) {
     if (options.claimInMemory)
@@ -172,10 +204,11 @@ export class DatabaseOktaChangeQueue implements OktaAcceptingChangeQueue {
           : await claimInDatabase(tx, this.providerId, uuids, now),
       );
       const { entries, accepted } = entriesOf(changes, fresh);
-      for (let i = 0; i < entries.length; i += CHUNK) {
+      const queueing = await this.withinBound(tx, entries);
+      for (let i = 0; i < queueing.length; i += CHUNK) {
         await tx(OKTA_STATE_TABLES.changeQueue)
           .insert(
-            entries.slice(i, i + CHUNK).map(entry => ({
+            queueing.slice(i, i + CHUNK).map(entry => ({
               provider_id: this.providerId,
               kind: entry.kind,
               okta_id: entry.id,
@@ -186,8 +219,40 @@ export class DatabaseOktaChangeQueue implements OktaAcceptingChangeQueue {
           .onConflict(['provider_id', 'kind', 'okta_id'])
           .merge(['version', 'queued_at']);
       }
-      return { accepted, duplicates: changes.length - accepted };
+      const overflowed = entries.length - queueing.length;
+      return {
+        accepted,
+        duplicates: changes.length - accepted,
+        ...(overflowed > 0 && { overflowed }),
+      };
     });
+  }
+
+  /**
+   * The entries that fit: those already queued (queued again, the table
+   * does not grow) and new ones while there is room. Replicas accepting at
+   * the same moment may each fill the last room, so the bound holds up to
+   * one batch per replica.
+   */
+  private async withinBound(tx: Knex, entries: Entry[]): Promise<Entry[]> {
+    const maxQueued = this.options.maxQueued ?? MAX_QUEUED_ENTRIES;
+    if (entries.length === 0) return entries;
+    const row = (await tx(OKTA_STATE_TABLES.changeQueue)
+      .where('provider_id', this.providerId)
+      .count({ count: '*' })
+      .first()) as { count: number | string } | undefined;
+    let room = maxQueued - Number(row?.count ?? 0);
+    if (room >= entries.length) return entries;
+    const queued = new Set<string>();
+    for (let i = 0; i < entries.length; i += CHUNK) {
+      const ids = entries.slice(i, i + CHUNK).map(e => e.id);
+      const rows = (await tx(OKTA_STATE_TABLES.changeQueue)
+        .where('provider_id', this.providerId)
+        .whereIn('okta_id', ids)
+        .select('kind', 'okta_id')) as Array<{ kind: Kind; okta_id: string }>;
+      for (const r of rows) queued.add(`${r.kind}:${r.okta_id}`);
+    }
+    return entries.filter(e => queued.has(`${e.kind}:${e.id}`) || room-- > 0);
   }
 
   async oldestQueuedAt(): Promise<number | undefined> {

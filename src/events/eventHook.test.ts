@@ -27,6 +27,7 @@ import {
   RecordingLogger,
 } from '../__testUtils__/oktaCatalogHarness';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
+import { rawHttpRequest } from '../__testUtils__/rawHttp';
 import { OKTA_CHANGE_EVENT_TYPES } from './oktaEvents';
 import type { OktaChangedIds, OktaChangeSink } from './types';
 
@@ -195,13 +196,59 @@ describe('the Okta event hook endpoint', () => {
     }
     await new Promise(resolve => setTimeout(resolve, 1500)); // past the batching window
     expect(sink.handOvers).toEqual([]);
+    // Warned about once: the next ones within the minute are only counted.
     const rejected = logger
       .messages('warn')
       .filter(m => m.includes('rejected a POST request'));
-    expect(rejected).toHaveLength(3);
+    expect(rejected).toHaveLength(1);
     expect(logger.text()).not.toContain('FORGED-BODY-MARKER');
     expect(logger.text()).not.toContain('00gFORGEDMARKER00001');
     expect(logger.text()).not.toContain(SECRET);
+  });
+
+  it('in the backend too, refuses without reading: 401 before the secret, 413 over the bound, each warned about once', async () => {
+    const sink = new RecordingSink();
+    const { baseUrl, logger } = await start({ sink });
+    const port = Number(new URL(baseUrl).port);
+    const path = '/api/catalog/okta/event-hooks/default';
+    const exchanges: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const attempts: Array<Record<string, string>> = [
+        {},
+        { [HEADER]: SECRET },
+      ];
+      for (const secret of attempts) {
+        // 20 MB declared, 1 KB sent: answered without the rest.
+        const exchange = rawHttpRequest({
+          port,
+          method: 'POST',
+          path,
+          headers: {
+            ...secret,
+            'Content-Type': 'application/json',
+            'Content-Length': 20 * 1024 * 1024,
+          },
+          body: 'FORGED-BODY-MARKER'.padEnd(1024, ' '),
+        });
+        cleanups.push(() => void exchange.socket.destroy());
+        const { status, headers } = await exchange.response;
+        expect(headers.connection).toBe('close');
+        await exchange.closed;
+        exchanges.push(status);
+      }
+    }
+    expect(exchanges.filter(s => s === 401)).toHaveLength(50);
+    expect(exchanges.filter(s => s === 413)).toHaveLength(50);
+    const warnings = logger
+      .messages('warn')
+      .filter(m => m.startsWith('Okta event hook'));
+    expect(warnings).toEqual([
+      expect.stringContaining('rejected a POST request without a valid'),
+      expect.stringContaining('refused a request with a body over 1048576'),
+    ]);
+    expect(logger.text()).not.toContain('FORGED-BODY-MARKER');
+    expect(logger.text()).not.toContain(SECRET);
+    expect(sink.handOvers).toEqual([]);
   });
 
   it('a redelivered or replayed batch is handed over once', async () => {

@@ -26,6 +26,7 @@ import {
   InMemoryOktaSystemLogCursorStore,
   OktaSystemLogFollower,
 } from './OktaSystemLogFollower';
+import { RateLimitedWarnings } from './rateLimitedWarnings';
 import { createOktaSystemLogClient } from './systemLogClient';
 import type { OktaChangeSink, OktaSystemLogCursorStore } from './types';
 
@@ -63,6 +64,7 @@ export function registerOktaPushUpdates(
   const { httpRouter, scheduler, logger } = options;
   const batchers = new Map<string, OktaChangeBatcher>();
   const endpoints: OktaEventHookEndpoint[] = [];
+  const refusals = new RateLimitedWarnings(logger);
   for (const provider of options.providers) {
     if (!provider.eventHook && !provider.systemLog) continue;
     const providerLogger = logger.child({ oktaProvider: provider.id });
@@ -147,7 +149,7 @@ export function registerOktaPushUpdates(
       path: OKTA_EVENT_HOOK_BASE_PATH,
       allow: 'unauthenticated',
     });
-    httpRouter.use(createOktaEventHookHandler(endpoints, logger));
+    httpRouter.use(createOktaEventHookHandler(endpoints, logger, refusals));
   }
   return {
     batchers,
@@ -156,6 +158,7 @@ export function registerOktaPushUpdates(
     },
     stop() {
       for (const batcher of batchers.values()) batcher.stop();
+      refusals.flush();
     },
   };
 }
