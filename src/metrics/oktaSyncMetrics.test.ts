@@ -267,6 +267,21 @@ describe('metrics through MetricsService from a real backend run against fake Ok
     expect(listings.find(p => p.attributes[P] === 'denied')).toBeUndefined();
   });
 
+  it('counts the entities each run built and sent: a first run sends all it built in a full mutation', () => {
+    const built = points(collected.get(OKTA_METRICS.entitiesBuilt));
+    const sent = points(collected.get(OKTA_METRICS.entitiesSent));
+    const goodBuilt = built.find(p => p.attributes[P] === 'good')!;
+    expect(goodBuilt.value).toBeGreaterThan(0);
+    expect(sent).toEqual([
+      {
+        attributes: { [P]: 'good', 'okta.sync.mutation': 'full' },
+        value: goodBuilt.value,
+      },
+    ]);
+    // The refused run built nothing; the empty org's run built nothing either.
+    expect(built.find(p => p.attributes[P] === 'denied')).toBeUndefined();
+  });
+
   it('reports when the last applied sync finished, per provider', () => {
     const last = points(collected.get(OKTA_METRICS.syncLastApplied));
     expect(last.map(p => p.attributes)).toEqual([{ [P]: 'good' }]);

@@ -26,6 +26,8 @@ export const OKTA_METRICS = {
   retries: 'catalog.okta.retries',
   memberListings: 'catalog.okta.sync.member_listings',
   usersRead: 'catalog.okta.sync.users_read',
+  entitiesBuilt: 'catalog.okta.sync.entities_built',
+  entitiesSent: 'catalog.okta.sync.entities_sent',
 } as const;
 
 /** The attribute names. */
@@ -39,6 +41,8 @@ export const OKTA_METRIC_ATTRIBUTES = {
   statusClass: 'okta.response.status_class',
   /** `full` or `incremental`: what a run with sync state read. */
   readKind: 'okta.sync.read',
+  /** `full` or `delta`: what an applied run sent the catalog. */
+  mutation: 'okta.sync.mutation',
 } as const;
 
 const A = OKTA_METRIC_ATTRIBUTES;
@@ -58,6 +62,8 @@ export class OktaSyncMetrics {
   private readonly retries: MetricsServiceCounter;
   private readonly memberListings: MetricsServiceCounter;
   private readonly usersRead: MetricsServiceCounter;
+  private readonly entitiesBuilt: MetricsServiceCounter;
+  private readonly entitiesSent: MetricsServiceCounter;
   /** Provider id -> Unix time (seconds) its last applied sync finished, in this process. */
   private readonly lastApplied = new Map<string, number>();
 
@@ -99,6 +105,16 @@ export class OktaSyncMetrics {
       description:
         'Users read from Okta (all in a full read, those Okta gave as changed in an incremental one), by okta.sync.read',
       unit: '{user}',
+    });
+    this.entitiesBuilt = metrics.createCounter(OKTA_METRICS.entitiesBuilt, {
+      description:
+        'User and Group entities a run built (whether or not it applied them)',
+      unit: '{entity}',
+    });
+    this.entitiesSent = metrics.createCounter(OKTA_METRICS.entitiesSent, {
+      description:
+        'Entities an applied run sent the catalog (added or changed, plus removed refs in a delta), by okta.sync.mutation',
+      unit: '{entity}',
     });
     metrics
       .createObservableGauge(OKTA_METRICS.syncLastApplied, {
@@ -143,6 +159,19 @@ export class OktaSyncMetrics {
       const read = { ...provider, [A.readKind]: summary.read.kind };
       this.memberListings.add(summary.read.memberListings, read);
       this.usersRead.add(summary.read.usersRead, read);
+    }
+
+    if (summary.entities) {
+      this.entitiesBuilt.add(
+        summary.entities.users + summary.entities.groups,
+        provider,
+      );
+    }
+    if (summary.outcome === 'applied' && summary.mutation) {
+      this.entitiesSent.add(summary.mutation.added + summary.mutation.removed, {
+        ...provider,
+        [A.mutation]: summary.mutation.type,
+      });
     }
 
     if (summary.outcome === 'applied' && summary.entities) {

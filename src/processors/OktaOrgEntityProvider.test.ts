@@ -323,6 +323,45 @@ describe('OktaOrgEntityProvider against a fake Okta org and the real catalog', (
     expect(names[0]).toEqual(names[1]);
   });
 
+  it('warns of a collision once, not on every run, counts it in every run line, and warns again when it comes back', async () => {
+    const org = new FakeOrg({ seed: 4 });
+    const first = org.addUser({
+      profile: { login: 'kim@alpha.example', email: 'kim@alpha.example' },
+    });
+    org.addUser({
+      profile: { login: 'kim@beta.example', email: 'kim@beta.example' },
+    });
+    const { fake, logger, provider } = await ingest({}, org);
+    const collisions = () =>
+      logger.messages('warn').filter(m => m.includes('kim'));
+    const runLine = () =>
+      logger
+        .messages('info')
+        .filter(m => m.includes('Committing'))
+        .at(-1);
+    expect(collisions()).toHaveLength(1);
+    expect(runLine()).toMatch(/1 warning about Okta's data \(logged above\)/);
+    await provider.read();
+    await provider.read();
+    expect(collisions()).toHaveLength(1);
+    expect(runLine()).toMatch(/1 warning about Okta's data \(0 new/);
+    // Resolved, then back: the collision is news again.
+    fake.org.updateUser(first.id, {
+      profile: {
+        login: 'kimberly@alpha.example',
+        email: 'kimberly@alpha.example',
+      },
+    });
+    const resolved = await provider.read();
+    expect(resolved.warnings).toEqual({ total: 0, new: 0 });
+    fake.org.updateUser(first.id, {
+      profile: { login: 'kim@alpha.example', email: 'kim@alpha.example' },
+    });
+    const back = await provider.read();
+    expect(back.warnings).toEqual({ total: 1, new: 1 });
+    expect(collisions()).toHaveLength(2);
+  });
+
   it('repairs or skips odd Okta records with a warning and never fails the run', async () => {
     const org = new FakeOrg({ seed: 4 });
     const group = org.addGroup({ profile: { name: 'Odd Ones' } });

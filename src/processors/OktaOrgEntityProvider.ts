@@ -42,6 +42,7 @@ import {
 } from '../sync/deletionGuard';
 import { OktaSyncLock } from '../state/syncLease';
 import { planCatalogMutation } from '../sync/catalogMutation';
+import { RepeatedWarnings } from '../sync/repeatedWarnings';
 import type { OktaChangeQueue, OktaQueuedChanges } from '../events/types';
 import {
   failureReasonOf,
@@ -149,6 +150,8 @@ export class OktaOrgEntityProvider implements EntityProvider {
    * every run sends one (see catalogMutation.ts).
    */
   private appliedFullInThisProcess = false;
+  /** Warnings about Okta's data: logged when they first appear. */
+  private readonly recordWarnings = new RepeatedWarnings();
   /** Objects named by requestReread, for the next run on this backend. */
   private readonly pendingReread = {
     userIds: new Set<string>(),
@@ -383,16 +386,17 @@ export class OktaOrgEntityProvider implements EntityProvider {
       ...fields,
     });
     let committing = false;
+    const warnings = this.recordWarnings.start(logger);
 
     try {
       const queued = await this.options.changeQueue?.take();
       logger.info(
         `Reading Okta users and groups from ${provider.orgUrl}${queued?.size ? ` (with ${queued.size} objects pushed events named)` : ''}`,
       );
-      const read = await this.readEntities(logger, signal, queued);
+      const read = await this.readEntities(warnings.logger, signal, queued);
       const { users, groups, memberships, unmatchedGroupNames } = read;
       for (const name of unmatchedGroupNames) {
-        logger.warn(
+        warnings.logger.warn(
           `${this.getProviderName()}: groupNames entry "${name}" matches no Okta group; check its spelling in Okta (Directory > Groups)`,
         );
       }
@@ -417,14 +421,18 @@ export class OktaOrgEntityProvider implements EntityProvider {
 
       const seconds = ((performance.now() - started) / 1000).toFixed(1);
       const requests = requestsBetween(statsBefore, this.client.stats());
+      const warned = warnings.counts();
+      run = { ...run, warnings: warned };
       logger.info(
-        `${read.sync ? `${describeSync(read.sync)}: ` : ''}Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${requests.total} requests). Committing...`,
+        `${read.sync ? `${describeSync(read.sync)}: ` : ''}Read ${users.length} users, ${groups.length} groups and ${memberships} memberships from Okta in ${seconds} seconds (${requests.total} requests)${describeWarnings(warned)}. Committing...`,
         {
           users: users.length,
           groups: groups.length,
           memberships,
           seconds: Number(seconds),
           requests: requests.total,
+          warnings: warned.total,
+          newWarnings: warned.new,
         },
       );
 
@@ -505,9 +513,11 @@ export class OktaOrgEntityProvider implements EntityProvider {
           seconds: Number(applied.durationSeconds.toFixed(3)),
         },
       );
+      warnings.finish(true);
       this.report(applied, logger);
       return applied;
     } catch (error) {
+      warnings.finish(false);
       if (error instanceof OktaSyncError) {
         this.report(error.summary, logger);
         throw error;
@@ -537,6 +547,16 @@ export class OktaOrgEntityProvider implements EntityProvider {
       );
     }
   }
+}
+
+/** The warnings about Okta's data, for the run's log line. */
+function describeWarnings(counts: { total: number; new: number }): string {
+  if (counts.total === 0) return '';
+  const logged =
+    counts.new === counts.total
+      ? 'logged above'
+      : `${counts.new} new, logged above; the others as logged by earlier runs`;
+  return `; ${counts.total} warning${counts.total === 1 ? '' : 's'} about Okta's data (${logged})`;
 }
 
 /** What kind of read a run with state was, for its log line. */

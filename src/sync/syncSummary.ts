@@ -153,6 +153,16 @@ export interface OktaSyncSummary {
   /** What was read, with sync state; absent without it (every run a full read). */
   read?: OktaSyncReadReport;
   /**
+   * Warnings about Okta's data (name collisions, records left out, parents
+   * not found, unmatched groupNames): each is logged by the first run that
+   * finds it, and not again while it holds.
+   */
+  warnings?: {
+    total: number;
+    /** Not found by the previous run in this process: logged by this one. */
+    new: number;
+  };
+  /**
    * What the catalog was sent, once the run got as far as committing: the
    * whole selection (`full`), or only the changed and removed entities
    * (`delta`).
