@@ -31,6 +31,11 @@ describe('push benchmark', () => {
       // create + activate + add, add, remove, rename, deactivate, delete
       expect(result.events).toBeGreaterThanOrEqual(8);
       expect(result.requestsPerEvent).toBeGreaterThan(0);
+      // Pushed runs read what the events name, one request each at most:
+      // no group listing, no member page, no lastUpdated sweep.
+      expect(result.readsPerEvent).toBeGreaterThan(0);
+      expect(result.readsPerEvent).toBeLessThanOrEqual(1);
+      expect(result.groupsBucketPerEvent).toBe(0);
       // eslint-disable-next-line no-console
       console.log(JSON.stringify(result));
     },

@@ -67,7 +67,15 @@ export interface PushBenchResult {
   /** Okta requests during the changes (System Log polls included), by the fake's endpoint keys. */
   oktaRequests: Record<string, number>;
   events: number;
+  /** All Okta requests (token, System Log polls included) per event. */
   requestsPerEvent: number;
+  /**
+   * The syncs' reads of users and groups per event (no token, no System
+   * Log poll), and how many of them went to Okta's 500-a-minute groups
+   * bucket (the group listing and member listings).
+   */
+  readsPerEvent: number;
+  groupsBucketPerEvent: number;
   /** 429s the fake served during the changes. */
   served429: number;
   /** The provider's sync log lines during the changes ("Read N users ... in X seconds"). */
@@ -357,6 +365,19 @@ export async function runPushBenchmark(
     const oktaRequests = { ...fake.stats().requests };
     const total = Object.values(oktaRequests).reduce((a, b) => a + b, 0);
     const events = feeds.systemLog.all().length - eventsBefore;
+    const count = (keys: string[]) =>
+      keys.reduce((sum, key) => sum + (oktaRequests[key] ?? 0), 0);
+    const reads = count([
+      'users',
+      'groups',
+      'groupUsers',
+      'userGroups',
+      'groupById',
+      'userById',
+    ]);
+    const inGroupsBucket = count(['groups', 'groupUsers']);
+    const perEvent = (n: number) =>
+      events ? Math.round((n / events) * 100) / 100 : 0;
     return {
       via: options.via,
       changes: options.changes,
@@ -368,7 +389,9 @@ export async function runPushBenchmark(
       appliedP95Ms: percentile(applied, 95),
       oktaRequests,
       events,
-      requestsPerEvent: events ? Math.round((total / events) * 10) / 10 : 0,
+      requestsPerEvent: perEvent(total),
+      readsPerEvent: perEvent(reads),
+      groupsBucketPerEvent: perEvent(inGroupsBucket),
       served429: fake.stats().served429,
       syncs: logger.lines
         .slice(linesBefore)
@@ -406,7 +429,7 @@ async function main() {
     });
     // eslint-disable-next-line no-console
     console.log(
-      `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event), ${result.served429} 429s, ${result.syncs.length} syncs`,
+      `${via}: ${result.changes} changes, p50 ${result.p50Ms} ms, p95 ${result.p95Ms} ms, max ${result.maxMs} ms; ${result.events} events, Okta requests ${JSON.stringify(result.oktaRequests)} (${result.requestsPerEvent} per event; reads of users and groups ${result.readsPerEvent} per event, ${result.groupsBucketPerEvent} in the groups bucket), ${result.served429} 429s, ${result.syncs.length} syncs`,
     );
     // eslint-disable-next-line no-console
     console.log(

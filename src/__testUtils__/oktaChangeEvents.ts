@@ -18,6 +18,22 @@ export function membershipAdded(
   };
 }
 
+/** `userId` added to `groupId`, as an event naming both reads. */
+export function membershipOf(
+  uuid: string,
+  groupId: string,
+  userId: string,
+): OktaChangeEvent {
+  return {
+    uuid,
+    eventType: 'group.user_membership.add',
+    userIds: [],
+    groupIds: [],
+    membershipGroupIds: [],
+    memberships: [{ groupId, userId }],
+  };
+}
+
 /** `userId`'s profile changed. */
 export function profileUpdated(uuid: string, userId: string): OktaChangeEvent {
   return {

@@ -164,6 +164,7 @@ export class OktaChangeBatcher {
         userIds: changes.userIds,
         groupIds: changes.groupIds,
         membershipGroupIds: changes.membershipGroupIds,
+        ...(changes.memberships && { memberships: changes.memberships }),
       });
       // The sink's sync may have removed them already; then this is a no-op.
       await queue.remove(changes);

@@ -7,6 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   membershipAdded,
+  membershipOf,
   profileUpdated,
 } from '../__testUtils__/oktaChangeEvents';
 import {
@@ -80,6 +81,36 @@ describe.each(queues)('the change queue %s', (_, make) => {
     expect(taken.size).toBe(10);
     expect(taken.membershipGroupIds).toEqual(['00g0', '00g1', '00g2']);
     expect(taken.userIds).toHaveLength(7);
+  });
+
+  it('queues each membership an event names with its user, and a group named in more than 20 memberships of one batch as one member-list entry', async () => {
+    const { queue, rows } = await make();
+    await queue.accept([
+      membershipOf('a1', '00gA', '00u1'),
+      membershipOf('a2', '00gA', '00u2'),
+      membershipOf('a3', '00gA', '00u1'), // the same membership again
+      membershipOf('b1', '00gB', '00u1'),
+    ]);
+    expect(await rows()).toBe(3);
+    let taken = await queue.take();
+    expect(taken.membershipGroupIds).toEqual([]);
+    expect(taken.memberships).toEqual([
+      { groupId: '00gA', userId: '00u1' },
+      { groupId: '00gA', userId: '00u2' },
+      { groupId: '00gB', userId: '00u1' },
+    ]);
+    await queue.remove(taken);
+
+    // A group rule adding 21 users at once: the group's member list.
+    await queue.accept(
+      Array.from({ length: 21 }, (_e, i) =>
+        membershipOf(`c${i}`, '00gC', `00u${i}`),
+      ),
+    );
+    expect(await rows()).toBe(1);
+    taken = await queue.take();
+    expect(taken.membershipGroupIds).toEqual(['00gC']);
+    expect(taken.memberships).toBeUndefined();
   });
 
   it('queues at most maxQueued objects; beyond that new ones are counted as overflowed, queued ones are still queued again', async () => {

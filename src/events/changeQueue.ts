@@ -37,7 +37,11 @@ export interface OktaAcceptingChangeQueue extends OktaChangeQueue {
   oldestQueuedAt(): Promise<number | undefined>;
 }
 
-type Kind = 'user' | 'group' | 'members';
+/**
+ * 'user', 'group', 'members' (a group's whole member list) and
+ * 'membership' (one user's membership of one group; id `groupId:userId`).
+ */
+type Kind = 'user' | 'group' | 'members' | 'membership';
 
 interface Entry {
   kind: Kind;
@@ -56,6 +60,13 @@ const MAX_TAKE = 20_000;
  * Okta's own change markers (and its periodic full read).
  */
 export const MAX_QUEUED_ENTRIES = 100_000;
+/**
+ * A batch naming more memberships of one group than this queues the group's
+ * member list instead (one entry, one listing of at most a page per 1,000
+ * members): a flood of membership events (a group rule adding thousands of
+ * users) stays one entry per group, as before memberships were queued.
+ */
+export const MAX_MEMBERSHIPS_PER_GROUP_IN_A_BATCH = 20;
 /** Rows per statement, well under every client's bound-parameter limit. */
 const CHUNK = 200;
 
@@ -65,6 +76,7 @@ function entriesOf(
   fresh: Set<string>,
 ): { entries: Entry[]; accepted: number } {
   const entries = new Map<string, Entry>();
+  const membershipsByGroup = new Map<string, Set<string>>();
   let accepted = 0;
   for (const change of changes) {
     // Within one batch a uuid may appear twice, too.
@@ -76,6 +88,24 @@ function entriesOf(
     add('user', change.userIds);
     add('group', change.groupIds);
     add('members', change.membershipGroupIds);
+    for (const { groupId, userId } of change.memberships ?? []) {
+      const users = membershipsByGroup.get(groupId) ?? new Set();
+      users.add(userId);
+      membershipsByGroup.set(groupId, users);
+    }
+  }
+  for (const [groupId, userIds] of membershipsByGroup) {
+    if (
+      userIds.size > MAX_MEMBERSHIPS_PER_GROUP_IN_A_BATCH ||
+      entries.has(`members:${groupId}`)
+    ) {
+      entries.set(`members:${groupId}`, { kind: 'members', id: groupId });
+      continue;
+    }
+    for (const userId of userIds) {
+      const id = `${groupId}:${userId}`;
+      entries.set(`membership:${id}`, { kind: 'membership', id });
+    }
   }
   return { entries: [...entries.values()], accepted };
 }
@@ -86,10 +116,15 @@ function idsOf(entries: Entry[]): OktaChangedIds {
       .filter(e => e.kind === kind)
       .map(e => e.id)
       .sort();
+  const memberships = of('membership').flatMap(id => {
+    const [groupId, userId] = id.split(':');
+    return groupId && userId ? [{ groupId, userId }] : [];
+  });
   return {
     userIds: of('user'),
     groupIds: of('group'),
     membershipGroupIds: of('members'),
+    ...(memberships.length > 0 && { memberships }),
   };
 }
 

@@ -272,7 +272,12 @@ describe('the Okta event hook endpoint', () => {
     expect(posts.map(p => p.outcome)).toEqual([200, 200]);
     expect(posts[1].redelivery).toBe(true);
     expect(sink.handOvers).toEqual([
-      { userIds: [ada.id], groupIds: [], membershipGroupIds: [team.id] },
+      {
+        userIds: [ada.id],
+        groupIds: [],
+        membershipGroupIds: [],
+        memberships: [{ groupId: team.id, userId: ada.id }],
+      },
     ]);
 
     // Replayed later by someone holding a captured request: still nothing new.

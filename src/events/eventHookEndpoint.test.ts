@@ -213,7 +213,12 @@ describe('the event hook handler over raw HTTP', () => {
     await new Promise(resolve => setTimeout(resolve, 100));
     await batcher.idle();
     expect(handOvers).toEqual([
-      { userIds: [], groupIds: [], membershipGroupIds: ['00gTEAM'] },
+      {
+        userIds: [],
+        groupIds: [],
+        membershipGroupIds: [],
+        memberships: [{ groupId: '00gTEAM', userId: '00u1' }],
+      },
     ]);
   });
 

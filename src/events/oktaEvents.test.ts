@@ -47,11 +47,13 @@ describe('readOktaEvents', () => {
         membershipGroupIds: [],
       },
       {
+        // The membership itself, by its user and its group.
         uuid: 'u-3',
         eventType: 'group.user_membership.add',
         userIds: [],
         groupIds: [],
-        membershipGroupIds: ['00g1abc'],
+        membershipGroupIds: [],
+        memberships: [{ groupId: '00g1abc', userId: '00u1abc' }],
       },
     ]);
     expect(result.ignored).toBe(1);

@@ -36,7 +36,16 @@ export interface OktaChangeEvent {
   eventType: string;
   userIds: string[];
   groupIds: string[];
+  /** Groups whose members changed, the users not named: list their members. */
   membershipGroupIds: string[];
+  /** Memberships that changed, each naming its group and its user. */
+  memberships?: OktaMembershipChange[];
+}
+
+/** One group's membership of one user, as a membership event names it. */
+export interface OktaMembershipChange {
+  groupId: string;
+  userId: string;
 }
 
 export interface ReadOktaEventsResult {
@@ -109,11 +118,19 @@ export function readOktaEvents(events: unknown[]): ReadOktaEventsResult {
     };
     if (effect === 'user') change.userIds = userIds;
     else if (effect === 'group') change.groupIds = groupIds;
-    else change.membershipGroupIds = groupIds;
+    else if (userIds.length === 0) change.membershipGroupIds = groupIds;
+    else {
+      // The membership itself: re-read by the user's groups, not by listing
+      // the whole group (see incrementalSync.ts).
+      change.memberships = groupIds.flatMap(groupId =>
+        userIds.map(userId => ({ groupId, userId })),
+      );
+    }
     if (
       change.userIds.length +
         change.groupIds.length +
-        change.membershipGroupIds.length ===
+        change.membershipGroupIds.length +
+        (change.memberships?.length ?? 0) ===
       0
     ) {
       result.malformed++;

@@ -17,10 +17,17 @@ export interface OktaChangedIds {
   /** Groups created, changed (profile) or deleted: re-read each. */
   groupIds: string[];
   /**
-   * Groups whose members changed: re-list their members (one listing per
-   * 1,000 members), rather than reading each added or removed user.
+   * Groups whose members changed, without the users named (or too many of
+   * them to read one by one): re-list their members (one listing per 1,000
+   * members).
    */
   membershipGroupIds: string[];
+  /**
+   * Memberships that changed, each naming its group and user: a run started
+   * by pushed events re-reads the user's groups (one request in the users
+   * bucket), not the group's whole member listing.
+   */
+  memberships?: Array<{ groupId: string; userId: string }>;
 }
 
 /**

@@ -137,7 +137,7 @@ export const catalogModuleOktaOrgEntityProvider = createBackendModule({
             // tries again later; that other run may have taken the entries.
             return {
               changed: async () => {
-                await entityProvider.read({ maxWaitMs: 30_000 });
+                await entityProvider.read({ maxWaitMs: 30_000, pushed: true });
               },
             };
           },

@@ -9,7 +9,14 @@ import {
 import { randomBytes } from 'node:crypto';
 import { ConfigReader, type JsonObject } from '@backstage/config';
 import { knex, type Knex } from 'knex';
-import { generateOrg, startFakeOkta, type FakeOkta } from '../../dev/fakeOkta';
+import {
+  fakeChangeFeeds,
+  generateOrg,
+  startFakeOkta,
+  type FakeOkta,
+} from '../../dev/fakeOkta';
+import { InMemoryOktaChangeQueue } from '../events/changeQueue';
+import { readOktaEvents } from '../events/oktaEvents';
 import {
   addServiceApp,
   RecordingLogger,
@@ -158,6 +165,43 @@ function stoppingAfter(client: OktaOrgClient, count: number): OktaOrgClient {
   };
 }
 
+/**
+ * What pushed events since `from` (an index into the fake's System Log)
+ * name, as the change queue hands it to a run: the `reread` of a pushed run.
+ */
+async function pushedSince(fake: FakeOkta, from: number) {
+  const events = fakeChangeFeeds(fake).systemLog.all().slice(from);
+  const queue = new InMemoryOktaChangeQueue();
+  await queue.accept(readOktaEvents(events).changes);
+  const taken = await queue.take();
+  return {
+    events: events.length,
+    reread: {
+      userIds: taken.userIds,
+      groupIds: taken.groupIds,
+      memberListGroupIds: taken.membershipGroupIds,
+      memberships: taken.memberships ?? [],
+    },
+  };
+}
+
+/** Throws, with `context`, unless a pushed run read as pushed and equals the fresh full read. */
+function expectPushedRunEqualsFullRead(
+  pushed: Awaited<ReturnType<typeof syncProviderEntities>>,
+  fresh: Awaited<ReturnType<typeof readProviderEntities>>,
+  context: string,
+): void {
+  try {
+    expect(pushed.sync).toMatchObject({ kind: 'incremental', pushed: true });
+    expect(pushed.users).toEqual(fresh.users);
+    expect(pushed.groups).toEqual(fresh.groups);
+    expect(pushed.memberships).toBe(fresh.memberships);
+    expect(pushed.unmatchedGroupNames).toEqual(fresh.unmatchedGroupNames);
+  } catch (error) {
+    throw new Error(`${context}\n${(error as Error).message}`);
+  }
+}
+
 describe.each(DATABASES)(
   'syncProviderEntities on %s: incremental runs equal fresh full reads',
   (_database, connect) => {
@@ -213,7 +257,10 @@ describe.each(DATABASES)(
           changeOverlapMs: OVERLAP_MS,
         });
         expect(first.sync.kind).toBe('full');
+        const systemLog = fakeChangeFeeds(fake).systemLog;
+        let pushedRounds = 0;
         for (let round = 1; round <= ROUNDS; round++) {
+          const logBefore = systemLog.all().length;
           history.push(
             `round ${round}: ${applyRandomOktaChanges(
               fake.org,
@@ -225,6 +272,32 @@ describe.each(DATABASES)(
           // Now and then a full read is due (fullReadEvery passed), and now and
           // then a run stops partway (a timeout): the next one continues it.
           await settled();
+          if (random() < 0.5) {
+            // A run started by the pushed events of these changes: it reads
+            // only what they name, and still equals a fresh full read.
+            const { events, reread } = await pushedSince(fake, logBefore);
+            history.push(
+              `round ${round}: pushed run for ${events} events (${JSON.stringify(reread)})`,
+            );
+            const pushed = await syncProviderEntities(incremental, provider, {
+              logger,
+              state,
+              changeOverlapMs: OVERLAP_MS,
+              reread,
+              pushed: true,
+            });
+            const fresh = await readProviderEntities(client(), provider, {
+              logger,
+            });
+            expectPushedRunEqualsFullRead(
+              pushed,
+              fresh,
+              `Seed ${SEED} (OKTA_SYNC_SEED), config "${name}", round ${round}: the pushed run's result differs from a full read.\n${history.join('\n')}`,
+            );
+            pushedRounds += 1;
+            if (random() < 0.5) continue;
+            // Else a scheduled run follows: it still finds everything.
+          }
           const fullReadDue = random() < 0.15;
           const runProvider = fullReadDue
             ? { ...provider, fullReadEveryMs: 1 }
@@ -273,10 +346,12 @@ describe.each(DATABASES)(
             );
           }
         }
-        // The rounds did delete groups in the middle of runs.
+        // The rounds did delete groups in the middle of runs, and had
+        // pushed runs.
         expect(history.some(line => line.includes('as its member page'))).toBe(
           true,
         );
+        expect(pushedRounds).toBeGreaterThan(ROUNDS / 4);
       },
     );
   },
@@ -702,6 +777,160 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     expect(next.sync).toMatchObject({ kind: 'incremental', usersRead: 1 });
     expect(next.users).toEqual(fresh.users);
     expect(next.groups).toEqual(fresh.groups);
+  });
+
+  it('a pushed run reads what its events name: a profile change costs one request and none in the groups bucket; a membership change in a big group lists no member page', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: 0 };
+    await syncProviderEntities(client, provider, options);
+    const logFrom = () => fakeChangeFeeds(fake).systemLog.all().length;
+    /** The fake's endpoints that count in Okta's 500-a-minute groups bucket. */
+    const inGroupsBucket = (requests: ReturnType<typeof served>) =>
+      requests.groups + requests.groupUsers;
+    const pushedRun = async (from: number) => {
+      const { reread } = await pushedSince(fake, from);
+      served();
+      const run = await syncProviderEntities(client, provider, {
+        ...options,
+        reread,
+        pushed: true,
+      });
+      const stats = fake.stats();
+      const requests = { ...served(), all: stats.requests };
+      const fresh = await readProviderEntities(newClient(), provider, {
+        logger,
+      });
+      expect(run.sync).toMatchObject({ kind: 'incremental', pushed: true });
+      expect(run.users).toEqual(fresh.users);
+      expect(run.groups).toEqual(fresh.groups);
+      expect(run.memberships).toBe(fresh.memberships);
+      return { run, requests };
+    };
+
+    // A profile change: GET /api/v1/users/{id}, nothing else.
+    const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
+    let from = logFrom();
+    fake.org.updateUser(user.id, { profile: { title: 'Pushed' } });
+    let { run, requests } = await pushedRun(from);
+    expect(requests.all).toEqual({ userById: 1 });
+    expect(inGroupsBucket(requests)).toBe(0);
+    expect(run.sync.usersRead).toBe(1);
+
+    // A status change (deactivation), likewise.
+    from = logFrom();
+    fake.org.deprovisionUser(user.id);
+    ({ requests } = await pushedRun(from));
+    expect(requests.all).toEqual({ userById: 1 });
+
+    // A membership added to the biggest group (pages of 50 here): the
+    // user's groups, no member page, no group listing.
+    const big = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN')
+      .sort(
+        (a, b) =>
+          fake.org.memberIdsOf(b.id).length - fake.org.memberIdsOf(a.id).length,
+      )[0];
+    expect(fake.org.memberIdsOf(big.id).length).toBeGreaterThan(100);
+    const joiner = fake.org
+      .users()
+      .find(
+        u =>
+          u.status === 'ACTIVE' && !fake.org.memberIdsOf(big.id).includes(u.id),
+      )!;
+    from = logFrom();
+    fake.org.addMember(big.id, joiner.id);
+    ({ run, requests } = await pushedRun(from));
+    expect(requests.all).toEqual({ userGroups: 1 });
+    expect(run.sync.groupsRelisted).toBe(0);
+    // And one removed: likewise.
+    from = logFrom();
+    fake.org.removeMember(big.id, fake.org.memberIdsOf(big.id)[0]);
+    ({ run, requests } = await pushedRun(from));
+    expect(requests.all).toEqual({ userGroups: 1 });
+
+    // More changed memberships of a small group than it has pages of
+    // members (1,000 a page): its listing is the cheaper read.
+    const small = fake.org
+      .groups()
+      .find(
+        g =>
+          g.type !== 'BUILT_IN' &&
+          g.id !== big.id &&
+          fake.org.memberIdsOf(g.id).length > 0 &&
+          fake.org.memberIdsOf(g.id).length < 40,
+      )!;
+    const newcomers = fake.org
+      .users()
+      .filter(
+        u =>
+          u.status === 'ACTIVE' &&
+          !fake.org.memberIdsOf(small.id).includes(u.id),
+      )
+      .slice(0, 3);
+    from = logFrom();
+    for (const newcomer of newcomers) fake.org.addMember(small.id, newcomer.id);
+    ({ run, requests } = await pushedRun(from));
+    expect(requests.all).toEqual({ groupUsers: 1 });
+    expect(run.sync.groupsRelisted).toBe(1);
+
+    // A group renamed, and one deleted: one GET /api/v1/groups/{id} each.
+    const [renamed, deleted] = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN' && g.id !== big.id);
+    from = logFrom();
+    fake.org.renameGroup(renamed.id, 'Renamed by a push');
+    fake.org.removeGroup(deleted.id);
+    ({ run, requests } = await pushedRun(from));
+    expect(requests.all).toEqual({ groupById: 2 });
+    expect(run.sync.groupsDropped).toBe(1);
+
+    // The next scheduled run verifies the groups whose members pushed runs
+    // patched or listed, by their markers (it lists each once), and equals
+    // a fresh full read.
+    await settled();
+    const scheduled = await syncProviderEntities(client, provider, options);
+    expect(scheduled.sync).toMatchObject({
+      kind: 'incremental',
+      groupsRelisted: 2,
+    });
+    const fresh = await readProviderEntities(newClient(), provider, {
+      logger,
+    });
+    expect(scheduled.users).toEqual(fresh.users);
+    expect(scheduled.groups).toEqual(fresh.groups);
+  });
+
+  it('a pushed run reads as a scheduled run does while the state is not complete (first run) and when the client has no single-object reads', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: 0, pushed: true };
+    const first = await syncProviderEntities(client, provider, options);
+    expect(first.sync).toMatchObject({ kind: 'full', pushed: false });
+    const {
+      getUser: _g,
+      getGroup: _gg,
+      listUserGroups: _l,
+      ...listingOnly
+    } = client;
+    served();
+    const fallback = await syncProviderEntities(
+      listingOnly as OktaOrgClient,
+      provider,
+      options,
+    );
+    expect(fallback.sync).toMatchObject({
+      kind: 'incremental',
+      pushed: false,
+    });
+    expect(served().groups).toBe(1);
   });
 
   it('re-reads the users and groups it is told to, whatever their markers say (for pushed events)', async () => {

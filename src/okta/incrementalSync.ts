@@ -27,6 +27,12 @@
  * - Periodically (`fullReadEvery`) and whenever the config changes, a full
  *   read: every member listing and the user directory again, over as many
  *   runs as it takes; the catalog gets nothing until it is complete.
+ *
+ * A run started by pushed events (`pushed`) reads only what the events name,
+ * by the cheapest faithful reads, and no sweep ({@link readPushedChanges}):
+ * a user by id, a group by id, a changed membership by its user's groups;
+ * it leaves every change marker as it was, so the next scheduled run finds
+ * (and verifies) everything by them as if the pushed run had not been.
  */
 import { createHash } from 'node:crypto';
 import type { LoggerService } from '@backstage/backend-plugin-api';
@@ -35,6 +41,7 @@ import { OrgEntityBuilder } from './org';
 import { builderOptions, type ProviderEntities } from './providerSync';
 import {
   forEachConcurrently,
+  isDeletedInOkta,
   listMemberIds,
   quoteOktaSearchValue,
   readGroups,
@@ -68,6 +75,12 @@ export const DEFAULT_FULL_READ_EVERY_MS = 24 * 3600_000;
 /** Ids per `id eq ... or ...` lookup (Okta refuses long searches). */
 const IDS_PER_LOOKUP = 40;
 
+/** Members per page of a member listing (the client's default and Okta's maximum). */
+const MEMBERS_PER_PAGE = 1000;
+
+/** Single-object reads of a pushed run in flight at once. */
+const PUSHED_READ_CONCURRENCY = 8;
+
 /** What the incremental sync did besides building the entities. */
 export interface OktaSyncReport {
   /** `full`: the run read (or finished reading) everything; else only changes. */
@@ -82,6 +95,12 @@ export interface OktaSyncReport {
   usersDropped: number;
   /** Groups dropped from the state (deleted, or out of the selection). */
   groupsDropped: number;
+  /**
+   * The run read only what pushed events named (no sweep by change
+   * markers); false when it was asked to but had to read as a scheduled run
+   * does (no complete state yet, a full read under way, an older state).
+   */
+  pushed?: boolean;
 }
 
 /** Options of {@link syncProviderEntities}. */
@@ -98,9 +117,45 @@ export interface OktaSyncOptions {
   /**
    * Okta objects known to have changed (e.g. from Okta's events): these
    * groups' members and these users are read again in this run, whatever
-   * their markers say.
+   * their markers say. In a `pushed` run: `userIds` by id, `groupIds` by id
+   * (their record), `memberListGroupIds` by their member listing and
+   * `memberships` by their users' groups; a scheduled run lists the members
+   * of every group named in any of them.
    */
-  reread?: { userIds?: Iterable<string>; groupIds?: Iterable<string> };
+  reread?: {
+    userIds?: Iterable<string>;
+    groupIds?: Iterable<string>;
+    memberListGroupIds?: Iterable<string>;
+    memberships?: Iterable<{ groupId: string; userId: string }>;
+  };
+  /**
+   * The run was started by pushed events: read only what `reread` names and
+   * sweep nothing (see {@link readPushedChanges}). Falls back to a scheduled
+   * run's reads when the state is not complete yet or a full read is under
+   * way. A full read that is due is left to the next scheduled run.
+   */
+  pushed?: boolean;
+}
+
+/** A client with the single-object reads a pushed run needs. */
+type PushReadingClient = OktaOrgClient &
+  Required<Pick<OktaOrgClient, 'getUser' | 'getGroup' | 'listUserGroups'>>;
+
+function readsSingleObjects(
+  client: OktaOrgClient,
+): client is PushReadingClient {
+  return (
+    typeof client.getUser === 'function' &&
+    typeof client.getGroup === 'function' &&
+    typeof client.listUserGroups === 'function'
+  );
+}
+
+/** A group record as it is compared and stored (without its member count). */
+function groupRecordText(group: OktaGroup | undefined): string | undefined {
+  if (!group) return undefined;
+  const { usersCount: _usersCount, ...record } = group;
+  return JSON.stringify(record);
 }
 
 /**
@@ -190,8 +245,25 @@ async function runSync(
   const runStartedAt = now();
 
   let progress = await state.open(syncStateFingerprint(provider));
+  const users = await state.loadUsers();
+  const storedGroups = await state.loadGroups();
+  /** The records the state held when the run started, to write only those that change. */
+  const storedRecords = new Map(
+    [...storedGroups].map(([id, group]) => [id, group.record]),
+  );
+  // A pushed run reads only what its events name, which needs a complete
+  // state to build on: one that every group's record is in (state written
+  // before records were kept gets them from the next scheduled run).
+  const pushedRun =
+    options.pushed === true &&
+    readsSingleObjects(client) &&
+    progress.fullReadStartedAt === null &&
+    progress.lastFullReadAt !== null &&
+    progress.usersSyncedThrough !== null &&
+    [...storedGroups.values()].every(group => group.record !== undefined);
   const resumedFullRead = progress.fullReadStartedAt !== null;
   if (
+    !pushedRun &&
     !resumedFullRead &&
     (progress.lastFullReadAt === null ||
       runStartedAt - progress.lastFullReadAt >= fullReadEvery)
@@ -213,10 +285,13 @@ async function runSync(
   const isWanted = (user: OktaUser) =>
     keepDeprovisioned || user.status !== 'DEPROVISIONED';
 
-  const users = await state.loadUsers();
-  const storedGroups = await state.loadGroups();
   const rereadUsers = new Set(options.reread?.userIds ?? []);
-  const rereadGroups = new Set(options.reread?.groupIds ?? []);
+  // A scheduled run lists the members of every group the events named.
+  const rereadGroups = new Set([
+    ...(options.reread?.groupIds ?? []),
+    ...(options.reread?.memberListGroupIds ?? []),
+    ...[...(options.reread?.memberships ?? [])].map(m => m.groupId),
+  ]);
   const report: OktaSyncReport = {
     kind: fullRead ? 'full' : 'incremental',
     resumedFullRead,
@@ -224,6 +299,7 @@ async function runSync(
     usersRead: 0,
     usersDropped: 0,
     groupsDropped: 0,
+    ...(options.pushed && { pushed: pushedRun }),
   };
   const dropUsers = async (ids: string[]) => {
     if (ids.length === 0) return;
@@ -231,6 +307,98 @@ async function runSync(
     report.usersDropped += ids.length;
     await state.deleteUsers(ids);
   };
+
+  /**
+   * Builds the entities from the state (the users, and the members of
+   * `groups`), as a full read of the same Okta state would.
+   */
+  const finish = async (
+    groups: OktaGroup[],
+    unmatchedGroupNames: string[],
+    emptyGroupsSkipped: number,
+  ): Promise<ProviderEntities & { sync: OktaSyncReport }> => {
+    // With a group filter, only members of a selected group are selected.
+    let inSomeGroup: Set<string> | undefined;
+    if (groupFilter.kind !== 'all') {
+      inSomeGroup = new Set();
+      for (const group of groups) {
+        for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
+          inSomeGroup.add(id);
+        }
+      }
+      if (usersFromMembers) {
+        // Users known only through groups they have left: not kept.
+        await dropUsers([...users.keys()].filter(id => !inSomeGroup!.has(id)));
+      }
+    }
+
+    const readDone = performance.now();
+    const builder = new OrgEntityBuilder(builderOptions(provider, options));
+    const selected = new Set<string>();
+    for (const group of groups) {
+      await builder.addGroup(group);
+    }
+    for (const [id, user] of users) {
+      if (isWanted(user) && (!inSomeGroup || inSomeGroup.has(id))) {
+        selected.add(id);
+        await builder.addUser(user);
+      }
+    }
+    const membersByGroupId = new Map<string, string[]>();
+    let memberships = 0;
+    for (const group of groups) {
+      const ids = (storedGroups.get(group.id)?.memberIds ?? []).filter(id =>
+        selected.has(id),
+      );
+      memberships += ids.length;
+      membersByGroupId.set(group.id, ids);
+    }
+    const built = await builder.build(membersByGroupId, selected);
+
+    if (!pushedRun) {
+      // Complete: the state now holds this run's Okta state. (A pushed run
+      // read only some objects: the markers stay where the sweeps left them.)
+      await state.saveProgress({
+        usersSyncedThrough: runStartedAt,
+        ...(fullRead
+          ? { fullReadStartedAt: null, lastFullReadAt: fullReadStartedAt }
+          : {}),
+      });
+    }
+    logger.debug(
+      `Okta ${pushedRun ? 'pushed' : report.kind} read: ${report.groupsRelisted} member listings, ${report.usersRead} users read, ${report.usersDropped} users and ${report.groupsDropped} groups dropped`,
+    );
+    return {
+      ...built,
+      memberships,
+      unmatchedGroupNames,
+      emptyGroupsSkipped,
+      readSeconds: (readDone - started) / 1000,
+      finishSeconds: (performance.now() - readDone) / 1000,
+      sync: report,
+    };
+  };
+
+  if (pushedRun) {
+    const pushed = await readPushedChanges(client as PushReadingClient, {
+      provider,
+      state,
+      signal,
+      track,
+      users,
+      storedGroups,
+      report,
+      dropUsers,
+      usersFromMembers,
+      reread: {
+        userIds: rereadUsers,
+        groupIds: new Set(options.reread?.groupIds ?? []),
+        memberListGroupIds: new Set(options.reread?.memberListGroupIds ?? []),
+        memberships: [...(options.reread?.memberships ?? [])],
+      },
+    });
+    return finish(pushed.groups, pushed.unmatchedGroupNames, 0);
+  }
   /** Users changed in this run's user listings (not looked up again). */
   const seenChanged = new Set<string>();
 
@@ -473,70 +641,26 @@ async function runSync(
   }
   throwIfAborted(signal);
 
-  // With a group filter, only members of a selected group are selected.
-  let inSomeGroup: Set<string> | undefined;
-  if (groupFilter.kind !== 'all') {
-    inSomeGroup = new Set();
-    for (const group of groups) {
-      for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
-        inSomeGroup.add(id);
-      }
-    }
-    if (usersFromMembers) {
-      // Users known only through groups they have left: not kept.
-      await dropUsers([...users.keys()].filter(id => !inSomeGroup!.has(id)));
-    }
-  }
+  // Each group's record as listed, for the pushed runs, which do not list
+  // the groups (only those that changed are written).
+  await state.saveGroupRecords(
+    [...listedGroups, ...(everyone ? [everyone] : [])].filter(
+      group =>
+        !deletedMidRun.has(group.id) &&
+        groupRecordText(group) !== groupRecordText(storedRecords.get(group.id)),
+    ),
+  );
 
-  const unmatchedGroupNames = unmatchedNamesAfterDeletions(
-    groupFilter,
-    unmatchedAtListing,
-    listedGroups,
+  return finish(
     groups,
-  );
-
-  const readDone = performance.now();
-  const builder = new OrgEntityBuilder(builderOptions(provider, options));
-  const selected = new Set<string>();
-  for (const group of groups) {
-    await builder.addGroup(group);
-  }
-  for (const [id, user] of users) {
-    if (isWanted(user) && (!inSomeGroup || inSomeGroup.has(id))) {
-      selected.add(id);
-      await builder.addUser(user);
-    }
-  }
-  const membersByGroupId = new Map<string, string[]>();
-  let memberships = 0;
-  for (const group of groups) {
-    const ids = (storedGroups.get(group.id)?.memberIds ?? []).filter(id =>
-      selected.has(id),
-    );
-    memberships += ids.length;
-    membersByGroupId.set(group.id, ids);
-  }
-  const built = await builder.build(membersByGroupId, selected);
-
-  // Complete: the state now holds this run's Okta state.
-  await state.saveProgress({
-    usersSyncedThrough: runStartedAt,
-    ...(fullRead
-      ? { fullReadStartedAt: null, lastFullReadAt: fullReadStartedAt }
-      : {}),
-  });
-  logger.debug(
-    `Okta ${report.kind} read: ${report.groupsRelisted} member listings, ${report.usersRead} users read, ${report.usersDropped} users and ${report.groupsDropped} groups dropped`,
-  );
-  return {
-    ...built,
-    memberships,
-    unmatchedGroupNames,
+    unmatchedNamesAfterDeletions(
+      groupFilter,
+      unmatchedAtListing,
+      listedGroups,
+      groups,
+    ),
     emptyGroupsSkipped,
-    readSeconds: (readDone - started) / 1000,
-    finishSeconds: (performance.now() - readDone) / 1000,
-    sync: report,
-  };
+  );
 }
 
 /**
@@ -581,4 +705,332 @@ async function lookUpUsers(
   }
   throwIfAborted(signal);
   await apply(found);
+}
+
+/** What {@link readPushedChanges} works on: the run's state, loaded. */
+interface PushedReadContext {
+  provider: OktaProviderConfig;
+  state: OktaProviderSyncState;
+  signal: AbortSignal;
+  track: <T>(work: Promise<T>) => Promise<T>;
+  users: Map<string, OktaUser>;
+  storedGroups: Map<string, OktaStoredGroupMembers>;
+  report: OktaSyncReport;
+  dropUsers: (ids: string[]) => Promise<void>;
+  usersFromMembers: boolean;
+  reread: {
+    userIds: Set<string>;
+    groupIds: Set<string>;
+    memberListGroupIds: Set<string>;
+    memberships: Array<{ groupId: string; userId: string }>;
+  };
+}
+
+/**
+ * The reads of a run started by pushed events: what the events name, by the
+ * cheapest faithful read of each, and no sweep (no group listing, no
+ * `lastUpdated` search).
+ *
+ * - A group named by a profile or lifecycle event: `GET /api/v1/groups/{id}`
+ *   (its own bucket); 404 or out of the selection: dropped. With a group
+ *   search filter, which only Okta can judge, a search for it by id instead
+ *   (one request in the groups bucket). A group new to the state has its
+ *   members listed.
+ * - A membership named with its user: `GET /api/v1/users/{id}/groups` (the
+ *   users bucket), which gives that user's membership of every group at
+ *   once; the stored member lists are patched for that one user. A group
+ *   with more changed memberships than pages of members, or named without
+ *   its users, is listed instead.
+ * - A user: `GET /api/v1/users/{id}` (its own bucket; 404: dropped). With a
+ *   user search filter, which only Okta can judge, a search by id and
+ *   filter (40 users a request, users bucket), as the scheduled run's
+ *   look-ups do.
+ *
+ * No change marker moves: patched member lists keep the marker and time of
+ * their last listing, so the next scheduled run lists every group whose
+ * members Okta says changed since, exactly as if this run had not been (it
+ * verifies the patches, and catches what a lost event would have missed);
+ * and users are swept from where the last scheduled run left off. Single
+ * objects read by id are not sourced from Okta's eventually consistent
+ * search; the search fallbacks (filters) are, and that sweep covers them.
+ */
+async function readPushedChanges(
+  client: PushReadingClient,
+  context: PushedReadContext,
+): Promise<{ groups: OktaGroup[]; unmatchedGroupNames: string[] }> {
+  const { provider, state, signal, track, users, storedGroups, report } =
+    context;
+  const { reread, usersFromMembers } = context;
+  const groupFilter = provider.groupFilter;
+  const filter = provider.userSearchFilter;
+  const concurrency = Math.min(
+    PUSHED_READ_CONCURRENCY,
+    provider.requests.maxConcurrency ?? PUSHED_READ_CONCURRENCY,
+  );
+  const isBuiltInAside = (group: OktaGroup) =>
+    groupFilter.kind === 'all' && group.type === 'BUILT_IN';
+  /** Whether a group record is in the selection (a search is judged by Okta). */
+  const inSelection = (group: OktaGroup) => {
+    if (groupFilter.kind === 'all') return group.type !== 'BUILT_IN';
+    if (groupFilter.kind === 'names') {
+      return groupFilter.names.includes(String(group.profile?.name ?? ''));
+    }
+    return true;
+  };
+
+  // The selected groups as the state has them (the last listing, or pushed
+  // runs since): every stored group but Everyone, kept aside when all
+  // groups are selected.
+  const selected = new Map<string, OktaGroup>();
+  for (const [id, stored] of storedGroups) {
+    if (stored.record && !isBuiltInAside(stored.record)) {
+      selected.set(id, stored.record);
+    }
+  }
+  const dropGroup = async (id: string) => {
+    if (!storedGroups.has(id)) return;
+    storedGroups.delete(id);
+    selected.delete(id);
+    report.groupsDropped += 1;
+    await state.deleteGroups([id]);
+  };
+  /** Users met in member listings, when users come from them. */
+  const memberRecords = new Map<string, OktaUser>();
+  /** Groups listed in full in this run: nothing to patch there. */
+  const listedNow = new Set<string>();
+  const listMembers = async (
+    group: OktaGroup,
+    members: Pick<OktaStoredGroupMembers, 'marker' | 'readAt'>,
+  ) => {
+    const found: OktaUser[] = [];
+    const memberIds = await listMemberIds(client, group.id, signal, member => {
+      if (usersFromMembers) found.push(member);
+    });
+    throwIfAborted(signal);
+    if (!memberIds) {
+      await dropGroup(group.id); // deleted since
+      return;
+    }
+    listedNow.add(group.id);
+    report.groupsRelisted += 1;
+    const upserts = found.filter(user => isNewer(user, users.get(user.id)));
+    for (const user of upserts) {
+      users.set(user.id, user);
+      memberRecords.set(user.id, user);
+    }
+    const stored = { ...members, memberIds, record: group };
+    storedGroups.set(group.id, stored);
+    selected.set(group.id, group);
+    await state.saveGroupMembers(group.id, stored, upserts);
+  };
+
+  // Groups: their records.
+  await forEachConcurrently([...reread.groupIds], concurrency, groupId =>
+    track(
+      (async () => {
+        let group: OktaGroup | undefined;
+        if (groupFilter.kind === 'search') {
+          for await (const found of client.listGroups(
+            {
+              search: `(${groupFilter.search}) and id eq ${quoteOktaSearchValue(groupId)}`,
+              expandStats: true,
+            },
+            signal,
+          )) {
+            if (found?.id === groupId) group = found;
+          }
+        } else {
+          group = await client.getGroup(groupId, signal);
+        }
+        throwIfAborted(signal);
+        if (group && isBuiltInAside(group)) return;
+        if (!group || !inSelection(group)) {
+          await dropGroup(groupId);
+          return;
+        }
+        const stored = storedGroups.get(groupId);
+        if (stored) {
+          stored.record = group;
+          selected.set(groupId, group);
+          await state.saveGroupRecords([group]);
+        } else if (group.usersCount === 0) {
+          const members = {
+            marker: group.lastMembershipUpdated ?? null,
+            readAt: Date.now(),
+            memberIds: [],
+            record: group,
+          };
+          storedGroups.set(groupId, members);
+          selected.set(groupId, group);
+          await state.saveGroupMembers(groupId, members);
+        } else {
+          // New to the selection (created, or renamed into it): its
+          // members, under the marker read before the listing.
+          await listMembers(group, {
+            marker: group.lastMembershipUpdated ?? null,
+            readAt: Date.now(),
+          });
+        }
+      })(),
+    ),
+  );
+
+  // Memberships: per group, the cheaper of reading each named user's groups
+  // and listing the group's members (a page per 1,000 members).
+  const namedUsersByGroup = new Map<string, Set<string>>();
+  for (const { groupId, userId } of reread.memberships) {
+    if (!selected.has(groupId) || listedNow.has(groupId)) continue;
+    const named = namedUsersByGroup.get(groupId) ?? new Set<string>();
+    named.add(userId);
+    namedUsersByGroup.set(groupId, named);
+  }
+  const toList = new Set(
+    [...reread.memberListGroupIds].filter(
+      id => selected.has(id) && !listedNow.has(id),
+    ),
+  );
+  for (const [groupId, named] of namedUsersByGroup) {
+    const pages = Math.max(
+      1,
+      Math.ceil(
+        (storedGroups.get(groupId)?.memberIds.length ?? 0) / MEMBERS_PER_PAGE,
+      ),
+    );
+    if (named.size > pages) toList.add(groupId);
+  }
+  await forEachConcurrently([...toList], concurrency, groupId =>
+    track(
+      (async () => {
+        const stored = storedGroups.get(groupId)!;
+        // The marker and time of the last listing by marker stay: see above.
+        await listMembers(selected.get(groupId)!, stored);
+      })(),
+    ),
+  );
+
+  const patchedUsers = new Set<string>();
+  /** Users now in a selected group whom the state does not hold yet. */
+  const newMembers = new Set<string>();
+  for (const [groupId, named] of namedUsersByGroup) {
+    if (toList.has(groupId) || !selected.has(groupId)) continue;
+    for (const userId of named) patchedUsers.add(userId);
+  }
+  if (patchedUsers.size > 0) {
+    const groupsOfUser = new Map<string, Set<string> | undefined>();
+    await forEachConcurrently([...patchedUsers], concurrency, userId =>
+      track(
+        (async () => {
+          const ids = new Set<string>();
+          try {
+            for await (const group of client.listUserGroups(userId, signal)) {
+              if (group?.id) ids.add(group.id);
+            }
+          } catch (error) {
+            if (!isDeletedInOkta(error) || signal.aborted) throw error;
+            groupsOfUser.set(userId, undefined); // deleted: in no group
+            return;
+          }
+          groupsOfUser.set(userId, ids);
+        })(),
+      ),
+    );
+    throwIfAborted(signal);
+    // Each patched user's membership of every selected group not listed in
+    // this run, as Okta gives it now.
+    const patched = new Set<string>();
+    for (const [groupId] of selected) {
+      if (listedNow.has(groupId)) continue;
+      const stored = storedGroups.get(groupId)!;
+      const members = new Set(stored.memberIds);
+      let changed = false;
+      for (const [userId, ids] of groupsOfUser) {
+        const isMember = ids?.has(groupId) ?? false;
+        if (isMember !== members.has(userId)) {
+          if (isMember) members.add(userId);
+          else members.delete(userId);
+          changed = true;
+        }
+      }
+      if (changed) {
+        stored.memberIds = [...members].sort();
+        patched.add(groupId);
+      }
+    }
+    for (const groupId of patched) {
+      await state.saveGroupMembers(groupId, storedGroups.get(groupId)!);
+    }
+    const gone = [...groupsOfUser].filter(([, ids]) => !ids).map(([id]) => id);
+    await context.dropUsers(gone.filter(id => users.has(id)));
+    if (usersFromMembers) {
+      // A user now in a selected group and not in the state: read below.
+      for (const [userId, ids] of groupsOfUser) {
+        if (
+          ids &&
+          !users.has(userId) &&
+          [...ids].some(id => selected.has(id))
+        ) {
+          newMembers.add(userId);
+        }
+      }
+    }
+  }
+
+  // Users.
+  const userIds = [...new Set([...reread.userIds, ...newMembers])].filter(
+    id =>
+      !memberRecords.has(id) &&
+      // With users from member listings, only members are kept: a user in
+      // no selected group is no concern of this provider.
+      (!usersFromMembers || users.has(id) || newMembers.has(id)),
+  );
+  if (filter !== undefined) {
+    // Only Okta can judge the filter: a search by id and filter.
+    await lookUpUsers(userIds, filter, client, signal, async found => {
+      const upserts = [...found.values()].filter(u =>
+        isNewer(u, users.get(u.id)),
+      );
+      for (const user of upserts) users.set(user.id, user);
+      report.usersRead += upserts.length;
+      await state.upsertUsers(upserts);
+      await context.dropUsers(
+        userIds.filter(id => !found.has(id) && users.has(id)),
+      );
+    });
+  } else {
+    const found = new Map<string, OktaUser | undefined>();
+    await forEachConcurrently(userIds, concurrency, userId =>
+      track(
+        (async () => {
+          found.set(userId, await client.getUser(userId, signal));
+        })(),
+      ),
+    );
+    throwIfAborted(signal);
+    const upserts: OktaUser[] = [];
+    for (const [id, user] of found) {
+      if (user && isNewer(user, users.get(id))) upserts.push(user);
+    }
+    for (const user of upserts) users.set(user.id, user);
+    report.usersRead += upserts.length;
+    await state.upsertUsers(upserts);
+    await context.dropUsers(
+      [...found]
+        .filter(([id, user]) => !user && users.has(id))
+        .map(([id]) => id),
+    );
+  }
+
+  // In Okta's listing order (by id), as the group listing gives them.
+  const groups = [...selected.values()].sort((a, b) => {
+    if (a.id === b.id) return 0;
+    return a.id < b.id ? -1 : 1;
+  });
+  const names = new Set(groups.map(group => group.profile?.name));
+  return {
+    groups,
+    unmatchedGroupNames:
+      groupFilter.kind === 'names'
+        ? groupFilter.names.filter(name => !names.has(name))
+        : [],
+  };
 }

@@ -243,6 +243,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
     logger: LoggerService,
     signal: AbortSignal | undefined,
     queued: OktaQueuedChanges | undefined,
+    pushed = false,
   ): Promise<ProviderEntities & { sync?: OktaSyncReport }> {
     const { provider, userTransformer, groupTransformer } = this.options;
     const common = { logger, signal, userTransformer, groupTransformer };
@@ -256,6 +257,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
         ...(queued?.groupIds ?? []),
         ...(queued?.membershipGroupIds ?? []),
       ],
+      memberships: queued?.memberships ?? [],
     };
     this.pendingReread.userIds.clear();
     this.pendingReread.groupIds.clear();
@@ -265,9 +267,17 @@ export class OktaOrgEntityProvider implements EntityProvider {
         state: this.syncState,
         changeOverlapMs: this.options.changeOverlapMs,
         reread,
+        pushed,
       });
     } catch (error) {
-      this.requestReread(reread); // the next run tries them again
+      // The next run tries them again (memberships, as their groups).
+      this.requestReread({
+        userIds: reread.userIds,
+        groupIds: [
+          ...reread.groupIds,
+          ...reread.memberships.map(m => m.groupId),
+        ],
+      });
       throw error;
     }
   }
@@ -349,6 +359,12 @@ export class OktaOrgEntityProvider implements EntityProvider {
      * it, rejects with an error named `OktaSyncBusyError`.
      */
     maxWaitMs?: number;
+    /**
+     * The run is started by pushed events: it re-reads only what the queued
+     * events name and leaves the sweeps by Okta's change markers to the
+     * scheduled runs (see incrementalSync.ts).
+     */
+    pushed?: boolean;
   }): Promise<OktaSyncSummary> {
     if (!this.connection) {
       throw new Error(`${this.getProviderName()} is not connected yet`);
@@ -367,7 +383,7 @@ export class OktaOrgEntityProvider implements EntityProvider {
   private async readLocked(
     connection: EntityProviderConnection,
     signal: AbortSignal,
-    options?: { logger?: LoggerService },
+    options?: { logger?: LoggerService; pushed?: boolean },
   ): Promise<OktaSyncSummary> {
     const { provider } = this.options;
     const logger = options?.logger ?? this.options.logger;
@@ -393,7 +409,12 @@ export class OktaOrgEntityProvider implements EntityProvider {
       logger.info(
         `Reading Okta users and groups from ${provider.orgUrl}${queued?.size ? ` (with ${queued.size} objects pushed events named)` : ''}`,
       );
-      const read = await this.readEntities(warnings.logger, signal, queued);
+      const read = await this.readEntities(
+        warnings.logger,
+        signal,
+        queued,
+        options?.pushed,
+      );
       const { users, groups, memberships, unmatchedGroupNames } = read;
       for (const name of unmatchedGroupNames) {
         warnings.logger.warn(

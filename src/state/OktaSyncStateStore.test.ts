@@ -90,6 +90,7 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
       '20261201000000_init',
       '20261202000000_push_updates',
       '20261204000000_applied_entities',
+      '20261205000000_group_records',
     ]);
   });
 
@@ -180,6 +181,49 @@ describe.each(engines)('OktaSyncStateStore on %s', (_engine, connect) => {
     expect(await b.lastApplied()).toBeUndefined();
   });
 
+  it("keeps each group's record with its members: written with them or alone, kept when members are saved without one", async () => {
+    const store = await OktaSyncStateStore.create(db);
+    const e = store.forProvider('e');
+    await e.open('f');
+    const group = (name: string) => ({
+      id: '00g7',
+      type: 'OKTA_GROUP',
+      lastUpdated: '2026-01-01T00:00:00.000Z',
+      profile: { name, custom: 'x' },
+    });
+    await e.saveGroupMembers('00g7', {
+      marker: 'm1',
+      readAt: 1,
+      memberIds: ['00u1'],
+      record: { ...group('One'), usersCount: 1 },
+    });
+    expect((await e.loadGroups()).get('00g7')?.record).toEqual(group('One'));
+    await e.saveGroupMembers('00g7', {
+      marker: 'm2',
+      readAt: 2,
+      memberIds: ['00u1', '00u2'],
+    });
+    expect((await e.loadGroups()).get('00g7')).toEqual({
+      marker: 'm2',
+      readAt: 2,
+      memberIds: ['00u1', '00u2'],
+      record: group('One'),
+    });
+    await e.saveGroupRecords([group('Two'), { ...group('Gone'), id: '00g8' }]);
+    const groups = await e.loadGroups();
+    expect(groups.get('00g7')?.record).toEqual(group('Two'));
+    // No row for 00g8: records are stored with members, never alone.
+    expect(groups.has('00g8')).toBe(false);
+    await db(OKTA_STATE_TABLES.groups)
+      .where({ provider_id: 'e', group_id: '00g7' })
+      .update({ record: '{nope' });
+    expect((await e.loadGroups()).get('00g7')).toEqual({
+      marker: 'm2',
+      readAt: 2,
+      memberIds: ['00u1', '00u2'],
+    });
+  });
+
   it('drops unreadable rows instead of misreading them', async () => {
     const store = await OktaSyncStateStore.create(db);
     const c = store.forProvider('c');
@@ -234,6 +278,11 @@ describe.each(TEST_DATABASES)(
         const before = new OktaProviderSyncState(db, 'us');
         await before.open('fp-1');
         await before.saveProgress({ usersSyncedThrough: 42 });
+        await before.saveGroupMembers('00g1', {
+          marker: 'm',
+          readAt: 5,
+          memberIds: ['00u1'],
+        });
 
         await OktaSyncStateStore.create(db);
         for (const table of Object.values(OKTA_STATE_TABLES)) {
@@ -242,8 +291,36 @@ describe.each(TEST_DATABASES)(
         expect(
           await new OktaProviderSyncState(db, 'us').open('fp-1'),
         ).toMatchObject({ usersSyncedThrough: 42 });
+        // A group stored before records were kept: members kept, no record.
+        const upgraded = new OktaProviderSyncState(db, 'us');
+        expect(await upgraded.loadGroups()).toEqual(
+          new Map([['00g1', { marker: 'm', readAt: 5, memberIds: ['00u1'] }]]),
+        );
+        expect((await upgraded.loadGroups()).get('00g1')).not.toHaveProperty(
+          'record',
+        );
+        const record = {
+          id: '00g1',
+          type: 'OKTA_GROUP',
+          lastMembershipUpdated: 'm',
+          profile: { name: 'Team' },
+        };
+        await upgraded.saveGroupRecords([{ ...record, usersCount: 3 }]);
+        expect((await upgraded.loadGroups()).get('00g1')).toEqual({
+          marker: 'm',
+          readAt: 5,
+          memberIds: ['00u1'],
+          record,
+        });
 
         // And back down, for an operator rolling the module back.
+        await db.migrate.down(knexOptions);
+        expect(
+          await db.schema.hasColumn(OKTA_STATE_TABLES.groups, 'record'),
+        ).toBe(false);
+        expect(
+          await db.schema.hasTable(OKTA_STATE_TABLES.appliedEntities),
+        ).toBe(true);
         await db.migrate.down(knexOptions);
         expect(
           await db.schema.hasTable(OKTA_STATE_TABLES.appliedEntities),

@@ -7,7 +7,7 @@
  * for another config or state format is discarded, never reinterpreted.
  */
 import type { Knex } from 'knex';
-import type { OktaUser } from '../okta/client/types';
+import type { OktaGroup, OktaUser } from '../okta/client/types';
 import { OKTA_STATE_TABLES, migrateOktaState } from './migrations';
 import { OktaSyncLease } from './syncLease';
 
@@ -51,6 +51,33 @@ export interface OktaStoredGroupMembers {
   /** When the member listing started (epoch ms). */
   readAt: number;
   memberIds: string[];
+  /**
+   * The group as Okta last gave it (without `usersCount`); undefined in
+   * state written before the module kept it, or when unreadable.
+   */
+  record?: OktaGroup;
+}
+
+/** A group's record as stored: without the member count, which changes with every membership. */
+function storedGroupRecord(group: OktaGroup): string {
+  const { usersCount: _usersCount, ...record } = group;
+  return JSON.stringify(record);
+}
+
+/** A stored group record, or undefined when there is none or it cannot be read. */
+function groupRecordOf(text: string | null): OktaGroup | undefined {
+  if (!text) return undefined;
+  try {
+    const record: unknown = JSON.parse(text);
+    return record &&
+      typeof record === 'object' &&
+      typeof (record as OktaGroup).id === 'string' &&
+      typeof (record as OktaGroup).profile === 'object'
+      ? (record as OktaGroup)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rows per insert statement (SQLite allows 999 bound values). */
@@ -275,21 +302,31 @@ export class OktaProviderSyncState {
       membership_marker: string | null;
       members_read_at: unknown;
       member_ids: string;
+      record: string | null;
     }[] = await this.db(OKTA_STATE_TABLES.groups)
       .where({ provider_id: this.providerId })
-      .select('group_id', 'membership_marker', 'members_read_at', 'member_ids');
+      .select(
+        'group_id',
+        'membership_marker',
+        'members_read_at',
+        'member_ids',
+        'record',
+      );
     const groups = new Map<string, OktaStoredGroupMembers>();
     for (const row of rows) {
       try {
         const memberIds = JSON.parse(row.member_ids);
         if (!Array.isArray(memberIds)) continue;
-        groups.set(row.group_id, {
+        const stored: OktaStoredGroupMembers = {
           marker: row.membership_marker,
           readAt: toNumber(row.members_read_at) ?? 0,
           memberIds: memberIds.filter(
             (id): id is string => typeof id === 'string',
           ),
-        });
+        };
+        const record = groupRecordOf(row.record);
+        if (record) stored.record = record;
+        groups.set(row.group_id, stored);
       } catch {
         // As for users: unreadable means read again.
       }
@@ -298,9 +335,10 @@ export class OktaProviderSyncState {
   }
 
   /**
-   * Stores one group's members, and the users the member listing gave (when
-   * users come from member listings), in one transaction: a read that stops
-   * later keeps this group.
+   * Stores one group's members (and its record, when `members.record` is
+   * set; else the stored record stays), and the users the member listing
+   * gave (when users come from member listings), in one transaction: a read
+   * that stops later keeps this group.
    */
   async saveGroupMembers(
     groupId: string,
@@ -315,6 +353,9 @@ export class OktaProviderSyncState {
           membership_marker: members.marker,
           members_read_at: members.readAt,
           member_ids: JSON.stringify(members.memberIds),
+          ...(members.record && {
+            record: storedGroupRecord(members.record),
+          }),
         })
         .onConflict(['provider_id', 'group_id'])
         .merge();
@@ -330,6 +371,18 @@ export class OktaProviderSyncState {
           .merge();
       }
     });
+  }
+
+  /**
+   * Replaces the stored records of these groups (those with a stored row;
+   * others are stored with their members).
+   */
+  async saveGroupRecords(groups: Iterable<OktaGroup>): Promise<void> {
+    for (const group of groups) {
+      await this.db(OKTA_STATE_TABLES.groups)
+        .where({ provider_id: this.providerId, group_id: group.id })
+        .update({ record: storedGroupRecord(group) });
+    }
   }
 
   async deleteGroups(ids: Iterable<string>): Promise<void> {

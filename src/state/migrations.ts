@@ -16,7 +16,10 @@ export const OKTA_STATE_TABLES = {
   providers: 'okta_org_sync_providers',
   /** The provider's users as Okta last gave them (the raw record, as JSON). */
   users: 'okta_org_sync_users',
-  /** Each group's member ids, and Okta's membership marker when they were read. */
+  /**
+   * Each group's member ids, Okta's membership marker when they were read,
+   * and the group's record (its profile) as Okta last gave it.
+   */
   groups: 'okta_org_sync_groups',
   /** Which replica runs a provider's sync (or applies its pushed changes) now, and until when. */
   leases: 'okta_org_sync_leases',
@@ -144,6 +147,23 @@ const migrations: OktaStateMigration[] = [
     },
     async down(knex) {
       await knex.schema.dropTable(OKTA_STATE_TABLES.appliedEntities);
+    },
+  },
+  {
+    name: '20261205000000_group_records',
+    async up(knex) {
+      // The group as Okta last gave it (raw record, as JSON), so that a run
+      // started by pushed events builds the Group entities without listing
+      // the groups. Null in rows written before: such a state is brought up
+      // to date by the next scheduled run, which lists the groups.
+      await knex.schema.alterTable(OKTA_STATE_TABLES.groups, table => {
+        table.text('record').nullable();
+      });
+    },
+    async down(knex) {
+      await knex.schema.alterTable(OKTA_STATE_TABLES.groups, table => {
+        table.dropColumn('record');
+      });
     },
   },
 ];

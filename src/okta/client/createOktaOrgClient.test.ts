@@ -45,6 +45,63 @@ describe('createOktaOrgClient', () => {
     });
   }
 
+  it("reads one user, one group and one user's groups by id, each in one request outside the groups bucket; a deleted object is undefined (404)", async () => {
+    const c = client();
+    const group = org.groups().find(g => g.type !== 'BUILT_IN')!;
+    const userId = org.memberIdsOf(group.id)[0];
+    const user = org.users().find(u => u.id === userId)!;
+    okta.resetStats();
+
+    const read = await c.getUser!(userId);
+    expect(read).toMatchObject({
+      id: userId,
+      status: user.status,
+      lastUpdated: user.lastUpdated,
+      profile: { login: user.profile.login },
+    });
+    const readGroup = await c.getGroup!(group.id);
+    expect(readGroup).toMatchObject({
+      id: group.id,
+      type: group.type,
+      lastMembershipUpdated: group.lastMembershipUpdated,
+      profile: { name: group.profile.name },
+    });
+    const groupsOfUser = await drain(c.listUserGroups!(userId));
+    expect(groupsOfUser.map(g => g.id).sort()).toEqual(
+      [...org.groupIdsOf(userId)].sort(),
+    );
+    expect(groupsOfUser.map(g => g.id)).toContain(group.id);
+    const served = okta.stats();
+    expect(served.requests).toEqual({
+      userById: 1,
+      groupById: 1,
+      userGroups: 1,
+    });
+
+    expect(await c.getUser!('00unosuchuser')).toBeUndefined();
+    expect(await c.getGroup!('00gnosuchgroup')).toBeUndefined();
+    const missing = await rejectionOf(
+      drain(c.listUserGroups!('00unosuchuser')),
+    );
+    expect(missing).toBeInstanceOf(OktaRequestError);
+    expect((missing as OktaRequestError).details).toMatchObject({
+      status: 404,
+      errorCode: 'E0000007',
+    });
+    // Any other failure is an error, not a deletion.
+    okta.setFaults([
+      { endpoint: 'userById', kind: 'status5xx', status: 503, rate: 1 },
+    ]);
+    const failing = createOktaOrgClient({
+      orgUrl: okta.url,
+      auth: { kind: 'apiToken', token: TOKEN },
+      logger: new CapturingLogger(),
+      maxRetries: 0,
+    });
+    await expect(failing.getUser!(userId)).rejects.toThrow(/503/);
+    okta.setFaults([]);
+  });
+
   it('pages to the end at the maximum page sizes', async () => {
     const c = client();
     okta.resetStats();

@@ -387,6 +387,47 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
     }
   }
 
+  /**
+   * One object by path: its raw JSON through the executor (pacing, retries,
+   * auth), or undefined when Okta answers 404 `E0000007` (no such object).
+   */
+  async function getOne<T>(
+    path: string,
+    map: (raw: RawObject) => T,
+    signal: AbortSignal | undefined,
+    endpoint: string,
+  ): Promise<T | undefined> {
+    signal?.throwIfAborted();
+    const request = {
+      url: `${orgUrl}${path}`,
+      method: 'GET',
+      headers: { Accept: 'application/json' },
+    };
+    executor.bindSignal(request, signal);
+    let response;
+    try {
+      response = await executor.fetch(request);
+    } catch (error) {
+      if (
+        error instanceof OktaRequestError &&
+        error.details.status === 404 &&
+        (error.details.errorCode === undefined ||
+          error.details.errorCode === 'E0000007') &&
+        !signal?.aborted
+      ) {
+        return undefined;
+      }
+      throw error;
+    }
+    const raw: unknown = await response.json();
+    if (!isObject(raw)) {
+      throw new OktaRequestError(`Okta ${endpoint} returned no object.`, {
+        endpoint,
+      });
+    }
+    return map(raw);
+  }
+
   const client: OktaOrgClient = {
     listUsers(query, signal) {
       return list(
@@ -417,6 +458,30 @@ export function createOktaOrgClient(options: OktaClientOptions): OktaOrgClient {
         raw => oktaUserFromApi(raw, 'GET /api/v1/groups/{id}/users'),
         signal,
         'GET /api/v1/groups/{id}/users',
+      );
+    },
+    getUser(userId, signal) {
+      return getOne(
+        `/api/v1/users/${encodeURIComponent(userId)}`,
+        raw => oktaUserFromApi(raw, 'GET /api/v1/users/{id}'),
+        signal,
+        'GET /api/v1/users/{id}',
+      );
+    },
+    getGroup(groupId, signal) {
+      return getOne(
+        `/api/v1/groups/${encodeURIComponent(groupId)}`,
+        raw => oktaGroupFromApi(raw, 'GET /api/v1/groups/{id}'),
+        signal,
+        'GET /api/v1/groups/{id}',
+      );
+    },
+    listUserGroups(userId, signal) {
+      return list(
+        () => sdk.userApi.listUserGroups({ userId }),
+        raw => oktaGroupFromApi(raw, 'GET /api/v1/users/{id}/groups'),
+        signal,
+        'GET /api/v1/users/{id}/groups',
       );
     },
     stats() {

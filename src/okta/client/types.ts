@@ -179,5 +179,29 @@ export interface OktaOrgClient {
     groupId: string,
     signal?: AbortSignal,
   ): AsyncIterable<OktaUser>;
+  /**
+   * `GET /api/v1/users/{id}` (its own rate-limit bucket, larger than the
+   * user listing's): the user, or undefined when Okta has no such user (404
+   * `E0000007`). Optional: without it, runs started by pushed events read
+   * as scheduled runs do.
+   */
+  getUser?(userId: string, signal?: AbortSignal): Promise<OktaUser | undefined>;
+  /**
+   * `GET /api/v1/groups/{id}` (its own bucket, not the 500-a-minute groups
+   * bucket): the group, or undefined when Okta has no such group (404).
+   */
+  getGroup?(
+    groupId: string,
+    signal?: AbortSignal,
+  ): Promise<OktaGroup | undefined>;
+  /**
+   * `GET /api/v1/users/{id}/groups` (counted in the users bucket): every
+   * group the user is a member of. A deleted user's listing fails with a
+   * 404 {@link OktaRequestError}.
+   */
+  listUserGroups?(
+    userId: string,
+    signal?: AbortSignal,
+  ): AsyncIterable<OktaGroup>;
   stats(): OktaClientStats;
 }
