@@ -69,12 +69,15 @@ export async function main(
     'users',
     'groups',
     'groupById',
+    'userById',
     'other',
     'token',
   ] as const) {
-    const limit = num(
-      `limit-${bucket === 'groupById' ? 'group-by-id' : bucket}`,
-    );
+    const flags: Partial<Record<RateLimitBucket, string>> = {
+      groupById: 'group-by-id',
+      userById: 'user-by-id',
+    };
+    const limit = num(`limit-${flags[bucket] ?? bucket}`);
     if (limit !== undefined) limits[bucket] = limit;
   }
   const okta = await startFakeOkta({

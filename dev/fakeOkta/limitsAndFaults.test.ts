@@ -162,7 +162,13 @@ describe('fake Okta rate limits', () => {
     await withFake(
       {
         rateLimits: {
-          limits: { users: 100, groups: 100, groupById: 100, other: 100 },
+          limits: {
+            users: 100,
+            groups: 100,
+            groupById: 100,
+            userById: 100,
+            other: 100,
+          },
           appShare: 1,
         },
       },
@@ -184,8 +190,10 @@ describe('fake Okta rate limits', () => {
         // A user's groups count with the user listing.
         expect(await remaining('/api/v1/users')).toBe(99);
         expect(await remaining(`/api/v1/users/${user.id}/groups`)).toBe(98);
-        // A single user is in the "other" bucket.
+        // A single user has a bucket of its own (2,000 a minute on Workforce).
         expect(await remaining(`/api/v1/users/${user.id}`)).toBe(99);
+        expect(await remaining(`/api/v1/users/${user.id}`)).toBe(98);
+        expect(await remaining('/api/v1/users')).toBe(97);
       },
     );
   });

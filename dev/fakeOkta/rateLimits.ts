@@ -22,6 +22,8 @@ export const DEFAULT_RATE_LIMITS: Record<RateLimitBucket, number> = {
   users: 600,
   groups: 500,
   groupById: 1000,
+  // GET /api/v1/users/{id}: its own bucket on Workforce orgs (shared/FACTS.md).
+  userById: 2000,
   other: 1200,
   token: 600,
 };

@@ -69,7 +69,7 @@ const BUCKET_OF: Record<FakeOktaEndpoint, RateLimitBucket> = {
   groupById: 'groupById',
   groupUsers: 'groups',
   userGroups: 'users',
-  userById: 'other',
+  userById: 'userById',
   other: 'other',
 };
 

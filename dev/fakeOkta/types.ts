@@ -21,7 +21,7 @@ export type FakeOktaEndpoint =
 
 /** Rate-limit buckets, as Okta groups its management endpoints. */
 export type RateLimitBucket =
-  'users' | 'groups' | 'groupById' | 'other' | 'token';
+  'users' | 'groups' | 'groupById' | 'userById' | 'other' | 'token';
 
 export type FaultKind =
   | 'status5xx'
