@@ -28,9 +28,11 @@ export type { FakeOidc, FakeOidcWebApp } from './oidc';
 export type {
   FakeJwk,
   FakeOkta,
+  FakeOktaArrival,
   FakeOktaEndpoint,
   FakeOktaOptions,
   FakeOktaRateLimitOptions,
+  FakeOktaRequestListener,
   FakeOktaRequestLogEntry,
   FakeOktaStats,
   FakeServiceApp,

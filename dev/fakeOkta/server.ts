@@ -37,6 +37,7 @@ import type {
   FakeOkta,
   FakeOktaEndpoint,
   FakeOktaOptions,
+  FakeOktaRequestListener,
   FakeOktaRequestLogEntry,
   FaultRule,
   RateLimitBucket,
@@ -165,6 +166,7 @@ class FakeOktaServer implements FakeOkta {
   private readonly concurrency: number;
   private readonly searchLagMs: number;
   private faults: FaultRule[];
+  private requestListener: FakeOktaRequestListener | undefined;
   private inFlight = 0;
   private sequence = 0;
   private requests: Record<string, number> = {};
@@ -245,6 +247,10 @@ class FakeOktaServer implements FakeOkta {
 
   setFaults(rules: FaultRule[]): void {
     this.faults = [...rules];
+  }
+
+  onRequest(listener: FakeOktaRequestListener | undefined): void {
+    this.requestListener = listener;
   }
 
   stats() {
@@ -357,6 +363,12 @@ class FakeOktaServer implements FakeOkta {
       });
     };
     res.on('close', finish);
+    this.requestListener?.({
+      method: req.method ?? 'GET',
+      path: rawUrl,
+      endpoint,
+      endpointN,
+    });
     res.setHeader('X-Okta-Request-Id', randomBytes(15).toString('base64url'));
     if (this.options.clockSkewMs) {
       res.setHeader('Date', new Date(this.clock()).toUTCString());

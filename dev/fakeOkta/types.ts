@@ -134,6 +134,18 @@ export interface FakeOktaRequestLogEntry {
   startedAt: number;
 }
 
+/** What {@link FakeOkta.onRequest} is told of a request as it arrives. */
+export interface FakeOktaArrival {
+  method: string;
+  /** Path and query, as sent. */
+  path: string;
+  endpoint: FakeOktaEndpoint;
+  /** 1-based number of this request on its endpoint (as fault rules count). */
+  endpointN: number;
+}
+
+export type FakeOktaRequestListener = (arrival: FakeOktaArrival) => void;
+
 export interface FakeOktaStats {
   requests: Record<string, number>;
   served429: number;
@@ -158,6 +170,13 @@ export interface FakeOkta {
   /** Registers an SSWS API token (all read scopes). */
   addApiToken(token: string, opts?: { adminRole?: boolean }): void;
   setFaults(rules: FaultRule[]): void;
+  /**
+   * Calls `listener` as each request arrives, before it is answered: a test
+   * changes the org at a chosen moment of a client's read (a group deleted
+   * just as its member listing is asked for). One listener; undefined
+   * removes it.
+   */
+  onRequest(listener: FakeOktaRequestListener | undefined): void;
   stats(): FakeOktaStats;
   resetStats(): void;
   close(): Promise<void>;

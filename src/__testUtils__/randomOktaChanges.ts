@@ -5,7 +5,7 @@
  * deleted; groups added, renamed, re-parented and deleted; members added and
  * removed. Shared by the incremental sync's equivalence tests and the bench.
  */
-import type { FakeOrg } from '../../dev/fakeOkta';
+import type { FakeOkta, FakeOrg } from '../../dev/fakeOkta';
 
 const DEPARTMENTS = ['Engineering', 'Sales', 'Support', 'Data'];
 
@@ -112,4 +112,35 @@ export function applyRandomOktaChanges(
     }
   }
   return done;
+}
+
+/**
+ * Arms the fake to delete a group just as a run asks for one of its member
+ * pages (the `nth` member-page request from now on, of any group but
+ * BUILT_IN): a deletion timed into a run's listings, between the group
+ * listing and the member listing, or between two member pages. Returns
+ * what it did, once the run is over; the listener is removed then.
+ */
+export function deleteGroupWhenListed(
+  fake: FakeOkta,
+  nth: number,
+): () => string | undefined {
+  let seen = 0;
+  let done: string | undefined;
+  fake.onRequest(arrival => {
+    if (done || arrival.endpoint !== 'groupUsers') return;
+    seen += 1;
+    if (seen < nth) return;
+    const id = decodeURIComponent(
+      arrival.path.split('?')[0].split('/')[4] ?? '',
+    );
+    const group = fake.org.getGroup(id);
+    if (!group || group.type === 'BUILT_IN') return;
+    fake.org.removeGroup(id);
+    done = `delete group ${id} as its member page ${arrival.path.includes('after=') ? '(not the first) ' : ''}was asked for`;
+  });
+  return () => {
+    fake.onRequest(undefined);
+    return done;
+  };
 }

@@ -15,7 +15,10 @@ import {
   RecordingLogger,
   type FakeServiceAppAccess,
 } from '../__testUtils__/oktaCatalogHarness';
-import { applyRandomOktaChanges } from '../__testUtils__/randomOktaChanges';
+import {
+  applyRandomOktaChanges,
+  deleteGroupWhenListed,
+} from '../__testUtils__/randomOktaChanges';
 import { seededRandom } from '../__testUtils__/seededRandom';
 import { OktaSyncStateStore } from '../state/OktaSyncStateStore';
 import { createOktaOrgClient } from './client/createOktaOrgClient';
@@ -239,11 +242,19 @@ describe.each(DATABASES)(
               options,
             ).catch(() => undefined);
           }
+          // Now and then a group is deleted while the run lists members.
+          const deletion =
+            random() < 0.3
+              ? deleteGroupWhenListed(fake, 1 + Math.floor(random() * 3))
+              : undefined;
           const synced = await syncProviderEntities(
             incremental,
             runProvider,
             options,
-          );
+          ).finally(() => {
+            const deleted = deletion?.();
+            if (deleted) history.push(`round ${round}: ${deleted}`);
+          });
           const fullClient = client();
           const full = await readProviderEntities(fullClient, provider, {
             logger,
@@ -262,6 +273,10 @@ describe.each(DATABASES)(
             );
           }
         }
+        // The rounds did delete groups in the middle of runs.
+        expect(history.some(line => line.includes('as its member page'))).toBe(
+          true,
+        );
       },
     );
   },
@@ -374,6 +389,173 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
     const fresh = await readProviderEntities(newClient(), provider, { logger });
     expect(changed.users).toEqual(fresh.users);
     expect(changed.groups).toEqual(fresh.groups);
+  });
+
+  it('drops a group deleted after the group listing, before or between its member pages, and goes on: incremental, full and stateless reads', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
+    const options = { logger, state, changeOverlapMs: 0 };
+    await syncProviderEntities(newClient(), provider, options);
+    const listed = () =>
+      fake.org
+        .groups()
+        .filter(g => g.type !== 'BUILT_IN')
+        .sort(
+          (a, b) =>
+            fake.org.memberIdsOf(b.id).length -
+            fake.org.memberIdsOf(a.id).length,
+        );
+    const groupIdOf = (e: { metadata: { annotations?: object } }) =>
+      (e.metadata.annotations as Record<string, string>)['okta.com/group-id'];
+    const fresh = () => readProviderEntities(newClient(), provider, { logger });
+
+    // Incremental: two groups change, one of them is deleted as its member
+    // listing is asked for.
+    const [doomed, other] = listed().slice(-2);
+    const newcomer = fake.org
+      .users()
+      .find(u => u.status === 'ACTIVE' && !u.profile.login?.includes('x'))!;
+    fake.org.addMember(doomed.id, newcomer.id);
+    fake.org.addMember(other.id, newcomer.id);
+    await settled();
+    fake.onRequest(arrival => {
+      if (arrival.path.startsWith(`/api/v1/groups/${doomed.id}/users`)) {
+        fake.org.removeGroup(doomed.id);
+      }
+    });
+    const incremental = await syncProviderEntities(
+      newClient(),
+      provider,
+      options,
+    );
+    fake.onRequest(undefined);
+    expect(incremental.sync).toMatchObject({
+      kind: 'incremental',
+      groupsDropped: 1,
+    });
+    expect(incremental.groups.map(groupIdOf)).not.toContain(doomed.id);
+    expect((await state.loadGroups()).has(doomed.id)).toBe(false);
+    const afterIncremental = await fresh();
+    expect(incremental.users).toEqual(afterIncremental.users);
+    expect(incremental.groups).toEqual(afterIncremental.groups);
+
+    // A full read: the biggest group is deleted between its first and its
+    // second member page (pages of 50 here).
+    const big = listed()[0];
+    expect(fake.org.memberIdsOf(big.id).length).toBeGreaterThan(50);
+    const betweenPages = (id: string) =>
+      fake.onRequest(arrival => {
+        if (
+          arrival.path.startsWith(`/api/v1/groups/${id}/users`) &&
+          arrival.path.includes('after=')
+        ) {
+          fake.org.removeGroup(id);
+        }
+      });
+    betweenPages(big.id);
+    const full = await syncProviderEntities(
+      newClient(),
+      { ...provider, fullReadEveryMs: 1 },
+      options,
+    );
+    fake.onRequest(undefined);
+    expect(full.sync.kind).toBe('full');
+    expect(full.groups.map(groupIdOf)).not.toContain(big.id);
+    const afterFull = await fresh();
+    expect(full.users).toEqual(afterFull.users);
+    expect(full.groups).toEqual(afterFull.groups);
+    expect(full.memberships).toBe(afterFull.memberships);
+
+    // The read without state (the set-up check's dry run, the benchmark).
+    const next = listed()[0];
+    betweenPages(next.id);
+    const stateless = await fresh();
+    fake.onRequest(undefined);
+    expect(stateless.groups.map(groupIdOf)).not.toContain(next.id);
+    const afterStateless = await fresh();
+    expect(stateless.users).toEqual(afterStateless.users);
+    expect(stateless.groups).toEqual(afterStateless.groups);
+    expect(logger.messages('error')).toEqual([]);
+  });
+
+  it('fails the run on any other failure of a member listing (a 5xx is no deletion)', async () => {
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
+    fake.setFaults([
+      { endpoint: 'groupUsers', kind: 'status5xx', status: 503, rate: 1 },
+    ]);
+    const client = createOktaOrgClient({
+      orgUrl: fake.url,
+      auth: app.auth,
+      logger,
+      maxRetries: 0,
+    });
+    await expect(
+      syncProviderEntities(client, provider, {
+        logger,
+        state,
+        changeOverlapMs: 0,
+      }),
+    ).rejects.toThrow(/503/);
+    fake.setFaults([]);
+  });
+
+  it('lists a changed group once, and once more only after the overlap: N changes to different groups cost about N member listings', async () => {
+    const overlap = 2500;
+    const provider = providerConfig(app, {});
+    const state = (await OktaSyncStateStore.create(db)).forProvider(
+      provider.id,
+    );
+    const client = newClient();
+    const options = { logger, state, changeOverlapMs: overlap };
+    await syncProviderEntities(client, provider, options);
+    await new Promise(resolve => setTimeout(resolve, overlap));
+    expect(
+      (await syncProviderEntities(client, provider, options)).sync
+        .groupsRelisted,
+    ).toBe(0);
+
+    const groups = fake.org
+      .groups()
+      .filter(g => g.type !== 'BUILT_IN' && fake.org.memberIdsOf(g.id).length)
+      .slice(0, 6);
+    const user = fake.org.users().find(u => u.status === 'ACTIVE')!;
+    const relisted: number[] = [];
+    const started = Date.now();
+    let lastChange = started;
+    for (const group of groups) {
+      lastChange = Date.now();
+      if (fake.org.memberIdsOf(group.id).includes(user.id)) {
+        fake.org.removeMember(group.id, user.id);
+      } else {
+        fake.org.addMember(group.id, user.id);
+      }
+      await settled();
+      const run = await syncProviderEntities(client, provider, options);
+      relisted.push(run.sync.groupsRelisted);
+    }
+    // Every run inside the overlap of the changes before it: each lists
+    // only its own change's group, not the groups changed before.
+    expect(Date.now() - started).toBeLessThan(overlap);
+    expect(relisted).toEqual(groups.map(() => 1));
+
+    // Once the overlap has passed since the last change: each changed group
+    // is listed once more (its first listing came within the overlap), then
+    // never again until it changes.
+    await new Promise(resolve =>
+      setTimeout(resolve, overlap - (Date.now() - lastChange) + 50),
+    );
+    const late = await syncProviderEntities(client, provider, options);
+    expect(late.sync.groupsRelisted).toBe(groups.length);
+    const quiet = await syncProviderEntities(client, provider, options);
+    expect(quiet.sync.groupsRelisted).toBe(0);
+    const fresh = await readProviderEntities(newClient(), provider, { logger });
+    expect(quiet.users).toEqual(fresh.users);
+    expect(quiet.groups).toEqual(fresh.groups);
   });
 
   it('reads everything again every fullReadEvery, and at once when the config changes', async () => {

@@ -10,9 +10,13 @@
  * - The group listing (one page per 10,000 groups), every run: it gives the
  *   groups' profiles (new, renamed, deleted groups, groups joining or
  *   leaving a group filter) and each group's `lastMembershipUpdated`.
- * - Member listings only of groups whose `lastMembershipUpdated` differs
- *   from the one their stored members were read at, or lies within the
- *   overlap of that read (Okta is eventually consistent), and of new groups.
+ * - Member listings only of new groups and of groups whose
+ *   `lastMembershipUpdated` differs from the one their stored members were
+ *   read at; a group whose listing came within the overlap after its change
+ *   (Okta is eventually consistent) is listed once more, once the overlap
+ *   has passed ({@link membersNeedListing}). A group deleted after the group
+ *   listing (its member listing answers 404) is dropped like any deleted
+ *   group: the run goes on without it.
  * - Users: `search=lastUpdated gt "<last sync - overlap>"` (which includes
  *   deprovisioned users); with a `userSearchFilter`, the same bounded by the
  *   filter too, so that a changed user missing from the second listing has
@@ -31,10 +35,12 @@ import { OrgEntityBuilder } from './org';
 import { builderOptions, type ProviderEntities } from './providerSync';
 import {
   forEachConcurrently,
+  listMemberIds,
   quoteOktaSearchValue,
   readGroups,
   selectsDeprovisionedUsers,
   throwIfAborted,
+  unmatchedNamesAfterDeletions,
 } from './read';
 import type {
   OktaGroupTransformer,
@@ -293,13 +299,13 @@ async function runSync(
   );
   readingUsers.catch(() => undefined);
 
-  const { groups, unmatchedGroupNames, everyone } = await readGroups(
-    client,
-    groupFilter,
-    signal,
-  );
+  const {
+    groups: listedGroups,
+    unmatchedGroupNames: unmatchedAtListing,
+    everyone,
+  } = await readGroups(client, groupFilter, signal);
   throwIfAborted(signal);
-  const listedGroupIds = new Set(groups.map(group => group.id));
+  const listedGroupIds = new Set(listedGroups.map(group => group.id));
   // Everyone's marker is kept too: see the vanished users' check below.
   if (everyone) listedGroupIds.add(everyone.id);
   const goneGroups = [...storedGroups.keys()].filter(
@@ -313,18 +319,19 @@ async function runSync(
     const stored = storedGroups.get(group.id);
     if (!stored || rereadGroups.has(group.id)) return true;
     if (fullRead && stored.readAt < fullReadStartedAt) return true;
-    const marker = group.lastMembershipUpdated ?? null;
-    if (stored.marker !== marker || marker === null) return true;
-    // Changed so shortly before the last read that the read may not have
-    // seen it yet.
-    return Date.parse(marker) >= stored.readAt - overlap;
+    return membersNeedListing(
+      stored,
+      group.lastMembershipUpdated ?? null,
+      runStartedAt,
+      overlap,
+    );
   };
 
   let emptyGroupsSkipped = 0;
   const toList: OktaGroup[] = [];
   /** Members that left a re-listed group: deleted users among them vanish. */
   const leftGroups = new Set<string>();
-  for (const group of groups.filter(isStale)) {
+  for (const group of listedGroups.filter(isStale)) {
     if (group.usersCount === 0) {
       emptyGroupsSkipped += 1;
       for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
@@ -344,18 +351,28 @@ async function runSync(
   toList.sort((a, b) => (b.usersCount ?? 0) - (a.usersCount ?? 0));
   report.groupsRelisted = toList.length;
 
+  /** Groups Okta deleted between the group listing and their member listing. */
+  const deletedMidRun = new Set<string>();
   const listMembers = async (group: OktaGroup) => {
     const readAt = now();
-    const memberIds: string[] = [];
     const memberRecords: OktaUser[] = [];
-    for await (const member of client.listGroupMembers(group.id, signal)) {
-      if (!member?.id) continue;
-      memberIds.push(member.id);
+    const memberIds = await listMemberIds(client, group.id, signal, member => {
       if (usersFromMembers && isNewer(member, users.get(member.id))) {
         memberRecords.push(member);
       }
-    }
+    });
     throwIfAborted(signal);
+    if (!memberIds) {
+      // Deleted after the group listing gave it: its deletion, as the next
+      // group listing would show it.
+      deletedMidRun.add(group.id);
+      for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
+        leftGroups.add(id);
+      }
+      storedGroups.delete(group.id);
+      await state.deleteGroups([group.id]);
+      return;
+    }
     const before = new Set(memberIds);
     for (const id of storedGroups.get(group.id)?.memberIds ?? []) {
       if (!before.has(id)) leftGroups.add(id);
@@ -377,6 +394,8 @@ async function runSync(
   );
   await readingUsers;
   throwIfAborted(signal);
+  report.groupsDropped += deletedMidRun.size;
+  const groups = listedGroups.filter(group => !deletedMidRun.has(group.id));
 
   if (groupFilter.kind === 'all') {
     // Users the listings cannot show as changed because Okta deleted them.
@@ -396,10 +415,7 @@ async function runSync(
       const stored = storedGroups.get(everyone.id);
       const marker = everyone.lastMembershipUpdated ?? null;
       const everyoneChanged =
-        !stored ||
-        stored.marker !== marker ||
-        marker === null ||
-        Date.parse(marker) >= stored.readAt - overlap;
+        !stored || membersNeedListing(stored, marker, runStartedAt, overlap);
       const lookIntoEveryone =
         !fullRead &&
         (filter === undefined
@@ -472,6 +488,13 @@ async function runSync(
     }
   }
 
+  const unmatchedGroupNames = unmatchedNamesAfterDeletions(
+    groupFilter,
+    unmatchedAtListing,
+    listedGroups,
+    groups,
+  );
+
   const readDone = performance.now();
   const builder = new OrgEntityBuilder(builderOptions(provider, options));
   const selected = new Set<string>();
@@ -514,6 +537,31 @@ async function runSync(
     finishSeconds: (performance.now() - readDone) / 1000,
     sync: report,
   };
+}
+
+/**
+ * Whether a group's members must be listed again, given what the state
+ * holds of its last listing and the group's `lastMembershipUpdated` now:
+ * - the marker moved (or Okta gives none): yes, at once;
+ * - the marker is the one read, but it changed within `overlap` before that
+ *   listing, which may not have shown the change yet (Okta is eventually
+ *   consistent): once more, but only once `overlap` has passed since the
+ *   change, so that this listing is sure to show it. That listing's time is
+ *   then past the change by more than the overlap, so it is the last.
+ * So a change costs one listing now and at most one after the overlap, not
+ * one on every run while the overlap lasts.
+ */
+export function membersNeedListing(
+  stored: OktaStoredGroupMembers,
+  marker: string | null,
+  runStartedAt: number,
+  overlap: number,
+): boolean {
+  if (stored.marker !== marker || marker === null) return true;
+  const changedAt = Date.parse(marker);
+  if (Number.isNaN(changedAt)) return true;
+  const readMaybeEarly = changedAt > stored.readAt - overlap;
+  return readMaybeEarly && runStartedAt - changedAt >= overlap;
 }
 
 /** Asks Okta for these users by id (with the filter, when set). */

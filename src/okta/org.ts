@@ -167,10 +167,13 @@ export class OrgEntityBuilder {
    * @param membersByGroupId - Okta group id -> Okta user ids of its members
    * @param selectedUserIds - when given, only these users are emitted (and
    *   warned about): users added but not selected are dropped silently
+   * @param selectedGroupIds - when given, only these groups are emitted:
+   *   groups added but then found deleted in Okta are dropped
    */
   async build(
     membersByGroupId: Map<string, string[]>,
     selectedUserIds?: ReadonlySet<string>,
+    selectedGroupIds?: ReadonlySet<string>,
   ): Promise<{ users: UserEntity[]; groups: GroupEntity[] }> {
     await Promise.allSettled([...this.adding]);
     if (this.failure) throw this.failure.error;
@@ -184,7 +187,9 @@ export class OrgEntityBuilder {
     const users = [...this.users.values()].filter(
       record => !isSelected || isSelected(record.oktaId),
     );
-    const groups = this.groups;
+    const groups = selectedGroupIds
+      ? this.groups.filter(record => selectedGroupIds.has(record.oktaId))
+      : this.groups;
     resolveNameCollisions('user', users, compareUsersBySeniority, logger);
     resolveNameCollisions('group', groups, compareByOktaId, logger);
 

@@ -96,6 +96,7 @@ export async function readProviderEntities(
   const { users, groups } = await builder.build(
     read.membersByGroupId,
     read.selectedUserIds,
+    new Set(read.groups.map(group => group.id)),
   );
   let memberships = 0;
   for (const ids of read.membersByGroupId.values()) {

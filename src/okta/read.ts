@@ -6,7 +6,12 @@
  * snapshot must never reach a full mutation.
  */
 import type { LoggerService } from '@backstage/backend-plugin-api';
-import type { OktaGroup, OktaOrgClient, OktaUser } from './client/types';
+import {
+  OktaRequestError,
+  type OktaGroup,
+  type OktaOrgClient,
+  type OktaUser,
+} from './client/types';
 import type { OktaGroupFilter, OktaOrgSnapshot } from './types';
 
 /** What {@link readOktaOrg} reads. */
@@ -100,6 +105,45 @@ export function selectsDeprovisionedUsers(userSearchFilter?: string): boolean {
   );
 }
 
+/**
+ * Whether a failed listing or look-up means that its object is gone: Okta
+ * answers 404 `E0000007` for a group (or user) deleted after it was listed.
+ * That is the object's deletion, not a failed read.
+ */
+export function isDeletedInOkta(error: unknown): boolean {
+  return (
+    error instanceof OktaRequestError &&
+    error.details.status === 404 &&
+    (error.details.errorCode === undefined ||
+      error.details.errorCode === 'E0000007')
+  );
+}
+
+/**
+ * A group's member ids, or `undefined` when Okta says the group is gone
+ * (deleted after the group listing gave it, before or while its members
+ * were listed). `onMember` takes each member as it arrives.
+ */
+export async function listMemberIds(
+  client: OktaOrgClient,
+  groupId: string,
+  signal: AbortSignal | undefined,
+  onMember?: (member: OktaUser) => void | Promise<void>,
+): Promise<string[] | undefined> {
+  const memberIds: string[] = [];
+  try {
+    for await (const member of client.listGroupMembers(groupId, signal)) {
+      if (!member?.id) continue;
+      memberIds.push(member.id);
+      await onMember?.(member);
+    }
+  } catch (error) {
+    if (isDeletedInOkta(error) && !signal?.aborted) return undefined;
+    throw error;
+  }
+  return memberIds;
+}
+
 export function throwIfAborted(signal?: AbortSignal) {
   if (signal?.aborted) {
     throw signal.reason instanceof Error
@@ -153,6 +197,23 @@ export async function readGroups(
     groups.push(group);
   }
   return { groups, unmatchedGroupNames: [], everyone };
+}
+
+/**
+ * `groupNames` that match no group once the groups deleted during the read
+ * are left out: as a fresh read after the deletion reports them.
+ */
+export function unmatchedNamesAfterDeletions(
+  filter: OktaGroupFilter,
+  unmatched: string[],
+  listed: OktaGroup[],
+  live: OktaGroup[],
+): string[] {
+  if (filter.kind !== 'names' || listed.length === live.length) {
+    return unmatched;
+  }
+  const found = new Set(live.map(g => g.profile?.name));
+  return filter.names.filter(name => !found.has(name));
 }
 
 /** Runs `work` over `items` with at most `concurrency` at once; rejects on the first failure. */
@@ -289,26 +350,31 @@ async function readSelection(
     : Promise.resolve();
   handingOverGroups.catch(() => undefined);
 
+  /** Groups Okta deleted after listing them: gone from the result. */
+  const deleted = new Set<string>();
   await forEachConcurrently(
     toList,
     options.memberListingConcurrency ?? 10,
     async group => {
-      const memberIds: string[] = [];
-      for await (const member of client.listGroupMembers(group.id, signal)) {
-        if (!member?.id) {
-          continue;
-        }
-        memberIds.push(member.id);
-        if (usersFromMembers) {
-          await offer(member);
-        }
-      }
-      memberIdsByGroupId.set(group.id, memberIds);
+      const memberIds = await listMemberIds(
+        client,
+        group.id,
+        signal,
+        usersFromMembers ? offer : undefined,
+      );
+      if (memberIds) memberIdsByGroupId.set(group.id, memberIds);
+      else deleted.add(group.id);
     },
   );
   await handingOverGroups;
   await listedUsers;
   throwIfAborted(signal);
+  const liveGroups = groups.filter(group => !deleted.has(group.id));
+  if (deleted.size > 0) {
+    options.logger.info(
+      `${deleted.size} Okta group${deleted.size === 1 ? ' was' : 's were'} deleted while the read listed ${deleted.size === 1 ? 'its' : 'their'} members; left out`,
+    );
+  }
 
   // With a group filter, keep only users in at least one selected group.
   if (selection.groupFilter.kind !== 'all') {
@@ -326,7 +392,7 @@ async function readSelection(
   }
 
   const membersByGroupId = new Map<string, string[]>();
-  for (const group of groups) {
+  for (const group of liveGroups) {
     const ids = memberIdsByGroupId.get(group.id) ?? [];
     membersByGroupId.set(
       group.id,
@@ -337,9 +403,14 @@ async function readSelection(
   return {
     users: collected.filter(user => userIds.has(user.id)),
     selectedUserIds: userIds,
-    groups,
+    groups: liveGroups,
     membersByGroupId,
-    unmatchedGroupNames,
+    unmatchedGroupNames: unmatchedNamesAfterDeletions(
+      selection.groupFilter,
+      unmatchedGroupNames,
+      groups,
+      liveGroups,
+    ),
     emptyGroupsSkipped,
   };
 }

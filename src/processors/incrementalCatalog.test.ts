@@ -22,7 +22,10 @@ import {
   RecordingLogger,
   startCatalog,
 } from '../__testUtils__/oktaCatalogHarness';
-import { applyRandomOktaChanges } from '../__testUtils__/randomOktaChanges';
+import {
+  applyRandomOktaChanges,
+  deleteGroupWhenListed,
+} from '../__testUtils__/randomOktaChanges';
 import { seededRandom } from '../__testUtils__/seededRandom';
 import { catalogModuleOktaOrgEntityProvider } from '../module/catalogModuleOktaOrgEntityProvider';
 import { createOktaOrgClient } from '../okta/client/createOktaOrgClient';
@@ -108,7 +111,15 @@ describe('incremental sync into the real catalog', () => {
         );
       }
       await new Promise(resolve => setTimeout(resolve, searchLagMs + 20));
+      // Now and then a group is deleted while the run lists members: the
+      // run still applies, and the catalog drops the group.
+      const deletion =
+        round > 0 && random() < 0.5
+          ? deleteGroupWhenListed(fake, 1 + Math.floor(random() * 2))
+          : undefined;
       await provider.read();
+      const deleted = deletion?.();
+      if (deleted) history.push(`round ${round}: ${deleted}`);
       const full = await readProviderEntities(
         createOktaOrgClient({ orgUrl: fake.url, auth: app.auth, logger }),
         config,
@@ -144,6 +155,10 @@ describe('incremental sync into the real catalog', () => {
         );
       }
     }
+    // Every run applied, those with a group deleted mid-run too.
+    expect(history.some(line => line.includes('as its member page'))).toBe(
+      true,
+    );
     expect(
       logger.messages('info').filter(m => m.startsWith('Incremental read')),
     ).toHaveLength(ROUNDS);
