@@ -317,14 +317,20 @@ class ChangeMaker {
         );
       }
       case 'member removed': {
-        const withMembers = this.freeGroups().filter(g =>
-          org.memberIdsOf(g.id).some(id => !this.busyUsers.has(id)),
+        // Active members only: a deactivated user keeps its groups in Okta
+        // but has no entity whose memberOf could show the removal.
+        const removable = (groupId: string) =>
+          org
+            .memberIdsOf(groupId)
+            .filter(
+              id =>
+                !this.busyUsers.has(id) && org.getUser(id)?.status === 'ACTIVE',
+            );
+        const from = this.pick(
+          this.freeGroups().filter(g => removable(g.id).length > 0),
         );
-        const from = this.pick(withMembers);
         if (!from) return undefined;
-        const leaving = this.pick(
-          org.memberIdsOf(from.id).filter(id => !this.busyUsers.has(id)),
-        )!;
+        const leaving = this.pick(removable(from.id))!;
         org.removeMember(from.id, leaving);
         return track(
           [leaving],
@@ -487,6 +493,8 @@ function countBy(messages: string[]): Record<string, number> {
   for (const message of messages) {
     // Ids and timings vary; the kind of message is what to count.
     const shape = message
+      .replace(/"[^"]*"/g, '"…"')
+      .replace(/request id [^)\s]+/g, 'request id …')
       .replace(/\b00[ug][A-Za-z0-9]{10,}\b/g, '<id>')
       .replace(/\d+(\.\d+)?/g, 'N')
       .slice(0, 300);
