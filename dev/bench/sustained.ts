@@ -497,7 +497,7 @@ function countBy(messages: string[]): Record<string, number> {
       .replace(/request id [^)\s]+/g, 'request id …')
       .replace(/\b00[ug][A-Za-z0-9]{10,}\b/g, '<id>')
       .replace(/\d+(\.\d+)?/g, 'N')
-      .slice(0, 300);
+      .slice(0, 160);
     counts[shape] = (counts[shape] ?? 0) + 1;
   }
   return counts;
