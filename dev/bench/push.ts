@@ -15,24 +15,20 @@
  * another, cycling through: a hire (new user added to a group), a
  * membership added, a membership removed, a group renamed, a leaver
  * (deactivated), a group deleted. Each is timed from the change in the
- * fake org until the catalog's API serves its result.
+ * fake org until the catalog's API serves its result. The fake and the
+ * backend are set up in pushBackend.ts, shared with sustained.ts.
  */
-import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
-import {
-  coreServices,
-  createServiceFactory,
-} from '@backstage/backend-plugin-api';
-import { mockServices, startTestBackend } from '@backstage/backend-test-utils';
 import type { Entity } from '@backstage/catalog-model';
-import catalogPlugin from '@backstage/plugin-catalog-backend';
-import {
-  RecordingLogger,
-  addServiceApp,
-} from '../../src/__testUtils__/oktaCatalogHarness';
-import { OKTA_CHANGE_EVENT_TYPES } from '../../src/events/oktaEvents';
-import { catalogModuleOktaOrgEntityProvider } from '../../src/module/catalogModuleOktaOrgEntityProvider';
-import { fakeChangeFeeds, generateOrg, startFakeOkta } from '../fakeOkta';
 import { parseFlagArgs } from '../fakeOkta/cliArgs';
+import {
+  OKTA_GROUP_ID,
+  OKTA_USER_ID,
+  entitiesByOktaIds,
+  isMemberOf,
+  percentile,
+  runBenchCli,
+  startPushBenchBackend,
+} from './pushBackend';
 
 export interface PushBenchOptions {
   via: 'eventHook' | 'systemLog';
@@ -58,7 +54,7 @@ export interface PushBenchResult {
    * the catalog's processing and stitching).
    */
   latenciesMs: Array<{ kind: string; ms: number; appliedMs?: number }>;
-  /** Median of `appliedMs`: the module's share of the latency. */
+  /** Percentiles of `appliedMs`: the module's share of the latency. */
   appliedP50Ms: number;
   appliedP95Ms: number;
   p50Ms: number;
@@ -86,24 +82,13 @@ export interface PushBenchResult {
   entitiesSent: number;
   /** Mutations sent during the changes, by type. */
   mutations: { full: number; delta: number };
-  /** Seconds the first read took until the catalog held all its entities. */
+  /** Seconds from the start until the first read had settled in the catalog. */
   firstReadSeconds: number;
-}
-
-const SECRET = 'push-benchmark-secret-0123456789';
-const OKTA_GROUP_ID = 'okta.com/group-id';
-const OKTA_USER_ID = 'okta.com/user-id';
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[
-    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
-  ];
 }
 
 /** What the runs' commit lines say they sent the catalog. */
 function sentDuring(
-  lines: RecordingLogger['lines'],
+  lines: Array<{ message: string; meta: Record<string, unknown> }>,
 ): Pick<PushBenchResult, 'entitiesSent' | 'mutations'> {
   const mutations = { full: 0, delta: 0 };
   let entitiesSent = 0;
@@ -119,145 +104,39 @@ function sentDuring(
 export async function runPushBenchmark(
   options: PushBenchOptions,
 ): Promise<PushBenchResult> {
-  const org = generateOrg({
-    seed: 17,
+  const firstReadStarted = Date.now();
+  const bench = await startPushBenchBackend({
+    windowSeconds: options.windowSeconds,
+    via: options.via,
     users: options.users,
     groups: options.groups,
-    averageGroupsPerUser: 3,
+    latencyMs: options.latencyMs,
+    systemLogPollSeconds: 2,
   });
-  const fake = await startFakeOkta({
-    org,
-    latency: { fixedMs: options.latencyMs },
-    ...(options.windowSeconds && {
-      rateLimits: { windowSeconds: options.windowSeconds },
-    }),
-  });
-  const firstReadStarted = Date.now();
-  const logger = new RecordingLogger();
-  let stop = async () => fake.close();
+  const { fake, org, feeds, logger, baseUrl } = bench;
+  const firstReadSeconds = (Date.now() - firstReadStarted) / 1000;
   try {
-    const app = await addServiceApp(fake, {
-      scopes: ['okta.users.read', 'okta.groups.read', 'okta.logs.read'],
-    });
-    const backend = await startTestBackend({
-      features: [
-        catalogPlugin,
-        catalogModuleOktaOrgEntityProvider,
-        schedulerServiceFactory,
-        createServiceFactory({
-          service: coreServices.rootLogger,
-          deps: {},
-          factory: () => logger,
-        }),
-        mockServices.rootConfig.factory({
-          data: {
-            catalog: {
-              providers: {
-                okta: {
-                  ...app.providerConfig,
-                  checkSetupOnStart: false,
-                  schedule: {
-                    frequency: { minutes: 30 },
-                    timeout: { minutes: 10 },
-                  },
-                  ...(options.via === 'eventHook'
-                    ? {
-                        eventHook: {
-                          secretHeader: 'X-Okta-Hook-Secret',
-                          secret: SECRET,
-                        },
-                      }
-                    : { systemLog: { pollInterval: { seconds: 2 } } }),
-                },
-              },
-            },
-          },
-        }),
-      ],
-    });
-    stop = async () => {
-      await backend.stop();
-      await fake.close();
-    };
-    const baseUrl = `http://localhost:${backend.server.port()}`;
     const timeoutMs = options.timeoutMs ?? 60_000;
     const groups = org.groups().filter(g => g.type !== 'BUILT_IN');
-    // The first sync's entities processed and stitched: the count holds
-    // still. The catalog is asked for its count, not listed.
-    const entityCount = async () => {
-      const response = await fetch(
-        `${baseUrl}/api/catalog/entities/by-query?limit=1`,
-      );
-      if (!response.ok) throw new Error(`catalog answered ${response.status}`);
-      return ((await response.json()) as { totalItems: number }).totalItems;
-    };
-    const counts: number[] = [];
-    const settleDeadline = Date.now() + 60 * 60_000;
-    while (
-      counts.length < 3 ||
-      counts[counts.length - 1] === 0 ||
-      new Set(counts.slice(-3)).size > 1
-    ) {
-      if (Date.now() > settleDeadline)
-        throw new Error('The first sync did not settle in the catalog');
-      await new Promise(resolve => setTimeout(resolve, 2000));
-      counts.push(await entityCount());
-    }
-    const firstReadSeconds = (Date.now() - firstReadStarted) / 1000;
-
-    const feeds = fakeChangeFeeds(fake);
-    if (options.via === 'eventHook') {
-      const hook = feeds.eventHooks.create({
-        name: 'bench',
-        uri: `${baseUrl}/api/catalog/okta/event-hooks/default`,
-        authScheme: { key: 'X-Okta-Hook-Secret', value: SECRET },
-        events: [...OKTA_CHANGE_EVENT_TYPES],
-      });
-      await feeds.eventHooks.verify(String(hook.id));
-    } else {
-      const deadline = Date.now() + 30_000;
-      while (
-        !logger
-          .messages('info')
-          .some(m => m.includes('System Log follower default: starting'))
-      ) {
-        if (Date.now() > deadline)
-          throw new Error('The System Log follower did not start');
-        await new Promise(resolve => setTimeout(resolve, 100));
-      }
-    }
-
     // One entity by its Okta id, asked of the catalog's API (not the whole catalog each time).
     const byAnnotation = async (
       key: string,
       id: string,
-    ): Promise<Entity | undefined> => {
-      const query = new URLSearchParams({
-        filter: `metadata.annotations.${key}=${id}`,
-      });
-      const response = await fetch(
-        `${baseUrl}/api/catalog/entities/by-query?${query}`,
-      );
-      if (!response.ok) throw new Error(`catalog answered ${response.status}`);
-      return ((await response.json()) as { items: Entity[] }).items[0];
-    };
+    ): Promise<Entity | undefined> =>
+      (
+        await entitiesByOktaIds(
+          baseUrl,
+          key === OKTA_USER_ID ? { userIds: [id] } : { groupIds: [id] },
+        )
+      )[0];
     const isMember = async (userId: string, groupId: string) => {
       const [user, group] = await Promise.all([
         byAnnotation(OKTA_USER_ID, userId),
         byAnnotation(OKTA_GROUP_ID, groupId),
       ]);
-      const memberOf = (user?.spec?.memberOf ?? []) as string[];
-      return (
-        !!user &&
-        !!group &&
-        memberOf.some(
-          ref =>
-            ref === group.metadata.name ||
-            ref.endsWith(`/${group.metadata.name}`),
-        )
-      );
+      return isMemberOf(user, group);
     };
-    /** Waits until `done`; returns when the first commit after `since` was logged (ms after it). */
+    /** Waits until `done`; returns when the first commit after the change was logged (ms after it). */
     const waitUntil = async (
       kind: string,
       done: () => Promise<boolean>,
@@ -405,7 +284,7 @@ export async function runPushBenchmark(
       firstReadSeconds,
     };
   } finally {
-    await stop();
+    await bench.stop();
   }
 }
 
@@ -450,14 +329,4 @@ async function main() {
   }
 }
 
-if (require.main === module) {
-  // The stopped backend leaves timers of its libraries behind: exit when done.
-  main().then(
-    () => process.exit(0),
-    error => {
-      // eslint-disable-next-line no-console
-      console.error(error);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runBenchCli(main);
