@@ -91,8 +91,14 @@ describe('signing in to Backstage with Okta', () => {
   const catalog = () => catalogApi(baseUrl);
   const userEntity = async (name: string): Promise<Entity | undefined> =>
     (await catalog().entities('user')).find(e => e.metadata.name === name);
-  /** Runs the provider's next sync and waits for the catalog to show its outcome. */
+  /**
+   * Runs the provider's next sync and waits for the catalog to show its
+   * outcome. It starts once Okta's search shows the changes made before it
+   * (the fake's search lag, 50 ms): a sync inside the lag finds a change on
+   * the sync after it, through its overlap, not on this one.
+   */
   const nextSync = async (until: (entities: Entity[]) => boolean) => {
+    await new Promise(resolve => setTimeout(resolve, 200));
     await scheduler.triggerTask(SYNC_TASK);
     await catalog().waitFor(until, 60_000);
   };

@@ -392,6 +392,10 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
       groupMemberPageSize: 50,
     });
 
+  /** A fresh state of this provider in the test's database. */
+  const stateOf = async (provider: OktaProviderConfig) =>
+    (await OktaSyncStateStore.create(db)).forProvider(provider.id);
+
   /** Requests the fake served since the last call, by endpoint. */
   const served = () => {
     const stats = fake.stats();
@@ -406,9 +410,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('lists only groups whose members changed and only users who changed', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(client, provider, options);
@@ -468,9 +470,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('drops a group deleted after the group listing, before or between its member pages, and goes on: incremental, full and stateless reads', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(newClient(), provider, options);
     const listed = () =>
@@ -557,9 +557,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('fails the run on any other failure of a member listing (a 5xx is no deletion)', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     fake.setFaults([
       { endpoint: 'groupUsers', kind: 'status5xx', status: 503, rate: 1 },
     ]);
@@ -582,9 +580,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
   it('lists a changed group once, and once more only after the overlap: N changes to different groups cost about N member listings', async () => {
     const overlap = 2500;
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: overlap };
     await syncProviderEntities(client, provider, options);
@@ -636,9 +632,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
   it('reads everything again every fullReadEvery, and at once when the config changes', async () => {
     let now = Date.now();
     const provider = { ...providerConfig(app, {}), fullReadEveryMs: 3600_000 };
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const run = (p: OktaProviderConfig) =>
       syncProviderEntities(client, p, {
@@ -672,9 +666,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('continues a full read that stopped partway instead of starting over, and applies nothing until it is complete', async () => {
     const provider = providerConfig(app, { requests: { maxConcurrency: 2 } });
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     // One page per group (Okta's default page size): the pages a stopped
     // run loses are those of the listings in flight, 2 x maxConcurrency.
     const inner = createOktaOrgClient({
@@ -756,9 +748,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('catches a change that Okta search did not show yet on the next run, through the overlap', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 1000 };
     await syncProviderEntities(client, provider, options);
@@ -781,9 +771,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('a pushed run reads what its events name: a profile change costs one request and none in the groups bucket; a membership change in a big group lists no member page', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(client, provider, options);
@@ -907,9 +895,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('a pushed run reads as a scheduled run does while the state is not complete (first run) and when the client has no single-object reads', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0, pushed: true };
     const first = await syncProviderEntities(client, provider, options);
@@ -935,9 +921,7 @@ describe('syncProviderEntities: what a run reads, and when it reads everything',
 
   it('re-reads the users and groups it is told to, whatever their markers say (for pushed events)', async () => {
     const provider = providerConfig(app, {});
-    const state = (await OktaSyncStateStore.create(db)).forProvider(
-      provider.id,
-    );
+    const state = await stateOf(provider);
     const client = newClient();
     const options = { logger, state, changeOverlapMs: 0 };
     await syncProviderEntities(client, provider, options);
