@@ -51,7 +51,13 @@ describe('oktaEndpointOf', () => {
       'users',
       'GET /api/v1/users/{id}/groups',
     ],
-    ['GET', '/api/v1/users/00u1', 'other', 'other', 'GET /api/v1/users/{id}'],
+    [
+      'GET',
+      '/api/v1/users/00u1',
+      'other',
+      'userById',
+      'GET /api/v1/users/{id}',
+    ],
     ['POST', '/api/v1/users', 'users', 'users', 'POST /api/v1/users'],
     ['GET', '/api/v1/apps', 'other', 'other', 'GET /api/v1/apps'],
   ])('%s %s', (method, url, key, bucket, template) => {

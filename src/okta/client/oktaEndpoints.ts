@@ -22,7 +22,7 @@ export type OktaEndpointKey =
  * /api/v1/groups/{id}").
  */
 export type OktaRateLimitBucket =
-  'token' | 'users' | 'groups' | 'groupById' | 'other';
+  'token' | 'users' | 'groups' | 'groupById' | 'userById' | 'other';
 
 /** Where one request goes. */
 export interface OktaEndpoint {
@@ -77,7 +77,7 @@ const ROUTES: Array<{
   {
     pattern: /^\/api\/v1\/users\/[^/]+$/,
     key: 'other',
-    bucket: 'other',
+    bucket: 'userById',
     path: '/api/v1/users/{id}',
   },
 ];
