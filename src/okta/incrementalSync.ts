@@ -47,7 +47,7 @@ import {
   readGroups,
   selectsDeprovisionedUsers,
   throwIfAborted,
-  unmatchedNamesAfterDeletions,
+  unmatchedGroupNames,
 } from './read';
 import type {
   OktaGroupTransformer,
@@ -314,7 +314,6 @@ async function runSync(
    */
   const finish = async (
     groups: OktaGroup[],
-    unmatchedGroupNames: string[],
     emptyGroupsSkipped: number,
   ): Promise<ProviderEntities & { sync: OktaSyncReport }> => {
     // With a group filter, only members of a selected group are selected.
@@ -371,7 +370,8 @@ async function runSync(
     return {
       ...built,
       memberships,
-      unmatchedGroupNames,
+      // Names of groups deleted during the run match nothing now.
+      unmatchedGroupNames: unmatchedGroupNames(groupFilter, groups),
       emptyGroupsSkipped,
       readSeconds: (readDone - started) / 1000,
       finishSeconds: (performance.now() - readDone) / 1000,
@@ -397,7 +397,7 @@ async function runSync(
         memberships: [...(options.reread?.memberships ?? [])],
       },
     });
-    return finish(pushed.groups, pushed.unmatchedGroupNames, 0);
+    return finish(pushed.groups, 0);
   }
   /** Users changed in this run's user listings (not looked up again). */
   const seenChanged = new Set<string>();
@@ -467,11 +467,11 @@ async function runSync(
   );
   readingUsers.catch(() => undefined);
 
-  const {
-    groups: listedGroups,
-    unmatchedGroupNames: unmatchedAtListing,
-    everyone,
-  } = await readGroups(client, groupFilter, signal);
+  const { groups: listedGroups, everyone } = await readGroups(
+    client,
+    groupFilter,
+    signal,
+  );
   throwIfAborted(signal);
   const listedGroupIds = new Set(listedGroups.map(group => group.id));
   // Everyone's marker is kept too: see the vanished users' check below.
@@ -651,16 +651,7 @@ async function runSync(
     ),
   );
 
-  return finish(
-    groups,
-    unmatchedNamesAfterDeletions(
-      groupFilter,
-      unmatchedAtListing,
-      listedGroups,
-      groups,
-    ),
-    emptyGroupsSkipped,
-  );
+  return finish(groups, emptyGroupsSkipped);
 }
 
 /**
@@ -757,7 +748,7 @@ interface PushedReadContext {
 async function readPushedChanges(
   client: PushReadingClient,
   context: PushedReadContext,
-): Promise<{ groups: OktaGroup[]; unmatchedGroupNames: string[] }> {
+): Promise<{ groups: OktaGroup[] }> {
   const { provider, state, signal, track, users, storedGroups, report } =
     context;
   const { reread, usersFromMembers } = context;
@@ -1025,12 +1016,5 @@ async function readPushedChanges(
     if (a.id === b.id) return 0;
     return a.id < b.id ? -1 : 1;
   });
-  const names = new Set(groups.map(group => group.profile?.name));
-  return {
-    groups,
-    unmatchedGroupNames:
-      groupFilter.kind === 'names'
-        ? groupFilter.names.filter(name => !names.has(name))
-        : [],
-  };
+  return { groups };
 }

@@ -176,11 +176,7 @@ export async function readGroups(
         groups.push(group);
       }
     }
-    const found = new Set(groups.map(g => g.profile?.name));
-    return {
-      groups,
-      unmatchedGroupNames: filter.names.filter(name => !found.has(name)),
-    };
+    return { groups, unmatchedGroupNames: unmatchedGroupNames(filter, groups) };
   }
   const search = filter.kind === 'search' ? filter.search : undefined;
   let everyone: OktaGroup | undefined;
@@ -199,20 +195,13 @@ export async function readGroups(
   return { groups, unmatchedGroupNames: [], everyone };
 }
 
-/**
- * `groupNames` that match no group once the groups deleted during the read
- * are left out: as a fresh read after the deletion reports them.
- */
-export function unmatchedNamesAfterDeletions(
+/** The `groupNames` entries that none of these groups has as its name. */
+export function unmatchedGroupNames(
   filter: OktaGroupFilter,
-  unmatched: string[],
-  listed: OktaGroup[],
-  live: OktaGroup[],
+  groups: OktaGroup[],
 ): string[] {
-  if (filter.kind !== 'names' || listed.length === live.length) {
-    return unmatched;
-  }
-  const found = new Set(live.map(g => g.profile?.name));
+  if (filter.kind !== 'names') return [];
+  const found = new Set(groups.map(g => g.profile?.name));
   return filter.names.filter(name => !found.has(name));
 }
 
@@ -318,11 +307,7 @@ async function readSelection(
   // is not an unhandled rejection; it is rethrown by the await below.
   listedUsers.catch(() => undefined);
 
-  const { groups, unmatchedGroupNames } = await readGroups(
-    client,
-    selection.groupFilter,
-    signal,
-  );
+  const { groups } = await readGroups(client, selection.groupFilter, signal);
   throwIfAborted(signal);
 
   const memberIdsByGroupId = new Map<string, string[]>();
@@ -405,12 +390,8 @@ async function readSelection(
     selectedUserIds: userIds,
     groups: liveGroups,
     membersByGroupId,
-    unmatchedGroupNames: unmatchedNamesAfterDeletions(
-      selection.groupFilter,
-      unmatchedGroupNames,
-      groups,
-      liveGroups,
-    ),
+    // Names of groups deleted during the read match nothing now.
+    unmatchedGroupNames: unmatchedGroupNames(selection.groupFilter, liveGroups),
     emptyGroupsSkipped,
   };
 }
